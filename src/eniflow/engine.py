@@ -1,0 +1,22 @@
+"""The DuckDB connection and its settings (threads, memory limit, spill directory)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import duckdb
+
+__all__ = ["connect"]
+
+
+def connect(database: str = ":memory:", *, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection sized for this machine that spills to a temp dir instead of failing."""
+    con = duckdb.connect(database)
+    con.execute(f"SET threads = {int(threads or os.cpu_count() or 2)}")
+    con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('ENIFLOW_MEMORY_LIMIT', '4GB')}'")
+    spill = os.path.join(tempfile.gettempdir(), "eniflow-spill")
+    os.makedirs(spill, exist_ok=True)
+    con.execute(f"SET temp_directory = '{spill}'")
+    con.execute("SET preserve_insertion_order = true")
+    return con

@@ -1,0 +1,101 @@
+"""Write a DuckDB relation as a terminal table, JSON lines, CSV or Parquet."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from typing import IO
+
+import duckdb
+import polars as pl
+
+__all__ = ["OUTPUT_FORMATS", "write", "rich_table"]
+
+OUTPUT_FORMATS = ("table", "jsonl", "csv", "parquet")
+TABLE_ROWS = 200  # a terminal table beyond this is not read by anyone; the rest is counted
+
+
+def _batches(rel: duckdb.DuckDBPyRelation, size: int = 100_000):
+    reader = rel.fetch_record_batch(size) if hasattr(rel, "fetch_record_batch") else rel.arrow().to_reader(size)
+    for batch in reader:
+        if batch.num_rows:
+            yield pl.from_arrow(batch)
+
+
+def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = None, *,
+          title: str | None = None, stream: IO[str] | None = None) -> int:
+    """Write ``rel`` in ``fmt`` to the file ``out`` or to ``stream`` (stdout); return rows written."""
+    if fmt not in OUTPUT_FORMATS:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}.")
+    stream = stream or sys.stdout
+    if fmt == "parquet":
+        if out is None:
+            if stream.isatty():
+                from .errors import UsageError
+
+                raise UsageError("-o parquet writes binary data; give --out FILE or redirect stdout to a file.")
+            path = _tmp_parquet(rel)
+            with open(path, "rb") as f:
+                sys.stdout.buffer.write(f.read())
+            os.unlink(path)
+        else:
+            rel.write_parquet(out, compression="zstd")
+        return _count(rel)
+    if fmt == "table":
+        from rich.console import Console
+
+        console = Console(file=open(out, "w") if out else stream, soft_wrap=False)
+        total = _count(rel)
+        console.print(rich_table(rel.limit(TABLE_ROWS), title=title))
+        if total > TABLE_ROWS:
+            console.print(f"[dim]… {total - TABLE_ROWS} more rows; use -o jsonl/csv/parquet for all of them[/dim]")
+        return total
+    target = open(out, "w", newline="") if out else stream
+    rows = 0
+    try:
+        first = True
+        for df in _batches(rel):
+            buf = io.StringIO()
+            if fmt == "jsonl":
+                df.write_ndjson(buf)
+            else:
+                df = df.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join(";")
+                                     for c, t in df.schema.items() if isinstance(t, pl.List))
+                df.write_csv(buf, include_header=first)
+            target.write(buf.getvalue())
+            rows += df.height
+            first = False
+        if fmt == "csv" and first:
+            target.write(",".join(rel.columns) + "\n")
+    finally:
+        if out:
+            target.close()
+    return rows
+
+
+def _count(rel: duckdb.DuckDBPyRelation) -> int:
+    return rel.aggregate("count(*)").fetchone()[0]
+
+
+def _tmp_parquet(rel: duckdb.DuckDBPyRelation) -> str:
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".parquet")
+    os.close(fd)
+    rel.write_parquet(path, compression="zstd")
+    return path
+
+
+def rich_table(rel: duckdb.DuckDBPyRelation, title: str | None = None):
+    """A Rich table of ``rel`` (all rows: limit before calling)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for name in rel.columns:
+        table.add_column(name, overflow="fold")
+    for row in rel.fetchall():
+        table.add_row(*("" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for v in row))
+    return table
