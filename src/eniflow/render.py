@@ -77,7 +77,7 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
 
 
 def _count(rel: duckdb.DuckDBPyRelation) -> int:
-    return rel.aggregate("count(*)").fetchone()[0]
+    return rel.aggregate("count(*)").fetchall()[0][0]
 
 
 def _tmp_parquet(rel: duckdb.DuckDBPyRelation) -> str:
