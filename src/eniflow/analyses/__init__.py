@@ -1,0 +1,1 @@
+"""One module per question asked of resolved flows (flows for an IP, trace, top, doctor, ...)."""
