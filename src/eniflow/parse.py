@@ -12,7 +12,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 import polars as pl
 
@@ -23,6 +23,7 @@ from .formats import DEFAULT, Format, header_fields, is_header_candidate
 __all__ = ["Malformed", "ReadStats", "parse_source", "CHUNK_BYTES", "MALFORMED_KEPT"]
 
 CHUNK_BYTES = 32 << 20
+_READ_BYTES = 256 << 10
 MALFORMED_KEPT = 100
 _MS_EPOCH = 100_000_000_000  # start/end above this are milliseconds (year 5138 in seconds)
 _CWL_EXPORT_PREFIX = r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?\s+"
@@ -341,45 +342,71 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
     if head[:4] == _PARQUET:
         _parquet(_Prefixed(head, raw), parser)
         return
-    stream: BinaryIO = io.BufferedReader(_Prefixed(head, raw), 1 << 20)
-    damaged: tuple[type[Exception], ...] = (EOFError, OSError)
+    stream = _Prefixed(head, raw)
     if head[:2] == _GZIP:
-        from isal import igzip, isal_zlib
+        from isal import isal_zlib
 
-        stream = igzip.IGzipFile(fileobj=stream, mode="rb")
-        damaged += (isal_zlib.error,)
-    buffer = b""
+        blocks, damaged = _gunzip(stream), (EOFError, OSError, isal_zlib.error)
+    else:
+        blocks, damaged = iter(lambda: stream.read(_READ_BYTES), b""), (OSError,)
+    buffer = bytearray()
     try:
         while True:
-            block = stream.read(chunk_bytes)
+            block = next(blocks, b"")
             if not block:
                 break
-            if not buffer and parser.next_line == 1 and block.lstrip()[:1] in (b"{", b"[") and _json_document(block, stream, parser):
+            if not buffer and parser.next_line == 1 and block.lstrip()[:1] in (b"{", b"[") and _json_document(block, blocks, parser):
                 return
             buffer += block
-            cut = buffer.rfind(b"\n") + 1
-            if cut:
-                parser.feed_text(buffer[:cut])
-                buffer = buffer[cut:]
+            if len(buffer) >= chunk_bytes:
+                cut = buffer.rfind(b"\n") + 1
+                if cut:
+                    parser.feed_text(bytes(buffer[:cut]))
+                    del buffer[:cut]
     except damaged as exc:
-        if buffer:
-            good = buffer[: buffer.rfind(b"\n") + 1]
-            parser.feed_text(good)
-            rest = buffer[len(good):]
-            if rest:
-                parser._malformed(pl.DataFrame({"line": [parser.next_line], "text": [rest.decode("utf-8", "replace")],
-                                                "reason": ["incomplete last line: the compressed data ends here"]}))
-                counts.lines += 1
+        good = buffer[: buffer.rfind(b"\n") + 1]
+        parser.feed_text(bytes(good))
+        rest = bytes(buffer[len(good):])
+        if rest:
+            counts.lines += 1
+            parser._malformed(pl.DataFrame({"line": [parser.next_line], "text": [rest.decode("utf-8", "replace")],
+                                            "reason": ["incomplete last line: the compressed data ends here"]}))
         counts.errors.append(f"{source}: the compressed data is truncated or corrupt ({exc}); "
-                             f"read up to line {parser.next_line - 1} before the damage. Fetch or deliver the file again.")
+                             f"read up to line {parser.next_line - 1 + bool(rest)} before the damage. "
+                             "Fetch or deliver the file again.")
         return
-    parser.feed_text(buffer)
+    parser.feed_text(bytes(buffer))
 
 
-def _json_document(block: bytes, stream: BinaryIO, parser: _Parser) -> bool:
+def _gunzip(stream: BinaryIO) -> Iterator[bytes]:
+    """Decompressed blocks of a (multi-member) gzip stream. Everything before damage is
+    delivered first; then EOFError (truncated) or the codec's error (corrupt) is raised."""
+    from isal import isal_zlib
+
+    decoder, fed = isal_zlib.decompressobj(wbits=31), False
+    while True:
+        data = stream.read(_READ_BYTES)
+        if not data:
+            if fed and not decoder.eof:
+                raise EOFError("the data ends before the end of the gzip stream")
+            return
+        while data:
+            fed = True
+            out = decoder.decompress(data)
+            if out:
+                yield out
+            if not decoder.eof:
+                break
+            data = decoder.unused_data
+            decoder, fed = isal_zlib.decompressobj(wbits=31), False
+            if not data.strip(b"\0"):
+                break
+
+
+def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bool:
     """A whole-file JSON document (subscription envelopes, possibly concatenated as Firehose
     writes them, or a JSON array of records). Returns False to read the file as lines instead."""
-    data = block + stream.read()
+    data = block + b"".join(blocks)
     text = data.decode("utf-8", "replace")
     decoder, pos, objects = json.JSONDecoder(), 0, []
     try:

@@ -43,9 +43,9 @@ class Flows:
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, stats: ReadStats,
                  spool: str | None):
         self.con, self.relation, self.stats = con, relation, stats
-        self.spool = spool
-        if spool:
-            self._cleanup = weakref.finalize(self, shutil.rmtree, spool, True)
+        # The parts must live as long as anything can query them: relations keep their
+        # connection alive, so the spool goes when the connection goes (or on close()).
+        self._cleanup = weakref.finalize(con, shutil.rmtree, spool, True) if spool else None
         relation.create_view("flows", replace=True)
 
     @property
@@ -57,6 +57,11 @@ class Flows:
 
     def arrow(self):
         return self.relation.arrow()
+
+    def close(self) -> None:
+        """Delete the spooled records now (the relation can no longer be queried)."""
+        if self._cleanup:
+            self._cleanup()
 
     def __repr__(self) -> str:
         return f"<Flows {self.stats.summary()}>"

@@ -17,8 +17,7 @@ TABLE_ROWS = 200  # a terminal table beyond this is not read by anyone; the rest
 
 
 def _batches(rel: duckdb.DuckDBPyRelation, size: int = 100_000):
-    reader = rel.fetch_record_batch(size) if hasattr(rel, "fetch_record_batch") else rel.arrow().to_reader(size)
-    for batch in reader:
+    for batch in rel.to_arrow_reader(size):
         if batch.num_rows:
             yield pl.from_arrow(batch)
 
@@ -90,12 +89,30 @@ def _tmp_parquet(rel: duckdb.DuckDBPyRelation) -> str:
 
 
 def rich_table(rel: duckdb.DuckDBPyRelation, title: str | None = None):
-    """A Rich table of ``rel`` (all rows: limit before calling)."""
+    """A Rich table of ``rel`` (all rows: limit before calling).
+
+    Columns that are empty in every shown row are left out and cells do not wrap, so a
+    wide record still reads as one line per row; ``source`` shows the file name only.
+    """
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for name in rel.columns:
-        table.add_column(name, overflow="fold")
-    for row in rel.fetchall():
-        table.add_row(*("" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for v in row))
+    rows = rel.fetchall()
+    names = list(rel.columns)
+    keep = [i for i, _ in enumerate(names) if any(row[i] is not None for row in rows)] or list(range(len(names)))
+    table = Table(title=title, show_lines=False, header_style="bold", pad_edge=False)
+    for i in keep:
+        numeric = any(isinstance(row[i], (int, float)) for row in rows)
+        table.add_column(names[i], overflow="ellipsis", no_wrap=True, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*(_cell(names[i], row[i]) for i in keep))
     return table
+
+
+def _cell(name: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if name == "source":
+        return str(value).rsplit("/", 1)[-1]
+    return str(value)

@@ -59,8 +59,8 @@ def err(message: str) -> None:
 def run_app(args: list[str] | None = None) -> int:
     """Run the Typer app, mapping EniflowError to one sentence and its exit code."""
     try:
-        app(args=args, standalone_mode=False)
-        return 0
+        code = app(args=args, standalone_mode=False)  # click returns an Exit's code here
+        return code if isinstance(code, int) else 0
     except EniflowError as exc:
         if _state["debug"]:
             traceback.print_exc()

@@ -39,12 +39,13 @@ class StdinItem:
         return sys.stdin.buffer
 
 
-def _walk(root: str) -> Iterator[str]:
+def _walk(root: str) -> list[str]:
+    """Every non-hidden file below ``root``, in path order (as S3 lists keys)."""
+    found = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                yield os.path.join(folder, name)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(os.path.join(folder, name) for name in files if not name.startswith("."))
+    return sorted(found)
 
 
 def expand_local(spec: str, ctx) -> Iterator[FileItem | StdinItem]:
@@ -52,7 +53,7 @@ def expand_local(spec: str, ctx) -> Iterator[FileItem | StdinItem]:
         yield StdinItem(format=ctx.format)
         return
     if os.path.isdir(spec):
-        paths = list(_walk(spec))
+        paths = _walk(spec)
         if not paths:
             raise InputError(f"{spec}: the directory holds no files.", spec)
     elif os.path.exists(spec):

@@ -1,0 +1,292 @@
+"""eniflow.read on local files: formats, wrappers, compression, bad input, and the line account.
+
+Record lines follow the AWS documentation examples (reference §2, §8, EX).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import eniflow
+from eniflow.errors import InputError, MalformedRecordError, UsageError
+
+read_module = importlib.import_module("eniflow.read")  # the module (eniflow.read is the function)
+
+V2_HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+SSH_ACCEPT = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK"
+RDP_REJECT = "2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK"
+NODATA = "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA"
+SKIPDATA = "2 123456789010 eni-11111111aaaaaaaaa - - - - - - - 1431280876 1431280934 - SKIPDATA"
+IPV6 = ("2 123456789010 eni-1235b8ca123456789 2001:db8:1234:a100:8d6e:3477:df66:f105 "
+        "2001:db8:1234:a102:3304:8879:34cf:4071 34892 22 6 54 8855 1477913708 1477913820 ACCEPT OK")
+TCP_FLAGS_HEADER = ("version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport "
+                    "pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status")
+TCP_SYN = ("3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 "
+           "IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 568 8 1566848875 1566848933 ACCEPT 2 OK")
+
+SSH_ROW = {"version": 2, "account_id": "123456789010", "interface_id": "eni-1235b8ca123456789",
+           "srcaddr": "172.31.16.139", "dstaddr": "172.31.16.21", "srcport": 20641, "dstport": 22, "protocol": 6,
+           "packets": 20, "bytes": 4249, "start": 1418530010, "end": 1418530070, "action": "ACCEPT", "log_status": "OK"}
+
+
+def rows(flows, *cols):
+    rel = flows.relation.select(", ".join(f'"{c}"' for c in cols)) if cols else flows.relation
+    return [dict(zip(rel.columns, r)) for r in rel.fetchall()]
+
+
+def write(path, *lines, newline_at_end=True):
+    path.write_text("\n".join(lines) + ("\n" if newline_at_end else ""))
+    return path
+
+
+def test_default_format_with_header_gives_typed_columns_source_and_line(tmp_path):
+    path = write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, RDP_REJECT, NODATA)
+    flows = eniflow.read(path)
+    got = rows(flows)
+    assert got[0] == {**SSH_ROW, "source": str(path), "line": 2}
+    assert got[1]["action"] == "REJECT" and got[1]["line"] == 3
+    assert got[2] == {"version": 2, "account_id": "123456789010", "interface_id": "eni-1235b8ca123456789",
+                      "srcaddr": None, "dstaddr": None, "srcport": None, "dstport": None, "protocol": None,
+                      "packets": None, "bytes": None, "start": 1431280876, "end": 1431280934, "action": None,
+                      "log_status": "NODATA", "source": str(path), "line": 4}
+    s = flows.stats
+    assert (s.files, s.lines, s.headers, s.records, s.nodata, s.skipdata, s.malformed) == (1, 4, 1, 2, 1, 0, 0)
+    types = dict(zip(flows.relation.columns, map(str, flows.relation.types)))
+    assert types["srcport"] == "INTEGER" and types["bytes"] == "BIGINT" and types["account_id"] == "VARCHAR"
+    assert flows.con.sql("select count(*) from flows").fetchall() == [(3,)]
+
+
+@pytest.mark.parametrize("spec", [
+    V2_HEADER,
+    " ".join("${%s}" % n for n in V2_HEADER.split()),
+    V2_HEADER.replace("-", "_"),
+    V2_HEADER.split(),
+])
+def test_format_option_for_headerless_files_in_every_spelling(tmp_path, spec):
+    path = write(tmp_path / "cwl.txt", SSH_ACCEPT)
+    assert rows(eniflow.read(path, format=spec))[0] == {**SSH_ROW, "source": str(path), "line": 1}
+
+
+def test_headerless_file_defaults_to_version_2_format(tmp_path):
+    path = write(tmp_path / "plain", SSH_ACCEPT, IPV6, newline_at_end=False)
+    got = rows(eniflow.read(path), "srcaddr", "dstport", "bytes", "line")
+    assert got == [{"srcaddr": "172.31.16.139", "dstport": 22, "bytes": 4249, "line": 1},
+                   {"srcaddr": "2001:db8:1234:a100:8d6e:3477:df66:f105", "dstport": 22, "bytes": 8855, "line": 2}]
+
+
+def test_unknown_format_name_is_a_usage_error_naming_the_closest_field(tmp_path):
+    with pytest.raises(UsageError, match=r"'pkt-srcadr' \(did you mean 'pkt-srcaddr'\?\)"):
+        eniflow.read(write(tmp_path / "x", SSH_ACCEPT), format="version pkt-srcadr")
+
+
+def test_tcp_flag_sequence_format_double_space_and_crlf(tmp_path):
+    """The AWS TCP-flag example puts bytes before packets; one doc line has a double space."""
+    double = TCP_SYN.replace("IPv4 ", "IPv4  ")
+    path = tmp_path / "flags.log"
+    path.write_bytes((TCP_FLAGS_HEADER + "\r\n" + TCP_SYN + "\r\n" + double + "\r\n").encode())
+    flows = eniflow.read(path)
+    got = rows(flows, "vpc_id", "type", "pkt_srcaddr", "bytes", "packets", "tcp_flags", "log_status", "line")
+    expected = {"vpc_id": "vpc-abcdefab012345678", "type": "IPv4", "pkt_srcaddr": "52.213.180.42", "bytes": 568,
+                "packets": 8, "tcp_flags": 2, "log_status": "OK"}
+    assert got == [{**expected, "line": 2}, {**expected, "line": 3}]
+    assert flows.stats.malformed == 0
+
+
+def test_millisecond_epochs_become_seconds_and_nine_digit_epochs_stay(tmp_path):
+    ms = "2 123456789010 eni-1 - - - - - - - 1512564058000 1512564118000 - SKIPDATA"
+    nine = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 164000066 164000067 ACCEPT OK"
+    got = rows(eniflow.read(write(tmp_path / "t.log", V2_HEADER, ms, nine)), "start", "end")
+    assert got == [{"start": 1512564058, "end": 1512564118}, {"start": 164000066, "end": 164000067}]
+
+
+def test_mid_file_header_starts_a_new_format_and_blank_lines_are_counted(tmp_path):
+    short = "version srcaddr dstaddr action"
+    path = write(tmp_path / "mixed.log", V2_HEADER, SSH_ACCEPT, "", short, "5 10.0.0.1 10.0.0.2 REJECT")
+    flows = eniflow.read(path)
+    assert rows(flows, "version", "srcaddr", "action", "packets", "line") == [
+        {"version": 2, "srcaddr": "172.31.16.139", "action": "ACCEPT", "packets": 20, "line": 2},
+        {"version": 5, "srcaddr": "10.0.0.1", "action": "REJECT", "packets": None, "line": 5},
+    ]
+    s = flows.stats
+    assert (s.lines, s.headers, s.blank, s.records, s.malformed) == (5, 2, 1, 2, 0)
+
+
+def test_malformed_lines_are_counted_with_place_and_reason_and_reading_goes_on(tmp_path):
+    path = write(tmp_path / "bad.log", V2_HEADER, SSH_ACCEPT, "bogus line",
+                 SSH_ACCEPT.replace(" 20641 ", " http "), RDP_REJECT)
+    flows = eniflow.read(path)
+    assert [r["line"] for r in rows(flows, "line")] == [2, 5]
+    assert [(m.line, m.reason, m.text) for m in flows.stats.malformed_samples] == [
+        (3, "expected 14 fields (the header on line 1), found 2", "bogus line"),
+        (4, "field 'srcport' is not an integer: 'http'", SSH_ACCEPT.replace(" 20641 ", " http ")),
+    ]
+    assert str(flows.stats.malformed_samples[0]) == f"{path}:3: expected 14 fields (the header on line 1), found 2"
+    with pytest.raises(MalformedRecordError, match=rf"{path}:3: expected 14 fields"):
+        eniflow.read(path, strict=True)
+
+
+def test_gzip_and_parquet_are_recognised_by_content_not_name(tmp_path):
+    gz = tmp_path / "records.txt"
+    gz.write_bytes(gzip.compress((V2_HEADER + "\n" + SSH_ACCEPT + "\n").encode()))
+    table = pa.table({"version": pa.array([2], pa.int32()), "account_id": ["123456789010"],
+                      "interface_id": ["eni-1235b8ca123456789"], "srcaddr": ["172.31.16.139"],
+                      "dstaddr": ["172.31.16.21"], "srcport": pa.array([20641], pa.int32()),
+                      "dstport": pa.array([22], pa.int32()), "protocol": pa.array([6], pa.int32()),
+                      "packets": pa.array([20], pa.int64()), "bytes": pa.array([4249], pa.int64()),
+                      "start": pa.array([1418530010], pa.int64()), "end": pa.array([1418530070], pa.int64()),
+                      "action": ["ACCEPT"], "log_status": ["OK"]})
+    pq.write_table(table, tmp_path / "aws.log.gz")  # a misleading name on purpose
+    flows = eniflow.read([gz, tmp_path / "aws.log.gz"])
+    got = rows(flows)
+    assert got == [{**SSH_ROW, "source": str(gz), "line": 2},
+                   {**SSH_ROW, "source": str(tmp_path / "aws.log.gz"), "line": 1}]
+
+
+def test_parquet_with_string_typed_numbers_and_dashes(tmp_path):
+    table = pa.table({"version": ["2"], "srcaddr": ["-"], "srcport": ["-"], "bytes": ["4249"], "log_status": ["NODATA"]})
+    pq.write_table(table, tmp_path / "s.parquet")
+    assert rows(eniflow.read(tmp_path / "s.parquet"), "version", "srcaddr", "srcport", "bytes", "log_status") == [
+        {"version": 2, "srcaddr": None, "srcport": None, "bytes": 4249, "log_status": "NODATA"}]
+
+
+def test_truncated_gzip_keeps_what_was_read_names_the_file_and_other_files_still_read(tmp_path, cli):
+    body = (V2_HEADER + "\n" + "\n".join(SSH_ACCEPT.replace(" 4249 ", f" {i * 7919 % 100003} ")
+                                          for i in range(2000)) + "\n").encode()
+    compressed = gzip.compress(body)
+    broken = tmp_path / "a_broken.log.gz"
+    broken.write_bytes(compressed[: len(compressed) // 2])
+    good = write(tmp_path / "b_good.log", V2_HEADER, RDP_REJECT)
+    flows = eniflow.read([broken, good])
+    assert len(flows.stats.errors) == 1
+    assert flows.stats.errors[0].startswith(f"{broken}: the compressed data is truncated or corrupt")
+    by_source = dict(flows.con.sql("select source, count(*) from flows group by source").fetchall())
+    assert by_source[str(good)] == 1
+    assert 0 < by_source[str(broken)] < 2000
+    s = flows.stats
+    assert s.lines == s.headers + s.blank + s.records + s.nodata + s.skipdata + s.malformed
+    code, out, err = cli("read", broken, good, "-o", "csv")
+    assert code == 1
+    assert f"eniflow: error: {broken}: the compressed data is truncated" in err
+    assert "Traceback" not in err
+
+
+def test_empty_header_only_and_binary_garbage_files(tmp_path):
+    (tmp_path / "empty.log").write_bytes(b"")
+    write(tmp_path / "header.log", V2_HEADER)
+    (tmp_path / "garbage.bin").write_bytes(bytes(range(256)) * 40)
+    flows = eniflow.read(tmp_path)
+    s = flows.stats
+    assert (s.files, s.records, s.headers, s.errors) == (3, 0, 1, [])
+    assert s.malformed == s.lines - s.headers - s.blank
+    assert flows.count() == 0
+    assert flows.columns[:3] == ["version", "account_id", "interface_id"]
+
+
+def test_json_wrapped_lines_cloudwatch_envelopes_and_export_prefixes(tmp_path):
+    wrapped = write(tmp_path / "firehose.jsonl", json.dumps({"message": SSH_ACCEPT}), json.dumps({"message": RDP_REJECT}))
+    envelope = tmp_path / "subscription.json"
+    envelope.write_text(json.dumps({
+        "messageType": "DATA_MESSAGE", "logGroup": "/vpc/flow", "logStream": "eni-1235b8ca123456789-all",
+        "logEvents": [{"id": "1", "timestamp": 1418530010000, "message": SSH_ACCEPT},
+                      {"id": "2", "timestamp": 1418530010000, "message": NODATA}]}, indent=2))
+    export = write(tmp_path / "export.txt", "2014-12-14T04:06:50.000Z " + SSH_ACCEPT)
+    flows = eniflow.read([wrapped, envelope, export])
+    got = rows(flows, "source", "line", "srcaddr", "log_status")
+    assert got == [
+        {"source": str(wrapped), "line": 1, "srcaddr": "172.31.16.139", "log_status": "OK"},
+        {"source": str(wrapped), "line": 2, "srcaddr": "172.31.9.69", "log_status": "OK"},
+        {"source": str(envelope), "line": 1, "srcaddr": "172.31.16.139", "log_status": "OK"},
+        {"source": str(envelope), "line": 2, "srcaddr": None, "log_status": "NODATA"},
+        {"source": str(export), "line": 1, "srcaddr": "172.31.16.139", "log_status": "OK"},
+    ]
+    assert flows.stats.malformed == 0
+
+
+def test_json_object_records_with_snake_case_keys_and_floats(tmp_path):
+    record = {"version": 2, "account_id": "123456789010", "interface_id": "eni-1", "srcaddr": "10.0.0.1",
+              "dstaddr": "10.0.0.2", "srcport": 8080.0, "dstport": 443.0, "protocol": 6.0, "packets": 3.0,
+              "bytes": 25238.0, "start": 1418530010, "end": 1418530070, "action": "ACCEPT", "log_status": "OK",
+              "traffic_path": None}
+    flows = eniflow.read(write(tmp_path / "structured.jsonl", json.dumps(record)))
+    got = rows(flows, "srcport", "bytes", "protocol", "traffic_path", "line")
+    assert got == [{"srcport": 8080, "bytes": 25238, "protocol": 6, "traffic_path": None, "line": 1}]
+
+
+def test_unknown_header_field_is_read_as_text_with_a_warning(tmp_path):
+    path = write(tmp_path / "new.log", "version srcaddr next-hop-type", "2 10.0.0.1 igw")
+    flows = eniflow.read(path)
+    assert rows(flows, "version", "srcaddr", "next_hop_type") == [{"version": 2, "srcaddr": "10.0.0.1", "next_hop_type": "igw"}]
+    assert flows.stats.warnings == [f"{path}:1: unknown field name(s) next-hop-type read as text columns"]
+
+
+def test_directories_recurse_globs_expand_and_missing_paths_fail_clearly(tmp_path):
+    (tmp_path / "d" / "2026" / "11").mkdir(parents=True)
+    write(tmp_path / "d" / "2026" / "11" / "a.log", V2_HEADER, SSH_ACCEPT)
+    write(tmp_path / "d" / "b.log", V2_HEADER, RDP_REJECT)
+    assert [r["action"] for r in rows(eniflow.read(tmp_path / "d"), "action")] == ["ACCEPT", "REJECT"]
+    assert eniflow.read(str(tmp_path / "d" / "**" / "*.log")).count() == 2
+    with pytest.raises(InputError, match="no such file or directory"):
+        eniflow.read(tmp_path / "nope.log")
+
+
+def test_since_and_until_keep_records_whose_time_range_meets_the_window(tmp_path):
+    early = SSH_ACCEPT
+    late = RDP_REJECT.replace("1418530010 1418530070", "1418540000 1418540060")
+    path = write(tmp_path / "t.log", V2_HEADER, early, late)
+    assert [r["action"] for r in rows(eniflow.read(path, since=1418530060), "action")] == ["ACCEPT", "REJECT"]
+    assert [r["action"] for r in rows(eniflow.read(path, since="2014-12-14T04:10:00Z"), "action")] == ["REJECT"]
+    assert [r["action"] for r in rows(eniflow.read(path, until=1418540000), "action")] == ["ACCEPT"]
+
+
+def test_one_odd_line_in_a_large_file_gives_the_same_records_as_the_fast_path(tmp_path, monkeypatch):
+    lines = [SSH_ACCEPT.replace(" 20641 ", f" {1024 + i} ") for i in range(3000)]
+    clean = write(tmp_path / "clean.log", V2_HEADER, *lines)
+    odd = write(tmp_path / "odd.log", V2_HEADER, *lines[:1500], lines[1500].replace(" 22 ", "  22 "), *lines[1501:])
+    monkeypatch.setattr("eniflow.parse.CHUNK_BYTES", 64 << 10)  # many chunks: only one goes the slow way
+    a = eniflow.read(clean).relation.select("* EXCLUDE (source)").fetchall()
+    b = eniflow.read(odd).relation.select("* EXCLUDE (source)").fetchall()
+    assert a == b and len(a) == 3000
+
+
+def test_worker_processes_give_the_same_result_as_one_process(tmp_path, monkeypatch):
+    for i in range(4):
+        (tmp_path / f"f{i}.log.gz").write_bytes(gzip.compress(
+            (V2_HEADER + "\n" + "\n".join(SSH_ACCEPT.replace(" 20641 ", f" {i * 100 + j} ") for j in range(50)) + "\n").encode()))
+    serial = eniflow.read(tmp_path, workers=1).relation.fetchall()
+    monkeypatch.setattr(read_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(read_module, "TASK_BYTES", 1)
+    parallel = eniflow.read(tmp_path, workers=2)
+    assert parallel.relation.fetchall() == serial and len(serial) == 200
+    assert parallel.stats.files == 4 and parallel.stats.records == 200
+
+
+def test_cli_read_formats_stdin_and_summary(tmp_path, cli, monkeypatch):
+    path = write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, NODATA)
+    code, out, err = cli("read", path, "-o", "jsonl")
+    assert code == 0
+    assert json.loads(out.splitlines()[0]) == {**SSH_ROW, "source": str(path), "line": 2}
+    assert "read 1 source, 3 lines, 1 records, 1 nodata, 1 headers" in err
+    code, out, _ = cli("read", path, "-o", "csv", "--limit", "1")
+    assert out.splitlines() == [V2_HEADER.replace("-", "_").replace(" ", ",") + ",source,line",
+                                SSH_ACCEPT.replace(" ", ",") + f",{path},2"]
+    code, _, _ = cli("read", path, "-o", "parquet", "--out", tmp_path / "o.parquet")
+    assert code == 0 and pq.read_table(tmp_path / "o.parquet").num_rows == 2
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO((SSH_ACCEPT + "\n").encode())))
+    code, out, _ = cli("read", "-", "-o", "jsonl")
+    assert json.loads(out) == {**SSH_ROW, "source": "-", "line": 1}
+
+
+def test_cli_errors_are_one_sentence_with_exit_codes(tmp_path, cli):
+    code, _, err = cli("read", tmp_path / "missing.log")
+    assert (code, err.strip()) == (1, f"eniflow: error: {tmp_path / 'missing.log'}: no such file or directory.")
+    code, _, err = cli("read", write(tmp_path / "a", SSH_ACCEPT), "--format", "version srcadr")
+    assert code == 2 and "did you mean 'srcaddr'" in err
+    code, _, err = cli("read", write(tmp_path / "b", V2_HEADER, "x"), "--strict")
+    assert code == 1 and f"{tmp_path / 'b'}:2: expected 14 fields" in err
