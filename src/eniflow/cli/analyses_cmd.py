@@ -1,0 +1,127 @@
+"""``eniflow top`` and ``eniflow sql``: ranking and free SQL over resolved flows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .common import (EndpointOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg,
+                     UntilOpt, app, aws_options, err)
+
+InventoryOpt = Annotated[Optional[list[str]], typer.Option(
+    "--inventory", "-i", help="ENI inventory: 'aws ec2 describe-network-interfaces' JSON, 'kubectl get pods -A -o json', "
+    "an eniflow inventory file, or 'aws' for the live one (repeatable).")]
+
+
+def load_inventory(specs: list[str] | None, aws):
+    """The inventory from ``--inventory`` values (None when none given)."""
+    if not specs:
+        return None
+    from ..inventory import Inventory
+
+    files = [s for s in specs if s != "aws"]
+    inventory = Inventory.load(files) if files else Inventory()
+    return inventory.merge(Inventory.from_aws(aws)) if "aws" in specs else inventory
+
+
+def read_and_resolve(sources, *, format, since, until, inventory, aws):
+    """Read the sources (summary on stderr) and resolve them."""
+    from ..read import read
+    from ..resolve import resolve
+    from .read_cmd import report_read
+
+    flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
+    report_read(flows)
+    return resolve(flows, inventory=load_inventory(inventory, aws))
+
+
+@app.command(epilog="""[bold]Examples[/bold]
+
+  eniflow top AWSLogs/ --by dst_ip --metric bytes -n 5
+
+  eniflow top AWSLogs/ --by local_ip --where eni=eni-0a1b2c3d4e5f67890 --since 2h
+
+  eniflow top s3://my-bucket/AWSLogs/ --by dstport --where action=REJECT --where cidr=10.0.0.0/16
+
+[bold]--where[/bold] takes KEY=VALUE (several values: KEY=V1,V2) with KEY one of ip, src, dst, local, cidr,
+port, srcport, dstport, protocol, action, eni; a bare value of an obvious kind (10.0.1.20, 10.0.0.0/16, 443,
+REJECT, eni-..., tcp) works too. Several --where must all hold.""")
+def top(
+    sources: SourcesArg,
+    by: Annotated[str, typer.Option("--by", help="src_ip | dst_ip | pair | local_ip | remote_ip | dstport | protocol | "
+                                    "interface_id | owner | action")] = "src_ip",
+    metric: Annotated[str, typer.Option("--metric", "-m", help="bytes | packets | records | flows")] = "bytes",
+    n: Annotated[int, typer.Option("-n", help="How many rows.")] = 10,
+    where: Annotated[Optional[list[str]], typer.Option("--where", "-w", help="Filter (repeatable); see below.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    inventory: InventoryOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = "table",
+    out: OutOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> None:
+    """Top talkers by real (resolved) address, port, protocol, ENI, owner or action.
+
+    A conversation logged on both ENIs is counted once. Ports and protocols are shown with
+    their well-known names (443 https, 6 tcp).
+    """
+    from ..analyses.top import top as run_top
+    from ..render import write
+
+    aws = aws_options(profile, region, endpoint_url)
+    resolved = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
+    result = run_top(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
+    write(result.relation, output, out, title=f"top {by} by {metric}")
+    err(result.note)
+
+
+@app.command(epilog="""[bold]Examples[/bold]
+
+  eniflow sql AWSLogs/ -q "SELECT local_ip, resolution, count(*) FROM resolved GROUP BY ALL"
+
+  eniflow sql AWSLogs/ --save flows.duckdb -q "SELECT count(*) FROM flows"
+
+  eniflow sql flows.duckdb -q "SELECT * FROM resolved WHERE action = 'REJECT'" -o csv
+
+The view [bold]flows[/bold] has one column per flow log field (log-status -> log_status) plus source and
+line; [bold]resolved[/bold] adds direction, src_ip, dst_ip, local_ip, resolution, candidates, confidence,
+peer_interface_id, peer_source, peer_line and owner.""")
+def sql(
+    sources: SourcesArg,
+    query: Annotated[str, typer.Option("--query", "-q", help="DuckDB SQL over the views flows and resolved.")],
+    save: Annotated[Optional[str], typer.Option("--save", help="Also keep flows and resolved as tables in this "
+                                                "DuckDB database file; give it as SOURCE later.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    inventory: InventoryOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = "table",
+    out: OutOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> None:
+    """Run DuckDB SQL over the views flows and resolved."""
+    import duckdb
+
+    from ..analyses.sql import is_duckdb_file, sql as run_sql
+    from ..errors import UsageError
+    from ..render import write
+
+    aws = aws_options(profile, region, endpoint_url)
+    data = sources
+    if not (len(sources) == 1 and is_duckdb_file(sources[0])):
+        data = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
+    relation = run_sql(data, query, save=save)
+    if save:
+        err(f"saved the tables flows and resolved in {save}")
+    if relation is None:
+        return
+    try:
+        write(relation, output, out, title="query result")
+    except duckdb.Error as exc:
+        raise UsageError(f"the query failed: {str(exc).strip().splitlines()[0]}") from None
