@@ -28,6 +28,8 @@ MALFORMED_KEPT = 100
 _MS_EPOCH = 100_000_000_000  # start/end above this are milliseconds (year 5138 in seconds)
 _CWL_EXPORT_PREFIX = r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?\s+"
 _GZIP, _PARQUET = b"\x1f\x8b", b"PAR1"
+# How pandas and Spark spell a missing value when they store a numeric column as text.
+_MISSING_TEXT = ["None", "nan", "NaN", "null", "NULL"]
 
 
 @dataclass
@@ -457,6 +459,8 @@ def _parquet(stream: BinaryIO, parser: _Parser) -> None:
         df = pl.from_arrow(batch)
         df.columns = list(fmt.columns)
         df = df.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c, t in df.schema.items() if t.is_float())
+        df = df.with_columns(pl.when(pl.col(c).is_in(_MISSING_TEXT)).then(None).otherwise(pl.col(c)).alias(c)
+                             for c, t in df.schema.items() if t == pl.String and fmt.schema[c] != pl.String)
         n = df.height
         parser.counts.lines += n
         df = df.with_columns(
