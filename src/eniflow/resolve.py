@@ -1,0 +1,459 @@
+"""The real address behind every record, and how we know it (DESIGN.md "Resolution columns").
+
+On the logging ENI, AWS writes the ENI's primary private IPv4 into ``dstaddr`` of ingress and
+``srcaddr`` of egress records whichever of its addresses the packet used (reference §12); the
+other address is real. Evidence, strongest first:
+
+``pkt``       ``pkt-srcaddr``/``pkt-dstaddr`` carry the packet's addresses. On an ENI that forwards
+              others' packets (NAT/TGW/GWLB/NLB, or a pkt address that cannot be the ENI's: public,
+              another ENI's, outside the primary's /16) ``local_ip`` is the ENI's own address.
+``peer``      the same packets logged on the other ENI: an egress record on A (``PA -> Y``) and an
+              ingress record on B (``X -> PB``) with the same protocol and ports, windows
+              overlapping within ``TOLERANCE`` seconds. Each side shows the other's real address,
+              so A's address is X and B's is Y. Pairs are found by hash joins on protocol, ports,
+              a time bucket and an ENI key: the ENI that owns X (for A) or Y (for B) per the
+              inventory, the primaries learned from the logs and what earlier rounds resolved.
+              A claim is made only when it is unique (see ``_claims``).
+``single``    the inventory says the ENI had exactly this one IPv4 then, and no evidence disagrees.
+``inferred``  the other resolved records of this ENI with the same protocol and local port (or
+              else the same remote address and port) went to one address ``min_support`` times or
+              more, a majority; ``confidence`` is its share.
+``ambiguous`` one of ``candidates`` (the ENI's addresses known from inventory and evidence).
+``as-logged`` nothing more is known; the record's own addresses.
+``none``      NODATA/SKIPDATA records.
+
+Direction: ``flow_direction`` when logged; else the ENI's primary (the inventory's, or the
+address present in every record of the ENI; when two addresses are, the one that is not another
+ENI's primary) on the source side means egress, on the destination side ingress.
+
+Everything is SQL on DuckDB tables named ``_res_*`` in the flows' connection; the result is the
+view ``resolved``. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``) so that
+it can move to Spark or Athena.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from .inventory import Inventory
+
+__all__ = ["resolve", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "TOLERANCE"]
+
+RESOLUTION_COLUMNS = ("direction", "src_ip", "dst_ip", "local_ip", "resolution", "candidates", "confidence",
+                      "peer_interface_id", "peer_source", "peer_line", "owner")
+LABELS = ("pkt", "peer", "single", "inferred", "ambiguous", "as-logged", "none")
+DEFAULT_MIN_SUPPORT = 5  # resolved records needed before a port's address is inferred
+TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
+_BUCKET = 300  # seconds per time bucket of the peer join
+_MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
+
+_NEEDED = {"interface_id": "VARCHAR", "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "BIGINT",
+           "dstport": "BIGINT", "protocol": "BIGINT", "start": "BIGINT", "end": "BIGINT", "log_status": "VARCHAR",
+           "pkt_srcaddr": "VARCHAR", "pkt_dstaddr": "VARCHAR", "flow_direction": "VARCHAR",
+           "source": "VARCHAR", "line": "BIGINT"}
+
+
+@dataclass
+class Resolved:
+    """Flows plus resolution columns: ``relation`` (the view ``resolved`` in ``con``)."""
+
+    con: duckdb.DuckDBPyConnection
+    columns: list[str]
+
+    @property
+    def relation(self) -> duckdb.DuckDBPyRelation:
+        return self.con.view("resolved")
+
+    def summary(self) -> dict[str, int]:
+        """Records per resolution label, every label present (0 when unused)."""
+        counts = dict(self.con.execute("SELECT resolution, count(*) FROM _res_r GROUP BY resolution").fetchall())
+        return {label: counts.get(label, 0) for label in LABELS}
+
+    def learned(self) -> Inventory:
+        """What the logs revealed: each ENI's primary and every address resolved by evidence."""
+        from .inventory import Fact
+
+        rows = self.con.execute(
+            "SELECT eni, addr, is_primary, vf, vt, kind FROM _res_learned ORDER BY eni, addr, vf").fetchall()
+        return Inventory(facts=[Fact(e, a, bool(p), vf, vt, None, f"logs:{k}") for e, a, p, vf, vt, k in rows])
+
+
+def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
+            min_support: int = DEFAULT_MIN_SUPPORT, con: duckdb.DuckDBPyConnection | None = None) -> Resolved:
+    """Add the resolution columns to every record of ``flows`` (a Flows or a DuckDB relation)."""
+    rel, con = _input(flows, con)
+    inventory = inventory or Inventory()
+    inventory.register(con, prefix="_res_")
+    columns = list(rel.columns)
+    have = set(columns)
+    extra = [f'CAST(NULL AS {t}) AS "{c}"' for c, t in _NEEDED.items() if c not in have]
+    con.register("_res_input", rel)
+    run = lambda sql: con.execute(sql)  # noqa: E731
+    run(f"CREATE OR REPLACE TABLE _res_f AS SELECT row_number() OVER () AS rid, *{''.join(', ' + e for e in extra)} "
+        "FROM _res_input")
+    con.unregister("_res_input")
+    for step in (_BASE, _PRIMARY, _DIRECTION, _OWNERSHIP, _PKT):
+        run(step)
+    _peer_rounds(con)
+    for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer else _NO_INFERRED,
+                 _CANDIDATES, _FINAL):
+        run(step)
+    listed = ", ".join(f'f."{c}"' for c in columns)
+    res = ", ".join(f"r.{c}" for c in RESOLUTION_COLUMNS)
+    run(f"CREATE OR REPLACE VIEW resolved AS SELECT {listed}, {res} FROM _res_f f JOIN _res_r r ON f.rid = r.rid "
+        "ORDER BY f.rid")
+    return Resolved(con, columns + list(RESOLUTION_COLUMNS))
+
+
+def _input(flows, con):
+    if hasattr(flows, "relation") and hasattr(flows, "con"):
+        return flows.relation, flows.con
+    if isinstance(flows, duckdb.DuckDBPyRelation):
+        if con is None:
+            from .engine import connect
+
+            con = connect()
+            con.register("_res_arrow", flows.arrow())
+            return con.view("_res_arrow"), con
+        return flows, con
+    raise TypeError("resolve() takes the result of eniflow.read() or a DuckDB relation")
+
+
+# Narrow copy of what resolution reads. ok: a record with both addresses (not NODATA/SKIPDATA).
+_BASE = """
+CREATE OR REPLACE TABLE _res_b AS
+SELECT rid, interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
+       "start" AS t0, "end" AS t1, pkt_srcaddr AS psa, pkt_dstaddr AS pda, lower(flow_direction) AS fd,
+       coalesce(upper(log_status), 'OK') = 'OK' AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AS ok,
+       coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata
+FROM _res_f
+"""
+
+# Each ENI's primary: the inventory's when the logs agree, else the one address present in every
+# IPv4 record of the ENI (two such addresses: the one that is not another ENI's primary).
+# With flow_direction the local side says it directly.
+_PRIMARY = """
+CREATE OR REPLACE TABLE _res_primary AS
+WITH r AS (
+  SELECT rid, eni, sa, da, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
+), f AS (
+  SELECT eni, min_by(sa, rid) AS c1, min_by(da, rid) AS c2,
+         min_by(CASE WHEN fd = 'egress' THEN sa ELSE da END, rid) FILTER (WHERE fd IN ('egress', 'ingress')) AS cfd
+  FROM r GROUP BY eni
+), c AS (
+  SELECT r.eni, count(*) AS n, sum(CASE WHEN r.sa = f.c1 OR r.da = f.c1 THEN 1 ELSE 0 END) AS n1,
+         sum(CASE WHEN r.sa = f.c2 OR r.da = f.c2 THEN 1 ELSE 0 END) AS n2
+  FROM r JOIN f ON r.eni = f.eni GROUP BY r.eni
+), k AS (
+  SELECT f.eni, f.cfd, i.primary_ip AS inv,
+         CASE WHEN c.n1 = c.n THEN f.c1 END AS k1, CASE WHEN c.n2 = c.n AND f.c2 <> f.c1 THEN f.c2 END AS k2
+  FROM f JOIN c ON f.eni = c.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = f.eni
+), sure AS (
+  SELECT eni, CASE WHEN cfd IS NOT NULL THEN cfd
+                   WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
+                   WHEN k1 IS NOT NULL AND k2 IS NULL THEN k1
+                   WHEN k2 IS NOT NULL AND k1 IS NULL THEN k2 END AS p
+  FROM k
+), tied AS (
+  SELECT k.eni, CASE WHEN s1.eni IS NOT NULL AND s2.eni IS NULL THEN k.k2
+                     WHEN s2.eni IS NOT NULL AND s1.eni IS NULL THEN k.k1 END AS p
+  FROM k JOIN sure ON sure.eni = k.eni AND sure.p IS NULL AND k.k1 IS NOT NULL AND k.k2 IS NOT NULL
+  LEFT JOIN sure s1 ON s1.p = k.k1 AND s1.eni <> k.eni
+  LEFT JOIN sure s2 ON s2.p = k.k2 AND s2.eni <> k.eni
+)
+SELECT eni, p AS primary_ip FROM sure WHERE p IS NOT NULL
+UNION ALL SELECT eni, p FROM tied WHERE p IS NOT NULL
+UNION ALL SELECT interface_id, primary_ip FROM _res_inventory_interfaces
+  WHERE primary_ip IS NOT NULL AND interface_id NOT IN (SELECT eni FROM k)
+"""
+
+# Direction, the logged local address ll (masked for IPv4), the real remote rm and the pkt local pl.
+_DIRECTION = """
+CREATE OR REPLACE TABLE _res_d AS
+WITH d AS (
+  SELECT b.*, p.primary_ip AS pip, coalesce(i.intermediate, false) AS inter,
+         CASE WHEN NOT b.ok THEN NULL
+              WHEN b.fd IN ('ingress', 'egress') THEN b.fd
+              WHEN b.sa = p.primary_ip AND b.da <> p.primary_ip THEN 'egress'
+              WHEN b.da = p.primary_ip AND b.sa <> p.primary_ip THEN 'ingress'
+              WHEN p.primary_ip IS NULL AND b.psa <> b.sa AND coalesce(b.pda, b.da) = b.da THEN 'egress'
+              WHEN p.primary_ip IS NULL AND b.pda <> b.da AND coalesce(b.psa, b.sa) = b.sa THEN 'ingress'
+         END AS dir
+  FROM _res_b b LEFT JOIN _res_primary p ON p.eni = b.eni
+  LEFT JOIN _res_inventory_interfaces i ON i.interface_id = b.eni
+)
+SELECT *, CASE dir WHEN 'egress' THEN sa WHEN 'ingress' THEN da END AS ll,
+          CASE dir WHEN 'egress' THEN coalesce(pda, da) WHEN 'ingress' THEN coalesce(psa, sa) END AS rm,
+          CASE dir WHEN 'egress' THEN psa WHEN 'ingress' THEN pda END AS pl,
+          CASE dir WHEN 'egress' THEN sp WHEN 'ingress' THEN dp END AS lport,
+          CASE dir WHEN 'egress' THEN dp WHEN 'ingress' THEN sp END AS rport
+FROM d
+"""
+
+# Who is known to hold an address, over which interval (NULL bounds are open).
+_OWNERSHIP = """
+CREATE OR REPLACE TABLE _res_own AS
+SELECT interface_id AS eni, address AS addr, valid_from AS vf, valid_to AS vt
+FROM _res_inventory WHERE interface_id IS NOT NULL
+UNION SELECT eni, primary_ip, NULL, NULL FROM _res_primary
+"""
+
+
+# May address {x} be an address of the ENI whose primary is {pip}? Only a private address
+# (RFC 1918 or 100.64/10; flow logs show an ENI's private addresses) in the /16 of the primary
+# (a subnet is at most a /16 and all of an ENI's addresses are in its subnet).
+_PLAUSIBLE = """(
+  ({x} LIKE '10.%' OR {x} LIKE '192.168.%' OR regexp_matches({x}, '^172\\.(1[6-9]|2[0-9]|3[01])\\.')
+   OR regexp_matches({x}, '^100\\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\\.'))
+  AND ({pip} IS NULL
+       OR regexp_extract({x}, '^[0-9]+\\.[0-9]+\\.', 0) = regexp_extract({pip}, '^[0-9]+\\.[0-9]+\\.', 0)))"""
+
+_COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
+
+# pkt: the packet's own address on the local side (pl) is logged. It is the ENI's (a secondary)
+# when it equals the logged one, is known to be the ENI's, or is plausible and no other ENI's and
+# the ENI is no forwarder; otherwise the ENI forwarded the packet and local_ip is its own address.
+_PKT = f"""
+CREATE OR REPLACE TABLE _res_pkt AS
+WITH c AS (
+  SELECT d.rid, min(d.eni) AS eni, min(d.ll) AS ll, min(d.pl) AS pl, min(d.pip) AS pip,
+         bool_or(d.inter) AS inter, min(d.t0) AS t0, min(d.t1) AS t1,
+         coalesce(bool_or(o.eni = d.eni), false) AS mine, coalesce(bool_or(o.eni <> d.eni), false) AS others
+  FROM _res_d d LEFT JOIN _res_own o ON o.addr = d.pl AND {_COVERS.format(o='o', r='d')}
+  WHERE d.dir IS NOT NULL AND d.pl IS NOT NULL
+  GROUP BY d.rid
+)
+SELECT rid, eni, t0, t1, ll,
+       CASE WHEN pl = ll OR mine THEN pl
+            WHEN NOT others AND NOT inter AND {_PLAUSIBLE.format(x='pl', pip='pip')} THEN pl END AS own_local
+FROM c
+"""
+
+# Records that take part in peer joins: IPv4, direction known, not on a forwarding ENI, not a
+# forwarded pkt record; lk = the local address when pkt fields told it; the time range padded by
+# half the tolerance on each side, so that overlapping ranges share a bucket.
+_PARTICIPANTS = f"""
+CREATE OR REPLACE TABLE _res_e AS
+SELECT d.rid, d.eni, d.dir, d.pr, d.sp, d.dp, d.t0, d.t1, d.pip, d.rm, k.own_local AS lk,
+       CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
+       CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1
+FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid
+WHERE d.dir IS NOT NULL AND NOT d.inter AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
+  AND (k.rid IS NULL OR k.own_local IS NOT NULL) AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL
+"""
+
+_EXPAND = f"""
+CREATE OR REPLACE TABLE _res_x AS
+SELECT e.rid, e.eni, e.dir, e.pr, e.sp, e.dp, e.b0 + n.k AS bk
+FROM _res_e e JOIN _res_n n ON n.k <= e.b1 - e.b0
+WHERE e.b1 - e.b0 <= {_MAX_SPAN_BUCKETS}
+"""
+
+# The ENIs known to hold each participant's remote address at its time.
+_REMOTE_OWNERS = f"""
+CREATE OR REPLACE TABLE _res_ro AS
+SELECT DISTINCT e.rid, o.eni AS oeni FROM _res_e e JOIN _res_own_all o ON o.addr = e.rm AND {_COVERS.format(o='o', r='e')}
+"""
+
+# Candidate pairs: a = egress on A, b = ingress on B, same protocol and ports, a time bucket in
+# common, and an ENI key: B's source X is known to be A's (ax) or A's destination Y is known to
+# be B's (by). A pair known on one side only is kept when the other address is plausible for
+# its ENI and held by no other ENI. exact = both known.
+_PAIRS = f"""
+CREATE OR REPLACE TABLE _res_pairs AS
+WITH j AS (
+  SELECT a.rid AS arid, b.rid AS brid, true AS ax, false AS by_
+  FROM _res_x b JOIN _res_ro r ON r.rid = b.rid
+  JOIN _res_x a ON a.eni = r.oeni AND a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
+  WHERE b.dir = 'ingress' AND a.dir = 'egress' AND a.eni <> b.eni
+  UNION ALL
+  SELECT a.rid, b.rid, false, true
+  FROM _res_x a JOIN _res_ro r ON r.rid = a.rid
+  JOIN _res_x b ON b.eni = r.oeni AND a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
+  WHERE a.dir = 'egress' AND b.dir = 'ingress' AND a.eni <> b.eni
+), g AS (
+  SELECT arid, brid, bool_or(ax) AS ax, bool_or(by_) AS by_ FROM j GROUP BY arid, brid
+), n AS (
+  SELECT rid, count(*) AS n FROM _res_ro GROUP BY rid
+)
+SELECT g.arid, g.brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y, g.ax AND g.by_ AS exact,
+       least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov
+FROM g JOIN _res_e a ON a.rid = g.arid JOIN _res_e b ON b.rid = g.brid
+LEFT JOIN n na ON na.rid = a.rid LEFT JOIN n nb ON nb.rid = b.rid
+WHERE greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
+  AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)
+  AND (g.ax OR (nb.n IS NULL AND {_PLAUSIBLE.format(x='b.rm', pip='a.pip')}))
+  AND (g.by_ OR (na.n IS NULL AND {_PLAUSIBLE.format(x='a.rm', pip='b.pip')}))
+"""
+
+# A record r claims the address its partners imply when: it uses its exact pairs if it has any,
+# else its others; all those partners are on one ENI and imply one address; and every partner p
+# uses the pair too and has all its own partners on r's ENI (else two ENIs compete for the same
+# packets, and neither side can be told).
+_CLAIMS = """
+CREATE OR REPLACE TABLE _res_peerclaim AS
+WITH c AS (
+  SELECT arid AS r, brid AS p, aeni AS reni, beni AS peni, x AS implied, exact, ov FROM _res_pairs
+  UNION ALL SELECT brid, arid, beni, aeni, y, exact, ov FROM _res_pairs
+), h AS (
+  SELECT r, bool_or(exact) AS hx FROM c GROUP BY r
+), u AS (
+  SELECT c.* FROM c JOIN h ON h.r = c.r AND c.exact = h.hx
+), s AS (
+  SELECT r, min(reni) AS eni, count(DISTINCT implied) AS ni, count(DISTINCT peni) AS np, min(implied) AS implied,
+         max_by(p, ov) AS best
+  FROM u GROUP BY r
+), m AS (
+  SELECT u.r, bool_and(u2.r IS NOT NULL AND sp.np = 1) AS mutual
+  FROM u LEFT JOIN u u2 ON u2.r = u.p AND u2.p = u.r LEFT JOIN s sp ON sp.r = u.p
+  GROUP BY u.r
+)
+SELECT s.r AS rid, s.eni, s.implied AS addr, s.best AS peer_rid, e.t0, e.t1
+FROM s JOIN m ON m.r = s.r JOIN _res_e e ON e.rid = s.r
+WHERE s.ni = 1 AND s.np = 1 AND m.mutual AND e.lk IS NULL
+"""
+
+
+def _peer_rounds(con) -> None:
+    """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
+    adds the addresses round 1 resolved, which pairs records where both sides used secondary
+    addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates."""
+    con.execute(_PARTICIPANTS)
+    span = con.execute("SELECT coalesce(max(b1 - b0), 0) FROM _res_e").fetchone()[0]
+    con.execute("CREATE OR REPLACE TABLE _res_n AS SELECT range AS k FROM "
+                f"range(0, {min(int(span), _MAX_SPAN_BUCKETS) + 1})")
+    con.execute(_EXPAND)
+    con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eni, addr, vf, vt FROM _res_own "
+                "UNION SELECT eni, own_local, NULL, NULL FROM _res_pkt WHERE own_local IS NOT NULL")
+    for _ in range(2):
+        for step in (_REMOTE_OWNERS, _PAIRS, _CLAIMS):
+            con.execute(step)
+        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eni, addr FROM _res_peerclaim "
+                          "EXCEPT SELECT eni, addr FROM _res_own_all)").fetchone()[0]
+        if not new:
+            break
+        con.execute(f"INSERT INTO _res_own_all SELECT eni, addr, min(t0) - {TOLERANCE}, max(t1) + {TOLERANCE} "
+                    "FROM _res_peerclaim GROUP BY eni, addr")
+
+
+# Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
+_LEARNED = """
+CREATE OR REPLACE TABLE _res_learned AS
+SELECT eni, addr, bool_or(kind = 'primary') AS is_primary, min(vf) AS vf, max(vt) AS vt, min(kind) AS kind FROM (
+  SELECT eni, primary_ip AS addr, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
+  FROM _res_primary WHERE eni IN (SELECT eni FROM _res_b)
+  UNION ALL SELECT eni, own_local, t0, t1, 'pkt' FROM _res_pkt WHERE own_local IS NOT NULL AND own_local <> ll
+  UNION ALL SELECT eni, addr, t0, t1, 'peer' FROM _res_peerclaim
+) GROUP BY eni, addr
+"""
+
+# single: the inventory's one-address intervals that no evidence of another address contradicts.
+_SINGLE = f"""
+CREATE OR REPLACE TABLE _res_single AS
+WITH ev AS (
+  SELECT eni, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
+  UNION ALL SELECT eni, addr, t0, t1 FROM _res_peerclaim
+), bad AS (
+  SELECT DISTINCT s.interface_id, s.address, s.valid_from, s.valid_to
+  FROM _res_inventory_single s JOIN ev ON ev.eni = s.interface_id AND ev.addr <> s.address
+   AND (s.valid_from IS NULL OR ev.t1 >= s.valid_from) AND (s.valid_to IS NULL OR ev.t0 <= s.valid_to)
+), ok AS (
+  SELECT * FROM _res_inventory_single EXCEPT SELECT * FROM bad
+)
+SELECT DISTINCT d.rid, s.address AS addr
+FROM _res_d d JOIN ok s ON s.interface_id = d.eni AND d.ll = s.address
+ AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
+WHERE d.dir IS NOT NULL
+"""
+
+# Every record's evidence-based local address: pkt (a forwarded packet: the ENI's own logged
+# address), else peer, else single.
+_KNOWN = """
+CREATE OR REPLACE TABLE _res_known AS
+SELECT rid, coalesce(own_local, ll) AS addr, 'pkt' AS how, CAST(NULL AS BIGINT) AS peer_rid, own_local IS NOT NULL AS own
+FROM _res_pkt
+UNION ALL SELECT rid, addr, 'peer', peer_rid, true FROM _res_peerclaim WHERE rid NOT IN (SELECT rid FROM _res_pkt)
+UNION ALL SELECT rid, addr, 'single', NULL, true FROM _res_single
+  WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim)
+"""
+
+# inferred: learned from this ENI's resolved records with the same protocol and local port, or
+# else the same protocol, remote address and remote port: a majority address seen min_support
+# times or more; confidence = its share.
+_INFERRED = """
+CREATE OR REPLACE TABLE _res_inf AS
+WITH k AS (
+  SELECT d.rid, d.eni, d.pr, d.lport, d.rm, d.rport, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid WHERE k.own
+), byport AS (
+  SELECT eni, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
+  FROM (SELECT eni, pr, lport, addr, count(*) AS n FROM k GROUP BY eni, pr, lport, addr) GROUP BY eni, pr, lport
+), byremote AS (
+  SELECT eni, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
+  FROM (SELECT eni, pr, rm, rport, addr, count(*) AS n FROM k GROUP BY eni, pr, rm, rport, addr)
+  GROUP BY eni, pr, rm, rport
+), todo AS (
+  SELECT d.* FROM _res_d d WHERE d.dir IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known)
+)
+SELECT t.rid,
+       CASE WHEN p.top >= {min_support} AND 2 * p.top > p.total THEN p.addr ELSE r.addr END AS addr,
+       CASE WHEN p.top >= {min_support} AND 2 * p.top > p.total THEN CAST(p.top AS DOUBLE) / p.total
+            ELSE CAST(r.top AS DOUBLE) / r.total END AS confidence
+FROM todo t
+LEFT JOIN byport p ON p.eni = t.eni AND p.pr = t.pr AND p.lport = t.lport
+LEFT JOIN byremote r ON r.eni = t.eni AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
+WHERE (p.top >= {min_support} AND 2 * p.top > p.total) OR (r.top >= {min_support} AND 2 * r.top > r.total)
+"""
+_NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS BIGINT) AS rid, CAST(NULL AS VARCHAR) AS addr, " \
+               "CAST(NULL AS DOUBLE) AS confidence WHERE false"
+
+# ambiguous: the addresses the ENI is known to have then (inventory at that time; anything the
+# logs showed it using), when there are two or more.
+_CANDIDATES = f"""
+CREATE OR REPLACE TABLE _res_cand AS
+WITH a AS (
+  SELECT interface_id AS eni, address AS addr, valid_from AS vf, valid_to AS vt
+  FROM _res_inventory WHERE interface_id IS NOT NULL
+  UNION SELECT eni, addr, NULL, NULL FROM _res_learned
+), todo AS (
+  SELECT d.rid, d.eni, d.t0, d.t1, d.ll FROM _res_d d
+  WHERE d.dir IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
+)
+SELECT t.rid, list(DISTINCT a.addr ORDER BY a.addr) AS candidates
+FROM todo t JOIN a ON a.eni = t.eni AND {_COVERS.format(o='a', r='t')}
+ AND (strpos(a.addr, '.') > 0) = (strpos(t.ll, '.') > 0)
+GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1
+"""
+
+# The resolution columns of every record. owner: the pod with that IP (kubectl), else the
+# inventory's owner of (ENI, address) then, else the ENI's owner.
+_FINAL = f"""
+CREATE OR REPLACE TABLE _res_r AS
+WITH z AS (
+  SELECT d.rid, d.eni, d.dir, d.nodata, d.sa, d.da, d.psa, d.pda, d.ll, d.t0, d.t1,
+         CASE WHEN d.nodata THEN 'none' WHEN k.how IS NOT NULL THEN k.how WHEN i.rid IS NOT NULL THEN 'inferred'
+              WHEN c.rid IS NOT NULL THEN 'ambiguous' ELSE 'as-logged' END AS resolution,
+         CASE WHEN d.dir IS NOT NULL THEN coalesce(k.addr, i.addr, d.ll) END AS local_ip,
+         CASE WHEN k.how IN ('peer', 'single', 'pkt') THEN 1.0 WHEN i.rid IS NOT NULL THEN i.confidence END AS confidence,
+         c.candidates, k.peer_rid
+  FROM _res_d d LEFT JOIN _res_known k ON k.rid = d.rid LEFT JOIN _res_inf i ON i.rid = d.rid
+  LEFT JOIN _res_cand c ON c.rid = d.rid
+), w AS (
+  SELECT z.rid, min(o.owner) AS owner FROM z JOIN _res_inventory o ON o.interface_id = z.eni AND o.address = z.local_ip
+   AND {_COVERS.format(o='o', r='z').replace('o.vf', 'o.valid_from').replace('o.vt', 'o.valid_to')}
+  GROUP BY z.rid
+), pod AS (
+  SELECT address, min(owner) AS owner FROM _res_inventory WHERE interface_id IS NULL GROUP BY address
+)
+SELECT z.rid, z.dir AS direction,
+       CASE WHEN z.dir = 'egress' AND z.resolution <> 'pkt' THEN z.local_ip ELSE coalesce(z.psa, z.sa) END AS src_ip,
+       CASE WHEN z.dir = 'ingress' AND z.resolution <> 'pkt' THEN z.local_ip ELSE coalesce(z.pda, z.da) END AS dst_ip,
+       z.local_ip, z.resolution, z.candidates, CAST(z.confidence AS DOUBLE) AS confidence,
+       p.interface_id AS peer_interface_id, p.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
+       CASE WHEN z.resolution <> 'none' THEN coalesce(
+         CASE WHEN z.resolution IN ('pkt', 'peer', 'single', 'inferred') THEN pod.owner END, w.owner, ie.owner) END AS owner
+FROM z LEFT JOIN _res_f p ON p.rid = z.peer_rid
+LEFT JOIN w ON w.rid = z.rid LEFT JOIN pod ON pod.address = z.local_ip
+LEFT JOIN _res_inventory_interfaces ie ON ie.interface_id = z.eni
+"""
