@@ -272,7 +272,7 @@ class _Parser:
 
     def _emit(self, frame: pl.DataFrame) -> None:
         fix = [pl.when(pl.col(c) > _MS_EPOCH).then(pl.col(c) // 1000).otherwise(pl.col(c)).alias(c)
-               for c in ("start", "end") if c in frame.columns]
+               for c in ("start", "end") if c in frame.columns and (frame.get_column(c).max() or 0) > _MS_EPOCH]
         if fix:
             frame = frame.with_columns(fix)
         if "log_status" in frame.columns:
@@ -284,7 +284,7 @@ class _Parser:
         self.counts.skipdata += skipdata
         self.counts.records += frame.height - nodata - skipdata
         cols = [c for c in frame.columns if c != "line"]
-        self.sink(frame.select(*cols, pl.lit(self.source, pl.String).alias("source"), "line"))
+        self.sink(frame.select(*cols, pl.lit(self.source, pl.Categorical).alias("source"), "line"))
 
     def _malformed(self, rows: pl.DataFrame) -> None:
         rows = rows.sort("line")

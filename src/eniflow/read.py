@@ -33,6 +33,7 @@ __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
 TASK_BYTES = 64 << 20  # sources are grouped into tasks of about this much (compressed) input
 PARALLEL_BYTES = 48 << 20  # below this, worker processes cost more than they save
+PART_ROWS = 1_000_000  # rows per spooled Parquet part
 _ORDER = {f.column: i for i, f in enumerate(FIELDS)}
 _SQL_TYPES = {"int32": "INTEGER", "int64": "BIGINT", "string": "VARCHAR"}
 
@@ -149,39 +150,39 @@ def _parse_all(items, ctx, strict, spool, stats, progress, workers) -> list[str]
 
 def _run_task(items, ctx, strict, spool, prefix, tick=None) -> tuple[ReadStats, list[str]]:
     """Parse a group of sources into Parquet parts (runs in a worker process for large reads)."""
-    import pyarrow.parquet as pq
-
     stats = ReadStats()
-    writers: dict[tuple, pq.ParquetWriter] = {}
+    pending: dict[tuple, list[pl.DataFrame]] = {}  # frames of one schema wait to fill a part
     paths: list[str] = []
 
-    def sink(frame: pl.DataFrame) -> None:
-        table = frame.to_arrow()
-        key = tuple((f.name, str(f.type)) for f in table.schema)
-        writer = writers.get(key)
-        if writer is None:
-            path = os.path.join(spool, f"{prefix}-{len(writers):03d}.parquet")
-            writer = writers[key] = pq.ParquetWriter(path, table.schema, compression="lz4")
-            paths.append(path)
-        writer.write_table(table)
+    def flush(key: tuple) -> None:
+        frames = pending.pop(key)
+        path = os.path.join(spool, f"{prefix}-{len(paths):03d}.parquet")
+        # Uncompressed: the spool lives minutes and compression would cost as much as parsing.
+        pl.concat(frames, rechunk=False).write_parquet(path, compression="uncompressed", statistics=False)
+        paths.append(path)
 
-    try:
-        for item in items:
-            stats.files += 1
-            fmt, origin = _origin(item, ctx)
-            before = stats.rows
-            try:
-                with _closing(item.open()) as raw:
-                    parse_source(raw, item.name, fmt, origin, sink, stats, strict)
-            except MalformedRecordError:
-                raise
-            except EniflowError as exc:
-                stats.errors.append(f"{exc} ({stats.rows - before} records were read from it)")
-            if tick:
-                tick(1, stats.rows - before)
-    finally:
-        for writer in writers.values():
-            writer.close()
+    def sink(frame: pl.DataFrame) -> None:
+        key = tuple(frame.schema.items())
+        frames = pending.setdefault(key, [])
+        frames.append(frame)
+        if sum(f.height for f in frames) >= PART_ROWS:
+            flush(key)
+
+    for item in items:
+        stats.files += 1
+        fmt, origin = _origin(item, ctx)
+        before = stats.rows
+        try:
+            with _closing(item.open()) as raw:
+                parse_source(raw, item.name, fmt, origin, sink, stats, strict)
+        except MalformedRecordError:
+            raise
+        except EniflowError as exc:
+            stats.errors.append(f"{exc} ({stats.rows - before} records were read from it)")
+        if tick:
+            tick(1, stats.rows - before)
+    for key in list(pending):
+        flush(key)
     return stats, paths
 
 

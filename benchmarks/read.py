@@ -1,0 +1,171 @@
+"""Reading speed and memory, against `gzip -dc` and flowlogs-reader in the same run.
+
+    .venv/bin/python benchmarks/read.py                  # 10 million records (about 2 minutes, plus flowlogs-reader)
+    .venv/bin/python benchmarks/read.py --records 1000000 --baseline-records 200000
+
+Data: default-format (version 2) records in S3-like gzip files of 100,000 records each,
+written once under bench-data/ (gitignored) and reused. flowlogs-reader is installed into
+a throwaway venv under bench-data/ and parses a prefix of the same files (its rate is
+per-record, so a prefix measures it fairly); the ratio compares records per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench-data"
+PER_FILE = 100_000
+HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+
+
+def generate(records: int) -> Path:
+    """S3-like gzip files under bench-data/read-N/ (vectorised with Polars; reused if present)."""
+    import numpy as np
+    import polars as pl
+    from isal import igzip
+
+    out = DATA / f"read-{records}"
+    done = out / ".complete"
+    if done.exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    enis = np.array([f"eni-{v:017x}" for v in rng.integers(0, 2**60, 500)])
+    start = 1_764_288_000
+
+    def text(values) -> pl.Series:
+        return pl.Series(values).cast(pl.String)
+
+    for i in range(0, records, PER_FILE):
+        n = min(PER_FILE, records - i)
+        t = start + (i // PER_FILE) * 300 + rng.integers(0, 300, n)
+        src = pl.format("10.0.{}.{}", text(rng.integers(0, 256, n)), text(rng.integers(1, 255, n)))
+        dst = pl.format("10.1.{}.{}", text(rng.integers(0, 256, n)), text(rng.integers(1, 255, n)))
+        df = pl.DataFrame({"t": t}).select(pl.concat_str([
+            pl.lit("2 123456789012"), text(rng.choice(enis, n)), src, dst, text(rng.integers(1024, 65536, n)),
+            text(rng.choice([443, 80, 22, 53, 5432], n)), pl.lit("6"), text(rng.integers(1, 500, n)),
+            text(rng.integers(40, 10**6, n)), pl.col("t").cast(pl.String), (pl.col("t") + 60).cast(pl.String),
+            text(rng.choice(["ACCEPT", "REJECT"], n, p=[0.9, 0.1])), pl.lit("OK")], separator=" ").alias("l"))
+        body = HEADER + "\n" + "\n".join(df.get_column("l").to_list()) + "\n"
+        name = f"123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261128T{(i // PER_FILE) % 24:02d}{(i // PER_FILE) % 60:02d}Z_{i:08x}.log.gz"
+        (out / name).write_bytes(igzip.compress(body.encode(), 1))
+    done.touch()
+    return out
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        stack.extend(children.get(p, []))
+    return total
+
+
+def run(cmd: list[str] | str, shell: bool = False) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS of the process tree, stdout."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - started
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {cmd}\n{err[-2000:]}")
+    return elapsed, peak[0], out
+
+
+def flowlogs_reader_python() -> Path:
+    venv = DATA / "venv-flowlogs-reader"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "flowlogs-reader"], check=True)
+    return py
+
+
+FLOWLOGS_READER = """
+import gzip, sys
+from flowlogs_reader import FlowRecord
+n, limit = 0, int(sys.argv[1])
+for path in sys.argv[2:]:
+    with gzip.open(path, "rt") as f:
+        next(f)
+        for line in f:
+            FlowRecord.from_cwl_event({"message": line})
+            n += 1
+            if n >= limit:
+                print(n); sys.exit(0)
+print(n)
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=10_000_000)
+    ap.add_argument("--baseline-records", type=int, default=500_000, help="records flowlogs-reader parses")
+    ap.add_argument("--skip-flowlogs-reader", action="store_true")
+    args = ap.parse_args()
+
+    data = generate(args.records)
+    files = sorted(str(p) for p in data.glob("*.log.gz"))
+    size = sum(os.path.getsize(f) for f in files)
+    print(f"data: {args.records:,} records in {len(files)} gzip files, {size / 1e6:.0f} MB ({data})")
+    eniflow = str(ROOT / ".venv" / "bin" / "eniflow")
+    out = DATA / "out.parquet"
+    rows = []
+
+    t, rss, wc = run(f"gzip -dc {data}/*.log.gz | wc -l", shell=True)
+    assert int(wc) == args.records + len(files)
+    rows.append(("gzip -dc | wc -l", t, rss, args.records / t))
+    t, rss, _ = run([eniflow, "read", str(data), "-o", "parquet", "--out", str(out)])
+    rows.append(("eniflow read -> Parquet", t, rss, args.records / t))
+    code = f"import eniflow; f = eniflow.read({str(data)!r}); print(f.count())"
+    t, rss, count = run([str(ROOT / ".venv" / "bin" / "python"), "-c", code])
+    assert int(count) == args.records, count
+    rows.append(("eniflow.read() + count", t, rss, args.records / t))
+    if not args.skip_flowlogs_reader:
+        py = flowlogs_reader_python()
+        t, rss, n = run([str(py), "-c", FLOWLOGS_READER, str(args.baseline_records), *files])
+        rows.append((f"flowlogs-reader ({int(n):,} records)", t, rss, int(n) / t))
+
+    gzip_rate = rows[0][3]
+    print(f"\n{'what':34} {'seconds':>8} {'peak RSS':>9} {'records/s':>12} {'vs gzip -dc':>11}")
+    for name, t, rss, rate in rows:
+        print(f"{name:34} {t:8.1f} {rss / 2**20:7.0f}MB {rate:12,.0f} {rate / gzip_rate:10.2f}x")
+    if not args.skip_flowlogs_reader:
+        print(f"\neniflow read -> Parquet vs flowlogs-reader: {rows[1][3] / rows[-1][3]:.0f}x records/s")
+    out.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
