@@ -162,11 +162,7 @@ class _Parser:
         self.next_line += len(lines)
         self.counts.lines += len(lines)
         stripped = pl.col("text").str.strip_chars()
-        df = df.with_columns(
-            blank=stripped == "",
-            json=stripped.str.starts_with("{"),
-            header=pl.lit(False),
-        )
+        df = df.with_columns(blank=stripped == "", header=pl.lit(False))
         self.counts.blank += int(df.get_column("blank").sum())
         candidates = df.filter(is_header_candidate(df.get_column("text")))
         segments: list[tuple[int, Format, str]] = []  # (first line, format, origin) of each header
@@ -177,11 +173,7 @@ class _Parser:
         if segments:
             df = df.with_columns(header=pl.col("line").is_in([s[0] for s in segments]))
             self.counts.headers += len(segments)
-        records = df.filter(~pl.col("blank") & ~pl.col("header"))
-        json_rows = records.filter(pl.col("json"))
-        text_rows = records.filter(~pl.col("json")).select("line", "text")
-        if json_rows.height:
-            text_rows = pl.concat([text_rows, self._json_lines(json_rows)]).sort("line")
+        text_rows = self.unwrap(df.filter(~pl.col("blank") & ~pl.col("header")))
         bounds = [(self.next_line - len(lines), self.fmt, self.origin)] + segments
         for i, (start, fmt, origin) in enumerate(bounds):
             end = bounds[i + 1][0] if i + 1 < len(bounds) else None
@@ -211,6 +203,16 @@ class _Parser:
                 *[pl.col("parts").list.get(i).alias(c) for i, c in enumerate(fmt.columns)])
             self.typed(tokens, fmt)
 
+    def unwrap(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Record lines (line, text) of ``rows``: JSON lines give the lines they wrap, and
+        JSON-object records among them go straight to typing."""
+        is_json = pl.col("text").str.strip_chars_start().str.starts_with("{")
+        text_rows = rows.filter(~is_json).select("line", "text")
+        json_rows = rows.filter(is_json)
+        if json_rows.height:
+            text_rows = pl.concat([text_rows, self._json_lines(json_rows)]).sort("line")
+        return text_rows
+
     def _json_lines(self, rows: pl.DataFrame) -> pl.DataFrame:
         """JSON-wrapped lines: ``{"message": ...}``, subscription envelopes, JSON-object records."""
         out_lines, out_text, structured, bad = [], [], [], []
@@ -221,14 +223,15 @@ class _Parser:
                 bad.append((line, text, "line starts with '{' but is not valid JSON"))
                 continue
             messages = _messages(obj)
-            if messages is not None:
-                for message in messages:
+            for message in [obj] if messages is None else messages:
+                record = _record_object(message)
+                if record is not None:
+                    structured.append((line, text, record))
+                elif isinstance(message, str):
                     out_lines.append(line)
                     out_text.append(message)
-            elif isinstance(obj, dict) and obj and all(lookup(k) for k in obj):
-                structured.append((line, text, obj))
-            else:
-                bad.append((line, text, "JSON line holds no flow log record (no 'message', 'logEvents' or field names)"))
+                else:
+                    bad.append((line, text, "JSON line holds no flow log record (no 'message', 'logEvents' or field names)"))
         if bad:
             self._malformed(pl.DataFrame(bad, schema=["line", "text", "reason"], orient="row"))
         if structured:
@@ -305,6 +308,19 @@ def _messages(obj) -> list[str] | None:
             return [obj["message"].rstrip("\r\n")]
         if isinstance(obj.get("logEvents"), list):
             return [str(e.get("message", "")).rstrip("\r\n") for e in obj["logEvents"] if isinstance(e, dict)]
+    return None
+
+
+def _record_object(value) -> dict | None:
+    """A JSON-object record (field names as keys), given as an object or as the JSON text of one
+    (as in ``{"message": "{\\"version\\": 2, ...}"}``); None for anything else."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict) and value and all(lookup(k) for k in value):
+        return value
     return None
 
 
@@ -435,7 +451,7 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bo
     counts.lines += frame.height
     blank = frame.filter(pl.col("text").str.strip_chars() == "")
     counts.blank += blank.height
-    parser._tokens(frame.filter(pl.col("text").str.strip_chars() != ""), parser.fmt, parser.origin)
+    parser._tokens(parser.unwrap(frame.filter(pl.col("text").str.strip_chars() != "")), parser.fmt, parser.origin)
     return True
 
 
