@@ -327,9 +327,12 @@ def _sekoia_cases() -> list[Case]:
     for entry in _entries("SEKOIA-IO/intake-formats", "input"):
         doc = json.loads((CORPUS / entry["path"]).read_text(encoding="utf-8"))
         name = entry["path"].rsplit("/", 1)[1]
-        expect = _ecs(doc["expected"], name, SEKOIA)
+        expect = Expect(_ecs(doc["expected"], name, SEKOIA).fields)
         cases.append(Case("SEKOIA-IO/intake-formats", name, None, lines=[doc["input"]["message"].rstrip("\n")],
-                          fmt=entry["format"], rows=1, expects=[Expect(expect.fields)], expectation_files=[name]))
+                          fmt=entry["format"], rows=1, expects=[expect], expectation_files=[name]))
+        # the same record as SEKOIA receives it: the whole input object as one JSON line
+        cases.append(Case("SEKOIA-IO/intake-formats", f"{name}:as-json-line", None, lines=[json.dumps(doc["input"])],
+                          fmt=entry["format"], rows=1, expects=[expect], expectation_files=[name]))
     return cases
 
 
