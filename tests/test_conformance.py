@@ -29,10 +29,8 @@ from eniflow.fields import INTEGER_COLUMNS, lookup
 
 def _corpus() -> Path | None:
     env = os.environ.get("ENIFLOW_CONFORMANCE_DIR")
-    here = Path(__file__).resolve()
-    candidates = [Path(env)] if env else [here.parents[2] / "shared" / "conformance",
-                                          here.parents[1].parent / "shared" / "conformance"]
-    return next((c for c in candidates if (c / "manifest.json").is_file()), None)
+    folder = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "conformance"  # <repo>/../shared
+    return folder if (folder / "manifest.json").is_file() else None
 
 
 CORPUS = _corpus()
@@ -356,7 +354,10 @@ def _normal(column: str, value):
     if column in ("start", "end"):
         return _epoch(value)
     if column in INTEGER_COLUMNS:
-        return int(float(value))
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        number = float(value)  # SEKOIA echoes 8080.0 and "6.0"; 6.5 stays 6.5 and disagrees
+        return int(number) if number.is_integer() else number
     text = str(value)
     return text.upper() if column in CASE_INSENSITIVE else text
 
@@ -409,14 +410,16 @@ def run_all(tmp: Path) -> list[Outcome]:
 
 
 def summary(outcomes: list[Outcome]) -> str:
-    """Per-peer figures: inputs, expectation files, records, fields compared, disagreements."""
-    lines = [f"{'peer':<48} {'inputs':>6} {'expected':>8} {'records':>7} {'malformed':>9} {'fields':>6} "
-             f"{'allowed':>7} {'unexplained':>11}"]
+    """Per-peer figures: corpus inputs, expectation files, reads (a Beats table case or a SEKOIA
+    variant is a read of its own), records read, malformed lines, field values compared,
+    allowed and unexplained disagreements."""
+    lines = [f"{'peer':<48} {'inputs':>6} {'expected':>8} {'reads':>5} {'records':>7} {'malformed':>9} "
+             f"{'fields':>6} {'allowed':>7} {'unexplained':>11}"]
     for peer in dict.fromkeys(o.case.peer for o in outcomes):
         mine = [o for o in outcomes if o.case.peer == peer]
         files = {f for o in mine for f in o.case.expectation_files}
         lines.append(f"{peer:<48} {len({o.case.path or o.case.id.split(':')[0] for o in mine}):>6} {len(files):>8} "
-                     f"{sum(o.rows for o in mine):>7} {sum(len(o.malformed) for o in mine):>9} "
+                     f"{len(mine):>5} {sum(o.rows for o in mine):>7} {sum(len(o.malformed) for o in mine):>9} "
                      f"{sum(o.compared for o in mine):>6} {sum(len(o.allowed) for o in mine):>7} "
                      f"{sum(len(o.mismatches) for o in mine):>11}")
     return "\n".join(lines)
