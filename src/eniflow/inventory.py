@@ -100,6 +100,15 @@ class Inventory:
         return inv
 
     @classmethod
+    def from_specs(cls, specs, aws=None, *, at=None) -> "Inventory | None":
+        """The inventory from ``--inventory`` values: files, or ``aws`` for the live one (None: none given)."""
+        if not specs:
+            return None
+        files = [s for s in specs if s != "aws"]
+        inventory = cls.load(files, at=at) if files else cls()
+        return inventory.merge(cls.from_aws(aws, at=at)) if "aws" in specs else inventory
+
+    @classmethod
     def from_document(cls, doc, *, at: int, source: str) -> "Inventory":
         if isinstance(doc, dict) and "NetworkInterfaces" in doc:
             return cls(interfaces=[_interface(n, at, source) for n in doc["NetworkInterfaces"]])
@@ -117,7 +126,9 @@ class Inventory:
     @classmethod
     def from_aws(cls, aws=None, *, at=None) -> "Inventory":
         """The live inventory: DescribeNetworkInterfaces, all pages."""
-        moment = int(time.time()) if at is None else at
+        from .times import parse_time
+
+        moment = int(time.time()) if at is None else parse_time(at)
         doc = cls.fetch_document(aws)
         return cls(interfaces=[_interface(n, moment, "aws") for n in doc["NetworkInterfaces"]])
 
@@ -184,7 +195,13 @@ class Inventory:
                     out.append((eni, one[k], snaps[k].at, snaps[k + 1].at))
             if one[-1]:
                 out.append((eni, one[-1], snaps[-1].at, None))
-        return out
+        merged: list[tuple[str, str, int | None, int | None]] = []
+        for row in out:  # touching intervals of the same ENI and address become one
+            if merged and merged[-1][:2] == row[:2] and merged[-1][3] == row[2]:
+                merged[-1] = (*row[:2], merged[-1][2], row[3])
+            else:
+                merged.append(row)
+        return merged
 
     def intermediates(self) -> set[str]:
         return {i.interface_id for i in self.interfaces if i.intermediate}

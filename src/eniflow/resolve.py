@@ -39,7 +39,7 @@ import duckdb
 
 from .inventory import Inventory
 
-__all__ = ["resolve", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "TOLERANCE"]
+__all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "TOLERANCE"]
 
 RESOLUTION_COLUMNS = ("direction", "src_ip", "dst_ip", "local_ip", "resolution", "candidates", "confidence",
                       "peer_interface_id", "peer_source", "peer_line", "owner")
@@ -105,6 +105,18 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     run(f"CREATE OR REPLACE VIEW resolved AS SELECT {listed}, {res} FROM _res_f f JOIN _res_r r ON f.rid = r.rid "
         "ORDER BY f.rid")
     return Resolved(con, columns + list(RESOLUTION_COLUMNS))
+
+
+def resolved_from(data, *, inventory: Inventory | None = None, since=None, until=None, format=None, aws=None,
+                  infer: bool = True) -> Resolved:
+    """``data`` as a :class:`Resolved`: itself when it is one, else read (sources or Flows) and resolved."""
+    if isinstance(data, Resolved):
+        return data
+    if not (hasattr(data, "relation") and hasattr(data, "con")):
+        from .read import read
+
+        data = read(data, since=since, until=until, format=format, aws=aws)
+    return resolve(data, inventory, infer=infer)
 
 
 def _input(flows, con):
@@ -259,8 +271,8 @@ SELECT DISTINCT e.rid, o.eni AS oeni FROM _res_e e JOIN _res_own_all o ON o.addr
 
 # Candidate pairs: a = egress on A, b = ingress on B, same protocol and ports, a time bucket in
 # common, and an ENI key: B's source X is known to be A's (ax) or A's destination Y is known to
-# be B's (by). A pair known on one side only is kept when the other address is plausible for
-# its ENI and held by no other ENI. exact = both known.
+# be B's (by). The address not known that way must be plausible for its ENI and held by no other
+# ENI then; a side whose local address pkt fields told must agree.
 _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 WITH j AS (
@@ -278,7 +290,7 @@ WITH j AS (
 ), n AS (
   SELECT rid, count(*) AS n FROM _res_ro GROUP BY rid
 )
-SELECT g.arid, g.brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y, g.ax AND g.by_ AS exact,
+SELECT g.arid, g.brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
        least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov
 FROM g JOIN _res_e a ON a.rid = g.arid JOIN _res_e b ON b.rid = g.brid
 LEFT JOIN n na ON na.rid = a.rid LEFT JOIN n nb ON nb.rid = b.rid
@@ -288,31 +300,27 @@ WHERE greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
   AND (g.by_ OR (na.n IS NULL AND {_PLAUSIBLE.format(x='a.rm', pip='b.pip')}))
 """
 
-# A record r claims the address its partners imply when: it uses its exact pairs if it has any,
-# else its others; all those partners are on one ENI and imply one address; and every partner p
-# uses the pair too and has all its own partners on r's ENI (else two ENIs compete for the same
-# packets, and neither side can be told).
+# A record r claims the address its partners imply only when all its partners are on one ENI
+# and imply one address, and each partner has all its own partners on r's ENI (else two ENIs
+# compete for the same packets and neither side can be told). Example: a client using one port
+# to reach both addresses of a server: the server's two records each pair with both client
+# records, which imply different addresses, so the server side stays unresolved; the client
+# side, implied the client's address by both, is resolved.
 _CLAIMS = """
 CREATE OR REPLACE TABLE _res_peerclaim AS
 WITH c AS (
-  SELECT arid AS r, brid AS p, aeni AS reni, beni AS peni, x AS implied, exact, ov FROM _res_pairs
-  UNION ALL SELECT brid, arid, beni, aeni, y, exact, ov FROM _res_pairs
-), h AS (
-  SELECT r, bool_or(exact) AS hx FROM c GROUP BY r
-), u AS (
-  SELECT c.* FROM c JOIN h ON h.r = c.r AND c.exact = h.hx
+  SELECT arid AS r, brid AS p, aeni AS reni, beni AS peni, x AS implied, ov FROM _res_pairs
+  UNION ALL SELECT brid, arid, beni, aeni, y, ov FROM _res_pairs
 ), s AS (
   SELECT r, min(reni) AS eni, count(DISTINCT implied) AS ni, count(DISTINCT peni) AS np, min(implied) AS implied,
          max_by(p, ov) AS best
-  FROM u GROUP BY r
+  FROM c GROUP BY r
 ), m AS (
-  SELECT u.r, bool_and(u2.r IS NOT NULL AND sp.np = 1) AS mutual
-  FROM u LEFT JOIN u u2 ON u2.r = u.p AND u2.p = u.r LEFT JOIN s sp ON sp.r = u.p
-  GROUP BY u.r
+  SELECT c.r, bool_and(sp.np = 1) AS alone FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
 )
 SELECT s.r AS rid, s.eni, s.implied AS addr, s.best AS peer_rid, e.t0, e.t1
 FROM s JOIN m ON m.r = s.r JOIN _res_e e ON e.rid = s.r
-WHERE s.ni = 1 AND s.np = 1 AND m.mutual AND e.lk IS NULL
+WHERE s.ni = 1 AND s.np = 1 AND m.alone AND e.lk IS NULL
 """
 
 

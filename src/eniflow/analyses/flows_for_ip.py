@@ -1,0 +1,58 @@
+"""Every record whose real source or destination is one IP, the masked ones included.
+
+A record on a multi-IP ENI shows the ENI's primary where the packet used a secondary; after
+resolution its ``src_ip``/``dst_ip`` are the real ones, so searching those finds the records a
+search of ``srcaddr``/``dstaddr`` misses. Records whose local address is still unknown but
+could be the IP (``ambiguous`` with the IP among ``candidates``) are listed too, marked
+``match = 'candidate'``, so nothing that may concern the IP is hidden.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import duckdb
+
+from ..errors import UsageError
+from ..resolve import resolved_from
+
+__all__ = ["flows_for_ip", "COLUMNS"]
+
+# What a reader needs to judge each record: when, where, the truth, what was logged, how we know.
+COLUMNS = ("interface_id", "start", "end", "direction", "src_ip", "srcport", "dst_ip", "dstport", "protocol",
+           "packets", "bytes", "action", "srcaddr", "dstaddr", "match", "masked", "resolution", "confidence",
+           "candidates", "owner", "peer_interface_id", "source", "line")
+
+
+def flows_for_ip(data, ip: str, *, port: int | None = None, inventory=None, since=None, until=None,
+                 aws=None) -> duckdb.DuckDBPyRelation:
+    """Records of ``data`` (a Resolved, Flows or sources) to or from ``ip`` (optionally on ``port``).
+
+    ``match`` says how the record concerns the IP: ``src``, ``dst`` or ``candidate``; ``masked``
+    is true when the flow log itself did not show the IP (the resolution found it).
+    """
+    try:
+        ip = str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        raise UsageError(f"--ip {ip!r} is not an IP address; give one such as 10.0.1.20.") from None
+    resolved = resolved_from(data, inventory=inventory, since=since, until=until, aws=aws)
+    con = resolved.con
+    port_filter = "" if port is None else f"AND (srcport = {int(port)} OR dstport = {int(port)})"
+    columns = ", ".join(f'"{c}"' for c in COLUMNS)
+    # list_contains is DuckDB's; Spark spells it array_contains.
+    return con.sql(f"""
+        SELECT {columns} FROM (
+          SELECT *, CASE WHEN src_ip = $ip THEN 'src' WHEN dst_ip = $ip THEN 'dst' ELSE 'candidate' END AS match,
+                 NOT (coalesce(srcaddr = $ip, false) OR coalesce(dstaddr = $ip, false)
+                      OR coalesce(pkt_srcaddr = $ip, false) OR coalesce(pkt_dstaddr = $ip, false)) AS masked
+          FROM ({_with_pkt(resolved)})
+          WHERE (src_ip = $ip OR dst_ip = $ip OR (resolution = 'ambiguous' AND list_contains(candidates, $ip))) {port_filter}
+        ) ORDER BY "start", interface_id, source, line
+    """, params={"ip": ip})
+
+
+def _with_pkt(resolved) -> str:
+    """The resolved view with pkt columns present (NULL when no source had them)."""
+    have = set(resolved.columns)
+    extra = "".join(f", CAST(NULL AS VARCHAR) AS {c}" for c in ("pkt_srcaddr", "pkt_dstaddr") if c not in have)
+    return f"SELECT *{extra} FROM resolved"
