@@ -210,7 +210,11 @@ def _reader_record(rec: dict) -> Expect:
 
 # -- cases -------------------------------------------------------------------------------
 def _entries(peer: str, kind: str):
-    return [e for e in MANIFEST if e["peer"] == peer and e["kind"] == kind]
+    return [e for e in _entries_of_kind(kind) if e["peer"] == peer]
+
+
+def _entries_of_kind(kind: str):
+    return [e for e in MANIFEST if e["kind"] == kind]
 
 
 def _header_less(path: Path, fmt: str | None) -> str | None:
@@ -450,6 +454,17 @@ def test_every_corpus_file_is_used():
     used |= {"aws-vpc-flow-logs.yml"}
     names = {e["path"].rsplit("/", 1)[1] for e in MANIFEST}
     assert names - used == set(UNUSED)
+
+
+def test_record_counts_are_the_manifests():
+    """The manifest's count per input; for OTel's short and long line it counts the line that
+    upstream now rejects (its notes say PEER-INVALID)."""
+    counted_rejected = {"vpc_flow_log_too_few_fields.log": 1, "vpc_flow_log_too_many_fields.log": 1}
+    rows = {c.path.name: c.rows for c in CASES if c.path}
+    for entry in _entries_of_kind("input"):
+        name = entry["path"].rsplit("/", 1)[1]
+        if name in rows:
+            assert rows[name] == entry["records"] - counted_rejected.get(name, 0), name
 
 
 def test_beats_table_has_the_documented_lines():
