@@ -243,7 +243,7 @@ def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: 
         shown.append(f"{protocol_name_sql()} AS protocol_name")
     if by == "dstport":
         shown.append(f"{service_name_sql()} AS service")
-    totals = {"bytes": "sum(bytes)", "packets": "sum(packets)", "records": "count(*)",
+    totals = {"bytes": "CAST(sum(bytes) AS BIGINT)", "packets": "CAST(sum(packets) AS BIGINT)", "records": "count(*)",
               "flows": f"count(DISTINCT {_FLOW})"}
     sql = (f"SELECT {', '.join(shown)}, "
            + ", ".join(f"{expr} AS {m}" for m, expr in totals.items())

@@ -26,14 +26,15 @@ def load_inventory(specs: list[str] | None, aws):
 
 
 def read_and_resolve(sources, *, format, since, until, inventory, aws):
-    """Read the sources (summary on stderr) and resolve them."""
+    """Read the sources (summary on stderr) and resolve them: (resolved, read stats, inventory)."""
     from ..read import read
     from ..resolve import resolve
     from .read_cmd import report_read
 
     flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
     report_read(flows)
-    return resolve(flows, inventory=load_inventory(inventory, aws))
+    inv = load_inventory(inventory, aws)
+    return resolve(flows, inventory=inv), flows.stats, inv
 
 
 @app.command(epilog="""[bold]Examples[/bold]
@@ -73,7 +74,7 @@ def top(
     from ..render import write
 
     aws = aws_options(profile, region, endpoint_url)
-    resolved = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
+    resolved, _, _ = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
     result = run_top(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
     write(result.relation, output, out, title=f"top {by} by {metric}")
     err(result.note)
@@ -115,7 +116,7 @@ def sql(
     aws = aws_options(profile, region, endpoint_url)
     data = sources
     if not (len(sources) == 1 and is_duckdb_file(sources[0])):
-        data = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
+        data, _, _ = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
     relation = run_sql(data, query, save=save)
     if save:
         err(f"saved the tables flows and resolved in {save}")
