@@ -12,8 +12,8 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 import weakref
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -43,7 +43,7 @@ class Flows:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, stats: ReadStats,
                  spool: str | None):
-        self.con, self.relation, self.stats = con, relation, stats
+        self.con, self.relation, self.stats, self.spool = con, relation, stats, spool
         # The parts must live as long as anything can query them: relations keep their
         # connection alive, so the spool goes when the connection goes (or on close()).
         self._cleanup = weakref.finalize(con, shutil.rmtree, spool, True) if spool else None
@@ -121,25 +121,15 @@ def _parse_all(items, ctx, strict, spool, stats, progress, workers) -> list[str]
     reporter = _Progress(progress, len(items))
     results: list[tuple[ReadStats, list[str]]] = []
     if workers <= 1 or len(tasks) < 2 or total < PARALLEL_BYTES or local:
-        for i, task in enumerate(tasks):
-            results.append(_run_task(task, ctx, strict, spool, f"t{i:06d}", reporter.tick))
+        for task in tasks:
+            results.append(_run_task(task, ctx, strict, spool, reporter.tick))
     else:
-        import multiprocessing
+        from .workers import run_in_workers
 
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        try:
-            futures = {pool.submit(_run_task, task, ctx, strict, spool, f"t{i:06d}"): i for i, task in enumerate(tasks)}
-            done_by_index: dict[int, tuple[ReadStats, list[str]]] = {}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    done_by_index[futures[future]] = future.result()
-                    reporter.tick(len(tasks[futures[future]]), done_by_index[futures[future]][0].rows)
-                reporter.refresh()
-            results = [done_by_index[i] for i in range(len(tasks))]
-        finally:
-            pool.shutdown(cancel_futures=True)
+        def done(index: int, result) -> None:
+            reporter.tick(len(tasks[index]), result[0].rows)
+
+        results = run_in_workers(_run_task, tasks, (ctx, strict, spool), workers, done)
     reporter.close()
     parts = []
     for task_stats, task_parts in results:
@@ -148,7 +138,7 @@ def _parse_all(items, ctx, strict, spool, stats, progress, workers) -> list[str]
     return parts
 
 
-def _run_task(items, ctx, strict, spool, prefix, tick=None) -> tuple[ReadStats, list[str]]:
+def _run_task(items, ctx, strict, spool, tick=None) -> tuple[ReadStats, list[str]]:
     """Parse a group of sources into Parquet parts (runs in a worker process for large reads)."""
     stats = ReadStats()
     pending: dict[tuple, list[pl.DataFrame]] = {}  # frames of one schema wait to fill a part
@@ -156,7 +146,7 @@ def _run_task(items, ctx, strict, spool, prefix, tick=None) -> tuple[ReadStats, 
 
     def flush(key: tuple) -> None:
         frames = pending.pop(key)
-        path = os.path.join(spool, f"{prefix}-{len(paths):03d}.parquet")
+        path = os.path.join(spool, f"{uuid.uuid4().hex}.parquet")
         # Uncompressed: the spool lives minutes and compression would cost as much as parsing.
         pl.concat(frames, rechunk=False).write_parquet(path, compression="uncompressed", statistics=False)
         paths.append(path)
