@@ -1,0 +1,205 @@
+"""Delivery as AWS does it: S3 objects (4 key layouts, gzip text or Parquet) or
+CloudWatch Logs streams (one per ENI, no header), locally or into a real endpoint.
+
+Reference sections 4 and 5: S3 files are batched per 5 minutes and hold every ENI of
+the flow log, text files start with a header line of the field names; CloudWatch Logs
+has one stream per ENI named ``<eni-id>-all`` and one record per event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+from isal import igzip
+
+from ..aws import AwsOptions, translate_client_error
+from ..errors import AwsError
+from ..formats import Format
+
+__all__ = ["Delivery", "LAYOUTS", "s3_key", "TRUTH_SCHEMA"]
+
+LAYOUTS = ("default", "hourly", "hive", "hive-hourly", "cloudwatch")
+TRUTH_SCHEMA = {"source": pl.String, "line": pl.Int64, "interface_id": pl.String, "direction": pl.String,
+                "src_ip": pl.String, "dst_ip": pl.String, "local_ip": pl.String, "owner": pl.String,
+                "log_status": pl.String}
+_BATCH_SECONDS = 300
+
+
+def s3_key(account: str, region: str, flow_log_id: str, batch: int, layout: str, prefix: str, digest: str,
+           suffix: str = "log.gz") -> str:
+    """The object key AWS writes a 5-minute batch under (reference section 4)."""
+    t = datetime.fromtimestamp(batch, tz=timezone.utc)
+    if layout.startswith("hive"):
+        parts = [f"AWSLogs/aws-account-id={account}", "aws-service=vpcflowlogs", f"aws-region={region}",
+                 f"year={t:%Y}", f"month={t:%m}", f"day={t:%d}"] + ([f"hour={t:%H}"] if layout == "hive-hourly" else [])
+    else:
+        parts = [f"AWSLogs/{account}", "vpcflowlogs", region, f"{t:%Y}", f"{t:%m}", f"{t:%d}"] + (
+            [f"{t:%H}"] if layout == "hourly" else [])
+    name = f"{account}_vpcflowlogs_{region}_{flow_log_id}_{t:%Y%m%dT%H%MZ}_{digest}.{suffix}"
+    return "/".join(([prefix] if prefix else []) + parts + [name])
+
+
+@dataclass
+class Delivery:
+    """Writes one flow log's records and collects the ground truth rows of what it wrote."""
+
+    out: Path
+    account: str
+    region: str
+    seed: int
+    aws: AwsOptions | None = None
+    progress: object = None
+    files: list[str] = field(default_factory=list)
+    truth: list[pl.DataFrame] = field(default_factory=list)
+    buckets: set[str] = field(default_factory=set)
+    log_groups: set[str] = field(default_factory=set)
+    _clients: dict = field(default_factory=dict)
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.aws.client(service)
+        return self._clients[service]
+
+    # -- S3 ----------------------------------------------------------------------------
+
+    def s3(self, values: pl.DataFrame, truth: pl.DataFrame, ends: pl.Series, fmt: Format, *, flow_log_id: str,
+           layout: str, file_format: str, bucket: str, prefix: str) -> None:
+        """One object per 5-minute batch, by record end time (as AWS names the objects)."""
+        batch = ends // _BATCH_SECONDS * _BATCH_SECONDS
+        values = values.with_columns(_batch=batch)
+        truth = truth.with_columns(_batch=batch)
+        jobs = []
+        for (stamp,), part in values.partition_by("_batch", as_dict=True, maintain_order=True).items():
+            digest = hashlib.sha256(f"{self.seed}:{flow_log_id}:{stamp}".encode()).hexdigest()[:8]
+            suffix = "log.parquet" if file_format == "parquet" else "log.gz"
+            key = s3_key(self.account, self.region, flow_log_id, int(stamp), layout, prefix, digest, suffix)
+            rows = truth.filter(pl.col("_batch") == stamp).drop("_batch")
+            first = 1 if file_format == "parquet" else 2
+            name = f"s3://{bucket}/{key}" if self.aws else key
+            self.truth.append(rows.with_columns(source=pl.lit(name), line=pl.int_range(first, first + rows.height, dtype=pl.Int64)))
+            jobs.append((key, part.drop("_batch")))
+
+        def render(job):
+            key, part = job
+            if file_format == "parquet":
+                buffer = io.BytesIO()
+                part.write_parquet(buffer, compression="gzip")
+                return key, buffer.getvalue()
+            buffer = io.BytesIO()
+            buffer.write((" ".join(fmt.names) + "\n").encode())
+            part.write_csv(buffer, separator=" ", include_header=False, null_value="-", quote_style="never")
+            return key, igzip.compress(buffer.getvalue(), compresslevel=1)
+
+        if self.aws:
+            self._ensure_bucket(bucket)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for key, data in pool.map(render, jobs):
+                if self.aws:
+                    self._put_object(bucket, key, data)
+                    self.files.append(f"s3://{bucket}/{key}")
+                else:
+                    path = self.out / key
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+                    self.files.append(str(path))
+                if self.progress:
+                    self.progress(len(data))
+
+    def _ensure_bucket(self, bucket: str) -> None:
+        s3 = self.client("s3")
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except Exception:  # noqa: BLE001 - missing bucket: create it; other errors surface on create
+            try:
+                args = {"Bucket": bucket}
+                if self.region != "us-east-1":
+                    args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+                s3.create_bucket(**args)
+            except Exception as exc:  # noqa: BLE001
+                raise translate_client_error(exc, "s3:CreateBucket", f"s3://{bucket}") from exc
+        self.buckets.add(bucket)
+
+    def _put_object(self, bucket: str, key: str, data: bytes) -> None:
+        try:
+            self.client("s3").put_object(Bucket=bucket, Key=key, Body=data)
+        except Exception as exc:  # noqa: BLE001
+            raise translate_client_error(exc, "s3:PutObject", f"s3://{bucket}/{key}") from exc
+
+    # -- CloudWatch Logs ---------------------------------------------------------------
+
+    def cloudwatch(self, values: pl.DataFrame, truth: pl.DataFrame, events: pl.DataFrame, fmt: Format, *,
+                   log_group: str) -> None:
+        """One stream per ENI; each event is one record line, time-ordered by record start."""
+        lines = self._lines(values)
+        frame = pl.concat([pl.DataFrame({"message": lines}), events, truth], how="horizontal")
+        for (eni,), part in frame.partition_by("interface_id", as_dict=True, maintain_order=True).items():
+            stream = f"{eni}-all"
+            part = part.sort("timestamp", maintain_order=True)
+            if self.aws:
+                name = f"cwl://{log_group}/{stream}"
+                self._put_events(log_group, stream, part)
+            else:
+                path = self.out / log_group.strip("/") / f"{stream}.log"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("".join(m + "\n" for m in part["message"]), encoding="utf-8")
+                name = str(path.relative_to(self.out)).replace("\\", "/")
+                self.files.append(str(path))
+            self.truth.append(part.select(list(TRUTH_SCHEMA)).with_columns(
+                source=pl.lit(name), line=pl.int_range(1, part.height + 1, dtype=pl.Int64)))
+
+    @staticmethod
+    def _lines(values: pl.DataFrame) -> list[str]:
+        buffer = io.BytesIO()
+        values.write_csv(buffer, separator=" ", include_header=False, null_value="-", quote_style="never")
+        return buffer.getvalue().decode().splitlines()
+
+    def _put_events(self, group: str, stream: str, part: pl.DataFrame) -> None:
+        logs = self.client("logs")
+        if group not in self.log_groups:
+            try:
+                logs.create_log_group(logGroupName=group)
+            except Exception as exc:  # noqa: BLE001
+                if "ResourceAlreadyExists" not in str(exc):
+                    raise translate_client_error(exc, "logs:CreateLogGroup", f"log group {group}") from exc
+            self.log_groups.add(group)
+        try:
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        except Exception as exc:  # noqa: BLE001
+            if "ResourceAlreadyExists" not in str(exc):
+                raise translate_client_error(exc, "logs:CreateLogStream", f"log group {group}") from exc
+        batch, size = [], 0
+        rows = list(zip(part["timestamp"].to_list(), part["message"].to_list()))
+        for timestamp, message in rows + [(None, None)]:
+            if message is None or len(batch) == 10_000 or size + len(message) + 26 > 1_000_000:
+                if batch:
+                    try:
+                        answer = logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+                    except Exception as exc:  # noqa: BLE001
+                        raise translate_client_error(exc, "logs:PutLogEvents", f"log group {group}") from exc
+                    if answer.get("rejectedLogEventsInfo"):
+                        raise AwsError(f"log group {group}: CloudWatch Logs rejected events of {stream} as too old or too "
+                                       "new (it accepts the last 14 days up to 2 hours ahead); pass a recent --start.",
+                                       "logs:PutLogEvents", group)
+                batch, size = [], 0
+            if message is not None:
+                batch.append({"timestamp": int(timestamp), "message": message})
+                size += len(message) + 26
+        self.files.append(f"cwl://{group}/{stream}")
+
+    def register_flow_log(self, fmt: Format, log_group: str, cidr: str, interval: int, traffic_type: str) -> None:
+        """Create the flow log definition too, so DescribeFlowLogs tells readers the format."""
+        ec2 = self.client("ec2")
+        try:
+            vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+            ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType=traffic_type,
+                                 LogGroupName=log_group, MaxAggregationInterval=interval,
+                                 DeliverLogsPermissionArn=f"arn:aws:iam::{self.account}:role/eniflow-flow-logs",
+                                 LogFormat=" ".join("${" + n + "}" for n in fmt.names))
+        except Exception as exc:  # noqa: BLE001
+            raise translate_client_error(exc, "ec2:CreateFlowLogs", f"log group {log_group}") from exc

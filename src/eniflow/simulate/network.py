@@ -1,0 +1,373 @@
+"""The network a scenario runs on: addresses, ENIs, routes and security decisions.
+
+``Network`` turns the topology into small lookup tables (one row per address, ENI,
+subnet) and turns a connections table into *observations*: one row per connection,
+packet direction and ENI the packets pass, with the packet's addresses and ports at
+that point and the ACCEPT/REJECT decision there. Security groups are checked only for
+the initiator's packets (they are stateful); network ACLs for every packet that
+crosses a subnet boundary (they are stateless), so a denied reply is a REJECT on the
+egress side of the replying ENI (reference section 13). NAT gateway and transit
+gateway attachment ENIs are hops that log both legs (reference section 12.2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import zlib
+from dataclasses import dataclass
+
+import polars as pl
+
+from .topology import Eni, Topology, TopologyError
+
+__all__ = ["Network", "UNLOGGED_ADDRESSES"]
+
+# Addresses whose traffic AWS never logs (reference section 11); the VPC's Amazon DNS
+# server (base + 2) and router (base + 1) are added per VPC.
+UNLOGGED_ADDRESSES = ("169.254.169.254", "169.254.169.123", "169.254.169.253")
+_LOCAL, _IGW_OUT, _NAT_OUT, _IGW_IN, _TGW = range(5)
+# Public prefixes of a few AWS services, for pkt-*-aws-service of random internet hosts.
+_SERVICE_PREFIXES = (("52.95.128.0/21", "S3"), ("52.94.0.0/22", "DYNAMODB"), ("54.239.0.0/24", "AMAZON"),
+                     ("13.32.0.0/24", "CLOUDFRONT"))
+
+
+@dataclass
+class _Address:
+    ip: str
+    eni: int = -1
+    owner: str | None = None
+    service: str | None = None
+    unlogged: bool = False
+    pod_snat: bool = False
+
+
+class Network:
+    """Lookup tables for one topology; all per-record work is done on polars frames."""
+
+    def __init__(self, topo: Topology, seed: int = 0):
+        self.topo = topo
+        self.seed = seed
+        self.enis: list[Eni] = list(topo.enis.values())
+        self.eni_index = {e.id: i for i, e in enumerate(self.enis)}
+        self.subnets = list(topo.subnets.values())
+        self.subnet_index = {s.id: i for i, s in enumerate(self.subnets)}
+        self.vpc_index = {v: i for i, v in enumerate(topo.vpcs)}
+        self._addresses: list[_Address] = []
+        self.address_id: dict[str, int] = {}
+        for i, eni in enumerate(self.enis):
+            for ip in [eni.primary, *eni.secondary, *eni.ipv6]:
+                self._add(ip, eni=i, owner=eni.owner)
+            for prefix in eni.prefixes:
+                for ip in prefix:
+                    self._add(str(ip), eni=i, owner=eni.owner)
+        for pod in topo.pods:
+            address = self._addresses[self.address_id[pod.ip]]
+            address.owner, address.pod_snat = pod.owner, pod.snat
+        for host in topo.internet_hosts:
+            self._check_outside(host.ip, None)
+            self._add(host.ip, service=host.service)
+        for ip in UNLOGGED_ADDRESSES:
+            self._add(ip, unlogged=True)
+        for vpc in topo.vpcs.values():
+            for cidr in vpc.cidrs:
+                if cidr.version == 4:
+                    self._add(str(cidr.network_address + 1), unlogged=True)
+                    self._add(str(cidr.network_address + 2), unlogged=True)
+
+    # -- addresses ---------------------------------------------------------------------
+
+    def _add(self, ip: str, **attrs) -> int:
+        if ip in self.address_id:
+            return self.address_id[ip]
+        self.address_id[ip] = len(self._addresses)
+        self._addresses.append(_Address(ip, **attrs))
+        return self.address_id[ip]
+
+    def _vpc_of(self, ip: str):
+        address = ipaddress.ip_address(ip)
+        for vpc in self.topo.vpcs.values():
+            if any(address.version == c.version and address in c for c in vpc.cidrs):
+                return vpc
+        return None
+
+    def _check_outside(self, ip: str, line: int | None):
+        vpc = self._vpc_of(ip)
+        if vpc is not None and ip not in self.address_id:
+            where = f"{self.topo.source}:{line}" if line else self.topo.source
+            raise TopologyError(f"{where}: {ip} is inside {vpc.id} but no ENI, pod or prefix has it; "
+                                "assign it to an ENI ('secondary') or use an address outside the VPC.", self.topo.source, line)
+
+    def use_addresses(self, specs: list[dict]) -> None:
+        """Register the addresses explicit connections use (outside the VPCs: internet hosts)."""
+        for spec in specs:
+            for ip in (spec["src"], spec["dst"]):
+                if ip not in self.address_id:
+                    self._check_outside(ip, spec["line"])
+                    self._add(ip)
+
+    def add_random_hosts(self, count: int) -> pl.DataFrame:
+        """``count`` internet hosts drawn from public ranges (some in AWS service ranges)."""
+        ids = []
+        for i in range(count):
+            h = zlib.crc32(f"{self.seed}:host:{i}".encode())
+            if i % 10 == 0:
+                prefix, service = _SERVICE_PREFIXES[(i // 10) % len(_SERVICE_PREFIXES)]
+                network = ipaddress.ip_network(prefix)
+                ip, attrs = str(network[h % network.num_addresses]), {"service": service}
+            else:
+                ip, attrs = str(ipaddress.IPv4Address((h % (0xDF000000 - 0x0B000000)) + 0x0B000000)), {}
+                if ipaddress.ip_address(ip).is_private or self._vpc_of(ip):
+                    continue
+            ids.append(self._add(ip, **attrs))
+        return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int64})
+
+    def addresses(self) -> pl.DataFrame:
+        """One row per address: id, text, IPv6?, initial ENI, owner, AWS service, unlogged?"""
+        rows = self._addresses
+        return pl.DataFrame({
+            "addr": range(len(rows)), "ip": [a.ip for a in rows], "v6": [":" in a.ip for a in rows],
+            "eni": [a.eni for a in rows], "owner": [a.owner for a in rows], "service": [a.service for a in rows],
+            "unlogged": [a.unlogged for a in rows], "pod_snat": [a.pod_snat for a in rows],
+        }, schema={"addr": pl.Int64, "ip": pl.String, "v6": pl.Boolean, "eni": pl.Int64, "owner": pl.String,
+                   "service": pl.String, "unlogged": pl.Boolean, "pod_snat": pl.Boolean})
+
+    def eni_table(self) -> pl.DataFrame:
+        """One row per ENI with the metadata its records carry."""
+        subnets = self.topo.subnets
+        return pl.DataFrame({
+            "eni": range(len(self.enis)), "interface_id": [e.id for e in self.enis],
+            "account_id": [e.account for e in self.enis],
+            "vpc_id": [subnets[e.subnet].vpc for e in self.enis], "subnet_id": [e.subnet for e in self.enis],
+            "instance_id": [e.instance for e in self.enis], "az_id": [subnets[e.subnet].az_id for e in self.enis],
+            "primary": [self.address_id[e.primary] for e in self.enis], "eni_owner": [e.owner for e in self.enis],
+            "nitro": [e.nitro for e in self.enis], "sub": [self.subnet_index[e.subnet] for e in self.enis],
+            "vpc": [self.vpc_index[subnets[e.subnet].vpc] for e in self.enis],
+        }, schema_overrides={"eni": pl.Int64, "primary": pl.Int64, "sub": pl.Int64, "vpc": pl.Int64})
+
+    def phase(self, eni: Eni) -> float:
+        """Where this ENI's aggregation windows start (each ENI has its own phase)."""
+        if eni.window_phase is not None:
+            return float(eni.window_phase)
+        return (zlib.crc32(f"{self.seed}:{eni.id}".encode()) % 600_000) / 1000.0
+
+    def pool(self, which: str) -> pl.DataFrame:
+        """Address ids to draw random traffic from: 'clients', 'servers' (instance ENIs) or 'unlogged'."""
+        if which == "unlogged":
+            ids = [i for i, a in enumerate(self._addresses) if a.unlogged]
+        else:
+            ids = [i for i, a in enumerate(self._addresses)
+                   if a.eni >= 0 and ":" not in a.ip and self.enis[a.eni].kind == "instance"]
+            if which == "servers":
+                ids = [i for i in ids if self._addresses[i].owner and not self._addresses[i].owner.startswith("pod ")
+                       or (zlib.crc32(f"{i}".encode()) % 3 == 0)]
+        return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int64})
+
+    # -- observations ------------------------------------------------------------------
+
+    def observe(self, conns: pl.DataFrame) -> pl.DataFrame:
+        """Observation rows (see module doc) for every connection AWS would log.
+
+        A connection from the topology file (its ``line`` is set) without a route is an
+        error there; random ones without a route are dropped.
+        """
+        addrs = self.addresses()
+        enis = self.eni_table()
+        conns = self._endpoints(conns, addrs)
+        conns = conns.filter(~pl.col("unlogged"))
+        conns = self._route(conns, enis)
+        steps = self._steps(conns)
+        return self._decide(steps, addrs, enis)
+
+    def _endpoints(self, conns: pl.DataFrame, addrs: pl.DataFrame) -> pl.DataFrame:
+        side = addrs.select("addr", "eni", "unlogged", "pod_snat")
+        conns = (conns.join(side.rename({"addr": "src", "eni": "se", "unlogged": "su", "pod_snat": "snat"}), on="src", how="left")
+                 .join(side.rename({"addr": "dst", "eni": "de", "unlogged": "du", "pod_snat": "_"}), on="dst", how="left"))
+        # A moved secondary IP belongs to its new ENI from the move on (the floating IP).
+        for move in self.topo.moves:
+            ip, to = self.address_id[move.ip], self.eni_index[move.to_eni]
+            moved = pl.col("t0") >= move.at
+            conns = conns.with_columns(
+                se=pl.when((pl.col("src") == ip) & moved).then(to).otherwise(pl.col("se")),
+                de=pl.when((pl.col("dst") == ip) & moved).then(to).otherwise(pl.col("de")))
+        dhcp = (pl.col("proto") == 17) & pl.col("dport").is_in([67, 68])
+        return conns.with_columns(unlogged=pl.col("su") | pl.col("du") | dhcp)
+
+    def _route(self, conns: pl.DataFrame, enis: pl.DataFrame) -> pl.DataFrame:
+        """Attach the path category and the hop ENIs (NAT gateway, transit gateway attachments)."""
+        meta = enis.select("eni", "sub", "vpc", "az_id", "primary", "nitro")
+        internet = {i: s.internet for i, s in enumerate(self.subnets)}
+        nat_of_subnet = pl.DataFrame({"sub": list(internet), "nat": [self.eni_index.get(v, -1) for v in internet.values()],
+                                      "igw": [v == "igw" for v in internet.values()]},
+                                     schema={"sub": pl.Int64, "nat": pl.Int64, "igw": pl.Boolean})
+        conns = (conns.join(meta.rename({c: f"s_{c}" for c in meta.columns if c != "eni"}).rename({"eni": "se"}), on="se", how="left")
+                 .join(meta.rename({c: f"d_{c}" for c in meta.columns if c != "eni"}).rename({"eni": "de"}), on="de", how="left")
+                 .join(nat_of_subnet.rename({"sub": "s_sub", "nat": "s_nat", "igw": "s_igw"}), on="s_sub", how="left")
+                 .join(nat_of_subnet.rename({"sub": "d_sub", "nat": "_n", "igw": "d_igw"}), on="d_sub", how="left"))
+        tgw = self._tgw_table()
+        conns = conns.join(tgw, left_on=["s_vpc", "d_vpc"], right_on=["va", "vb"], how="left")
+        src_in, dst_in = pl.col("se") >= 0, pl.col("de") >= 0
+        category = (pl.when(src_in & dst_in & (pl.col("s_vpc") == pl.col("d_vpc")) & (pl.col("se") != pl.col("de"))).then(_LOCAL)
+                    .when(src_in & dst_in & pl.col("tgw").is_not_null()).then(_TGW)
+                    .when(src_in & ~dst_in & pl.col("s_igw")).then(_IGW_OUT)
+                    .when(src_in & ~dst_in & (pl.col("s_nat") >= 0)).then(_NAT_OUT)
+                    .when(~src_in & dst_in & pl.col("d_igw")).then(_IGW_IN))
+        # Egress to an internet gateway: path 8 from Nitro instances, else 2 (reference section 10).
+        conns = conns.with_columns(category=category, s_path=pl.when(pl.col("s_nitro")).then(8).otherwise(2),
+                                   d_path=pl.when(pl.col("d_nitro")).then(8).otherwise(2))
+        # EKS pods leaving the VPC are SNAT-ed by the VPC CNI to the node ENI's primary IP.
+        leaving = pl.col("category").is_in([_IGW_OUT, _NAT_OUT]) & pl.col("snat").fill_null(False)
+        conns = conns.with_columns(src=pl.when(leaving).then(pl.col("s_primary")).otherwise(pl.col("src")))
+        lost = conns.filter(pl.col("category").is_null() & pl.col("line").is_not_null())
+        if lost.height:
+            row = lost.row(0, named=True)
+            src, dst = self._addresses[row["src"]].ip, self._addresses[row["dst"]].ip
+            raise TopologyError(f"{self.topo.source}:{row['line']}: connection {src} -> {dst} has no route (the same ENI, "
+                                "VPCs without a transit gateway, a subnet without 'internet: igw' or a NAT gateway, "
+                                "or two internet hosts).", self.topo.source, row["line"])
+        conns = conns.filter(pl.col("category").is_not_null())
+        # Transit gateway: each VPC is entered and left through the attachment ENI in the
+        # sender's AZ when there is one (reference 12.2, transit gateway example).
+        att = self._attachment_table()
+        for side, vpc, az in (("ta", "s_vpc", "s_az_id"), ("tb", "d_vpc", "s_az_id"), ("tb2", "d_vpc", "d_az_id"),
+                              ("ta2", "s_vpc", "d_az_id")):
+            conns = conns.join(att.rename({"vpc": vpc, "az_id": az, "att": side}), on=[vpc, az], how="left")
+        nat_meta = meta.select(pl.col("eni").alias("s_nat"), pl.col("sub").alias("nat_sub"), pl.col("primary").alias("nat_ip"))
+        conns = conns.join(nat_meta, on="s_nat", how="left")
+        for side in ("ta", "tb", "tb2", "ta2"):
+            conns = conns.join(meta.select(pl.col("eni").alias(side), pl.col("sub").alias(f"{side}_sub"),
+                                           pl.col("primary").alias(f"{side}_ip")), on=side, how="left")
+        return conns
+
+    def _tgw_table(self) -> pl.DataFrame:
+        pairs = set()
+        for tgw in self.topo.transit_gateways:
+            for a in tgw.attachments:
+                for b in tgw.attachments:
+                    if a != b:
+                        pairs.add((self.vpc_index[a], self.vpc_index[b]))
+        return pl.DataFrame({"va": [p[0] for p in pairs], "vb": [p[1] for p in pairs], "tgw": [True] * len(pairs)},
+                            schema={"va": pl.Int64, "vb": pl.Int64, "tgw": pl.Boolean})
+
+    def _attachment_table(self) -> pl.DataFrame:
+        """(vpc, az) -> the attachment ENI used for traffic from that AZ (same AZ, else the first)."""
+        rows = []
+        azs = {s.az_id for s in self.subnets}
+        for tgw in self.topo.transit_gateways:
+            for vpc_id, ids in tgw.attachments.items():
+                for az in sorted(azs):
+                    same = [i for i in ids if self.topo.subnets[self.topo.enis[i].subnet].az_id == az]
+                    rows.append((self.vpc_index[vpc_id], az, self.eni_index[(same or ids)[0]]))
+        return pl.DataFrame(rows, schema={"vpc": pl.Int64, "az_id": pl.String, "att": pl.Int64}, orient="row")
+
+    def _steps(self, c: pl.DataFrame) -> pl.DataFrame:
+        """Every ENI traversal of every connection, in path order, with the checks due there."""
+        col = pl.col
+        nat_port = (1024 + (col("conn") * 7919 + col("sport")) % 64000).cast(pl.Int32)
+
+        def step(frame, direction, order, eni, egress, psrc, pdst, sport, dport, local, path=None, sg=False, nacl=False):
+            return frame.select(
+                col("conn"), pl.lit(direction, pl.Int8).alias("dir"), pl.lit(order, pl.Int8).alias("step"),
+                eni.cast(pl.Int64).alias("eni"), pl.lit(egress).alias("egress"), psrc.cast(pl.Int64).alias("psrc"),
+                pdst.cast(pl.Int64).alias("pdst"), sport.cast(pl.Int32).alias("sport"), dport.cast(pl.Int32).alias("dport"),
+                col("proto"), local.cast(pl.Int64).alias("local"),
+                (path if path is not None else pl.lit(None)).cast(pl.Int8).alias("tp"),
+                pl.lit(sg).alias("sg"), (nacl if isinstance(nacl, pl.Expr) else pl.lit(nacl)).alias("nacl"))
+
+        s, d, sp, dp = col("src"), col("dst"), col("sport"), col("dport")
+        se, de = col("se"), col("de")
+        differ = col("s_sub") != col("d_sub")
+        parts = []
+        local = c.filter(col("category") == _LOCAL)
+        parts += [step(local, 0, 0, se, True, s, d, sp, dp, s, pl.lit(1), sg=True, nacl=differ),
+                  step(local, 0, 1, de, False, s, d, sp, dp, d, sg=True, nacl=differ),
+                  step(local, 1, 0, de, True, d, s, dp, sp, d, pl.lit(1), nacl=differ),
+                  step(local, 1, 1, se, False, d, s, dp, sp, s, nacl=differ)]
+        out = c.filter(col("category") == _IGW_OUT)
+        parts += [step(out, 0, 0, se, True, s, d, sp, dp, s, col("s_path"), sg=True, nacl=True),
+                  step(out, 1, 0, se, False, d, s, dp, sp, s, nacl=True)]
+        inbound = c.filter(col("category") == _IGW_IN)
+        parts += [step(inbound, 0, 0, de, False, s, d, sp, dp, d, sg=True, nacl=True),
+                  step(inbound, 1, 0, de, True, d, s, dp, sp, d, col("d_path"), nacl=True)]
+        nat = c.filter(col("category") == _NAT_OUT)
+        n, nip, ndiff = col("s_nat"), col("nat_ip"), col("s_sub") != col("nat_sub")
+        parts += [step(nat, 0, 0, se, True, s, d, sp, dp, s, pl.lit(1), sg=True, nacl=ndiff),
+                  step(nat, 0, 1, n, False, s, d, sp, dp, nip, nacl=ndiff),
+                  step(nat, 0, 2, n, True, nip, d, nat_port, dp, nip, pl.lit(2), nacl=True),
+                  step(nat, 1, 0, n, False, d, nip, dp, nat_port, nip, nacl=True),
+                  step(nat, 1, 1, n, True, d, s, dp, sp, nip, pl.lit(1), nacl=ndiff),
+                  step(nat, 1, 2, se, False, d, s, dp, sp, s, nacl=ndiff)]
+        tgw = c.filter(col("category") == _TGW)
+        ta, tb, tb2, ta2 = col("ta"), col("tb"), col("tb2"), col("ta2")
+        parts += [step(tgw, 0, 0, se, True, s, d, sp, dp, s, pl.lit(1), sg=True, nacl=col("s_sub") != col("ta_sub")),
+                  step(tgw, 0, 1, ta, False, s, d, sp, dp, col("ta_ip"), nacl=col("s_sub") != col("ta_sub")),
+                  step(tgw, 0, 2, tb, True, s, d, sp, dp, col("tb_ip"), pl.lit(1), nacl=col("tb_sub") != col("d_sub")),
+                  step(tgw, 0, 3, de, False, s, d, sp, dp, d, sg=True, nacl=col("tb_sub") != col("d_sub")),
+                  step(tgw, 1, 0, de, True, d, s, dp, sp, d, pl.lit(1), nacl=col("d_sub") != col("tb2_sub")),
+                  step(tgw, 1, 1, tb2, False, d, s, dp, sp, col("tb2_ip"), nacl=col("d_sub") != col("tb2_sub")),
+                  step(tgw, 1, 2, ta2, True, d, s, dp, sp, col("ta2_ip"), pl.lit(1), nacl=col("ta2_sub") != col("s_sub")),
+                  step(tgw, 1, 3, se, False, d, s, dp, sp, s, nacl=col("ta2_sub") != col("s_sub"))]
+        return pl.concat(parts)
+
+    def _decide(self, steps: pl.DataFrame, addrs: pl.DataFrame, enis: pl.DataFrame) -> pl.DataFrame:
+        """ACCEPT/REJECT per step; drop what never happens after a rejection."""
+        peer = pl.col("peer")
+        steps = (steps.with_columns(peer=pl.when(pl.col("egress")).then(pl.col("pdst")).otherwise(pl.col("psrc")))
+                 .join(enis.select("eni", "sub"), on="eni", how="left")
+                 .join(addrs.select(pl.col("addr").alias("peer"), "v6"), on="peer", how="left"))
+        allowed = (~pl.col("sg") | self._sg_expr(peer, addrs)) & (~pl.col("nacl") | self._nacl_expr(peer, addrs))
+        steps = steps.with_columns(ok=allowed.fill_null(True))
+        fail = pl.when(~pl.col("ok")).then(pl.col("step")).min().over(["conn", "dir"])
+        steps = steps.with_columns(fail=fail)
+        fwd_failed = pl.when(pl.col("dir") == 0).then(pl.col("fail")).max().over("conn").is_not_null()
+        steps = steps.with_columns(rejected=fwd_failed)
+        steps = steps.filter((pl.col("fail").is_null() | (pl.col("step") <= pl.col("fail")))
+                             & ~((pl.col("dir") == 1) & pl.col("rejected")))
+        return steps.with_columns(action=pl.when(pl.col("step") == pl.col("fail")).then(pl.lit("REJECT")).otherwise(pl.lit("ACCEPT"))
+                                  ).drop("ok", "fail", "sg", "nacl", "v6", "peer", "sub")
+
+    # -- rules -------------------------------------------------------------------------
+
+    def _rule_match(self, rule, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+        proto = pl.lit(True) if rule.protocol < 0 else pl.col("proto") == rule.protocol
+        ports = pl.lit(True) if rule.ports == (0, 65535) or rule.protocol in (1, 58) else pl.col("dport").is_between(*rule.ports)
+        if rule.cidr.prefixlen == 0:
+            where = pl.col("v6") if rule.cidr.version == 6 else ~pl.col("v6")
+        else:
+            inside = [i for i, a in enumerate(self._addresses) if ipaddress.ip_address(a.ip).version == rule.cidr.version
+                      and ipaddress.ip_address(a.ip) in rule.cidr]
+            where = peer.is_in(pl.Series(inside, dtype=pl.Int64).implode())
+        return proto & ports & where
+
+    def _sg_expr(self, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+        groups: dict[tuple, list[int]] = {}
+        for i, eni in enumerate(self.enis):
+            if eni.security_groups:
+                groups.setdefault(tuple(eni.security_groups), []).append(i)
+        expr = pl.when(pl.lit(False)).then(pl.lit(True))
+        for sg_ids, members in groups.items():
+            sgs = [self.topo.security_groups[g] for g in sg_ids]
+            outbound = pl.any_horizontal([self._rule_match(r, peer, addrs) for g in sgs for r in g.outbound] or [pl.lit(False)])
+            inbound = pl.any_horizontal([self._rule_match(r, peer, addrs) for g in sgs for r in g.inbound] or [pl.lit(False)])
+            member = pl.col("eni").is_in(pl.Series(members, dtype=pl.Int64).implode())
+            expr = expr.when(member & pl.col("egress")).then(outbound).when(member).then(inbound)
+        return expr.otherwise(pl.lit(True))
+
+    def _nacl_expr(self, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+        expr = pl.when(pl.lit(False)).then(pl.lit(True))
+        for acl_id, acl in self.topo.network_acls.items():
+            members = [i for i, s in enumerate(self.subnets) if s.nacl == acl_id]
+            if not members:
+                continue
+            member = pl.col("sub").is_in(pl.Series(members, dtype=pl.Int64).implode())
+            expr = expr.when(member & pl.col("egress")).then(self._first_match(acl.outbound, peer, addrs))
+            expr = expr.when(member).then(self._first_match(acl.inbound, peer, addrs))
+        return expr.otherwise(pl.lit(True))
+
+    def _first_match(self, rules, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+        """Ordered NACL rules: the lowest-numbered match decides; nothing matches = deny."""
+        if not rules:
+            return pl.lit(False)
+        expr = pl.when(self._rule_match(rules[0], peer, addrs)).then(pl.lit(rules[0].allow))
+        for rule in rules[1:]:
+            expr = expr.when(self._rule_match(rule, peer, addrs)).then(pl.lit(rule.allow))
+        return expr.otherwise(pl.lit(False))

@@ -1,0 +1,261 @@
+"""``simulate()``: topology + traffic -> the files AWS would write, plus the ground truth."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from ..aws import AwsOptions
+from ..errors import UsageError
+from ..formats import parse_format
+from ..times import parse_duration, parse_time
+from .deliver import LAYOUTS, TRUTH_SCHEMA, Delivery
+from .generate import expand
+from .network import Network
+from .records import aggregate, aws_columns, coverage_table, status_records
+from .topology import SCENARIO_DIR, Topology, load_topology
+from .traffic import explicit_tables, random_tables
+
+__all__ = ["simulate", "SimulationResult", "list_scenarios"]
+
+_DEFAULT_RANDOM_DURATION = 3600.0
+
+
+@dataclass
+class SimulationResult:
+    """What a simulation wrote: files (paths, s3:// or cwl:// names), the truth file, counts."""
+
+    out: Path
+    files: list[str]
+    truth: Path
+    records: int
+    start: int
+    end: int
+    buckets: list[str] = field(default_factory=list)
+    log_groups: list[str] = field(default_factory=list)
+    status: dict[str, int] = field(default_factory=dict)
+
+
+def list_scenarios() -> dict[str, str]:
+    """Built-in scenario names with their one-line descriptions."""
+    result = {}
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        topo = load_topology(path)
+        result[path.stem] = topo.description.splitlines()[0] if topo.description else ""
+    return result
+
+
+def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, layout: str | None = None,
+             file_format: str | None = None, log_format: str | None = None, truth: str | Path | None = None,
+             seed: int = 0, start=None, duration=None, records: int | None = None, endpoint_url: str | None = None,
+             progress: bool = False) -> SimulationResult:
+    """Write AWS-faithful flow logs for a built-in scenario name or a topology file.
+
+    ``layout`` (default|hourly|hive|hive-hourly|cloudwatch), ``file_format`` (text|parquet) and
+    ``log_format`` override every flow log of the topology; ``records`` scales the random traffic
+    to about that many records; ``endpoint_url`` uploads to S3 / CloudWatch Logs there instead of
+    writing files under ``out``. The same inputs and ``seed`` always give the same output.
+    """
+    if layout is not None and layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}.")
+    if file_format is not None and file_format not in ("text", "parquet"):
+        raise UsageError(f"unknown file format {file_format!r}; choose text or parquet.")
+    if file_format == "parquet" and layout == "cloudwatch":
+        raise UsageError("CloudWatch Logs holds text records only; drop --file-format parquet or choose an S3 layout.")
+    topo = scenario_or_topology if isinstance(scenario_or_topology, Topology) else load_topology(scenario_or_topology)
+    topo = _override(topo, layout=layout, file_format=file_format, log_format=log_format)
+    if topo.generate:
+        topo = expand(topo, seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bar = _Progress(progress)
+
+    begin, length = _span(topo, start, duration, endpoint_url, layout)
+    shift = begin - topo.traffic.start
+    net = Network(topo, seed)
+    specs = [_shifted(s, shift) for s in topo.traffic.connections]
+    net.use_addresses(specs)
+    conns, pieces = explicit_tables(specs, net.address_id, seed)
+    mix = topo.traffic.random
+    if records is not None and mix is None:
+        raise UsageError(f"{topo.source}: --records needs a scenario with random traffic ('traffic: random:'), "
+                         "such as the built-in 'mixed'.")
+    coverage = coverage_table(topo.flow_logs, net)
+    types = pl.DataFrame({"fl": range(len(topo.flow_logs)), "traffic_type": [f.traffic_type for f in topo.flow_logs]},
+                         schema={"fl": pl.Int32, "traffic_type": pl.String})
+    bar.stage("traffic")
+    if mix:
+        pools = {"clients": net.pool("clients"), "servers": net.pool("servers"),
+                 "internet": net.add_random_hosts(int(topo.generate.get("internet_hosts", 500)) if topo.generate else 500),
+                 "unlogged": net.pool("unlogged")}
+        wanted = mix["connections"]
+        if records is not None:
+            wanted = _connections_for(records, conns.height, mix, pools, net, pieces, conns, coverage, types, begin,
+                                      length, seed)
+        extra_conns, extra_pieces = random_tables(wanted, mix, start=begin, duration=length, seed=seed,
+                                                  first_conn=conns.height, **pools)
+        conns = pl.concat([conns, extra_conns])
+        pieces = pl.concat([pieces, extra_pieces])
+    bar.stage("records")
+    obs = net.observe(conns)
+    obs = _drop_idle(obs, conns, net, [(e, a + shift, b + shift) for e, a, b in topo.traffic.idle])
+    recs = aggregate(obs, pieces, coverage, types)
+    skips = pl.DataFrame([(net.eni_index[e], at + shift) for e, at in topo.traffic.skipdata],
+                         schema={"eni": pl.Int64, "at": pl.Float64}, orient="row")
+    recs = status_records(recs, coverage, begin, begin + length, skips, mix["skipdata_share"] if mix else 0.0, seed)
+    recs = recs.sort("fl", "start", "eni", "k", "egress", "psrc", "pdst", "sport", "dport")
+
+    bar.stage("writing")
+    aws = AwsOptions(region=topo.region, endpoint_url=endpoint_url) if endpoint_url else None
+    delivery = Delivery(out, topo.account, topo.region, seed, aws=aws, progress=bar.advance)
+    addrs, enis = net.addresses(), net.eni_table()
+    for index, fl in enumerate(topo.flow_logs):
+        part = recs.filter(pl.col("fl") == index)
+        if not part.height:
+            continue
+        values = aws_columns(part, fl.format, addrs, enis, topo.region)
+        facts = _truth_columns(part, addrs, enis)
+        if fl.destination == "cloudwatch":
+            events = part.select(timestamp=pl.col("start") * 1000)
+            delivery.cloudwatch(values, facts, events, fl.format, log_group=fl.log_group)
+            if aws:
+                delivery.register_flow_log(fl.format, fl.log_group, str(next(iter(topo.vpcs.values())).cidrs[0]),
+                                           fl.interval, fl.traffic_type)
+        else:
+            layout_name = ("hive" if fl.hive else "") + ("-hourly" if fl.hive and fl.hourly else "hourly" if fl.hourly else "")
+            delivery.s3(values, facts, part["end"], fl.format, flow_log_id=fl.id, layout=layout_name or "default",
+                        file_format=fl.file_format, bucket=fl.bucket, prefix=fl.prefix)
+    truth_path = Path(truth) if truth else out / "truth.parquet"
+    truth_path.parent.mkdir(parents=True, exist_ok=True)
+    table = (pl.concat(delivery.truth) if delivery.truth else pl.DataFrame(schema=TRUTH_SCHEMA))
+    table.select(list(TRUTH_SCHEMA)).cast(TRUTH_SCHEMA).write_parquet(truth_path, compression="zstd")
+    bar.done()
+    counts = dict(recs.group_by("log_status").len().iter_rows())
+    return SimulationResult(out=out, files=delivery.files, truth=truth_path, records=recs.height, start=int(begin),
+                            end=int(begin + length), buckets=sorted(delivery.buckets), log_groups=sorted(delivery.log_groups),
+                            status=counts)
+
+
+def _override(topo: Topology, *, layout, file_format, log_format) -> Topology:
+    fmt = parse_format(log_format) if log_format else None
+    logs = []
+    for fl in topo.flow_logs:
+        changes = {}
+        if fmt:
+            changes["format"] = fmt
+        if file_format:
+            changes["file_format"] = file_format
+        if layout == "cloudwatch":
+            changes["destination"] = "cloudwatch"
+        elif layout:
+            changes.update(destination="s3", hive=layout.startswith("hive"), hourly=layout.endswith("hourly"))
+        logs.append(replace(fl, **changes))
+    return replace(topo, flow_logs=logs)
+
+
+def _span(topo: Topology, start, duration, endpoint_url, layout) -> tuple[float, float]:
+    """The simulated time range: CLI/API values first, then the topology's, then defaults."""
+    if duration is not None:
+        length = float(duration) if isinstance(duration, (int, float)) else float(parse_duration(str(duration)))
+    else:
+        length = topo.traffic.duration or _covering(topo)
+    if start is not None:
+        begin = float(parse_time(start))
+    elif endpoint_url and any(fl.destination == "cloudwatch" for fl in topo.flow_logs):
+        # CloudWatch Logs only accepts events of the last 14 days: end the traffic an hour ago.
+        begin = math.floor(time.time() / 3600) * 3600 - 3600 * math.ceil(length / 3600) - 3600
+    else:
+        begin = topo.traffic.start
+    return begin, length
+
+
+def _covering(topo: Topology) -> float:
+    """Without a duration: until the last explicit traffic ends (or an hour of random traffic)."""
+    ends = [topo.traffic.start]
+    for spec in topo.traffic.connections:
+        reps = max(1, spec["repeat"]) - 1
+        ends.append(spec["at"] + spec["duration"] + reps * spec["every"])
+        ends += [seg["t1"] for seg in spec["segments"]]
+    ends += [m.at for m in topo.moves] + [at for _, at in topo.traffic.skipdata]
+    span = max(ends) - topo.traffic.start
+    return max(span + 1, _DEFAULT_RANDOM_DURATION if topo.traffic.random else 60.0)
+
+
+def _shifted(spec: dict, shift: float) -> dict:
+    if not shift:
+        return spec
+    segments = [{**seg, "t0": seg["t0"] + shift, "t1": seg["t1"] + shift} for seg in spec["segments"]]
+    return {**spec, "at": spec["at"] + shift, "segments": segments}
+
+
+def _drop_idle(obs: pl.DataFrame, conns: pl.DataFrame, net: Network, idle) -> pl.DataFrame:
+    """Connections that touch an ENI during one of its idle periods do not happen."""
+    for eni_id, begin, finish in idle:
+        eni = net.eni_index[eni_id]
+        during = conns.filter(pl.col("t0").is_between(begin, finish, closed="left")).select("conn")
+        touched = obs.filter(pl.col("eni") == eni).join(during, on="conn", how="semi").select("conn").unique()
+        obs = obs.join(touched, on="conn", how="anti")
+    return obs
+
+
+def _connections_for(records: int, explicit: int, mix, pools, net, pieces, conns, coverage, types, begin, length,
+                     seed) -> int:
+    """How many random connections make about ``records`` records: measured on a pilot sample."""
+    pilot = min(20_000, max(1_000, records // 50))
+    sample_conns, sample_pieces = random_tables(pilot, mix, start=begin, duration=length, seed=seed + 7919,
+                                                first_conn=0, **pools)
+    per_connection = max(aggregate(net.observe(sample_conns), sample_pieces, coverage, types).height / pilot, 0.01)
+    windows = coverage.select(((length / pl.col("W")) + 1).sum()).item() if coverage.height else 0
+    return max(0, int(round((records - min(windows, records * 0.05)) / per_connection)))
+
+
+def _truth_columns(part: pl.DataFrame, addrs: pl.DataFrame, enis: pl.DataFrame) -> pl.DataFrame:
+    """Ground truth per record: real addresses, the ENI's own address used, and its owner."""
+    ip = addrs.select("addr", "ip")
+    frame = (part.select("eni", "egress", "psrc", "pdst", "local", "log_status")
+             .join(enis.select("eni", "interface_id", "eni_owner"), on="eni", how="left")
+             .join(ip.rename({"addr": "psrc", "ip": "src_ip"}), on="psrc", how="left")
+             .join(ip.rename({"addr": "pdst", "ip": "dst_ip"}), on="pdst", how="left")
+             .join(addrs.select(pl.col("addr").alias("local"), pl.col("ip").alias("local_ip"), pl.col("owner").alias("addr_owner")),
+                   on="local", how="left"))
+    ok = pl.col("log_status") == "OK"
+    pod = pl.col("addr_owner").fill_null("").str.starts_with("pod ")
+    return frame.select(
+        source=pl.lit(None, pl.String), line=pl.lit(None, pl.Int64), interface_id=pl.col("interface_id"),
+        direction=pl.when(ok).then(pl.when(pl.col("egress")).then(pl.lit("egress")).otherwise(pl.lit("ingress"))),
+        src_ip=pl.col("src_ip"), dst_ip=pl.col("dst_ip"), local_ip=pl.col("local_ip"),
+        owner=pl.when(ok).then(pl.when(pod).then(pl.col("addr_owner")).otherwise(pl.col("eni_owner"))),
+        log_status=pl.col("log_status"))
+
+
+class _Progress:
+    """A rich progress bar over the stages and files of a large run (silent when off)."""
+
+    def __init__(self, enabled: bool):
+        self._bar = None
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                                 TimeElapsedColumn(), transient=False)
+            self._bar.start()
+            self._task = self._bar.add_task("simulate", total=3, info="")
+            self._bytes = 0
+
+    def stage(self, name: str) -> None:
+        if self._bar:
+            self._bar.update(self._task, description=f"simulate: {name}", advance=0 if name == "traffic" else 1)
+
+    def advance(self, size: int) -> None:
+        if self._bar:
+            self._bytes += size
+            self._bar.update(self._task, info=f"{self._bytes / 1e6:,.0f} MB written")
+
+    def done(self) -> None:
+        if self._bar:
+            self._bar.update(self._task, completed=3)
+            self._bar.stop()

@@ -1,0 +1,650 @@
+"""The topology file: VPCs, subnets, ENIs, security controls, flow logs and traffic.
+
+Loaded from YAML with the line of every key kept, so that a mistake is reported as
+``file:line: what is wrong and how to fix it`` rather than as a traceback.
+The format is documented in the README (section "Simulate") and by the built-in
+scenarios in ``scenarios/*.yaml``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import InputError, UsageError
+from ..formats import Format, parse_format
+from ..times import parse_duration, parse_time
+
+__all__ = [
+    "Topology", "Vpc", "Subnet", "Eni", "Rule", "SecurityGroup", "NetworkAcl", "InternetHost",
+    "TransitGateway", "Pod", "Move", "FlowLog", "Traffic", "TopologyError", "load_topology",
+    "parse_topology", "SCENARIO_DIR", "DEFAULT_START",
+]
+
+SCENARIO_DIR = Path(__file__).with_name("scenarios")
+REQUESTER_MANAGED = {"nat-gateway", "transit-gateway-attachment", "vpc-endpoint", "load-balancer", "lambda"}
+KINDS = {"instance"} | REQUESTER_MANAGED
+# Traffic without a 'start' begins here, so that a scenario's output never depends on the clock.
+DEFAULT_START = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc).timestamp()
+PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "all": -1, "-1": -1}
+
+
+class TopologyError(InputError):
+    """A topology file that cannot be used, with the file and line of the problem."""
+
+
+# --------------------------------------------------------------------------------------
+# YAML with line numbers
+
+
+class _Map(dict):
+    """A YAML mapping that remembers its own line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+
+
+class _Checker:
+    """Reads validated values out of the YAML tree; every error names file:line and the key."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: Any, key: str | None, message: str):
+        line = None
+        if isinstance(where, _Map):
+            line = where.key_lines.get(key, where.line) if key is not None else where.line
+        place = f"{self.source}:{line}" if line else self.source
+        raise TopologyError(f"{place}: {message}", self.source, line)
+
+    def mapping(self, value: Any, parent: Any, key: str, what: str) -> _Map:
+        if not isinstance(value, _Map):
+            self.fail(parent, key, f"'{key}' must be a mapping ({what}), not {_kind(value)}.")
+        return value
+
+    def keys(self, node: _Map, what: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> None:
+        allowed = set(required) | set(optional)
+        for key in node:
+            if key not in allowed:
+                self.fail(node, key, f"{what}: unknown key '{key}' (allowed: {', '.join(sorted(allowed))}).")
+        for key in required:
+            if key not in node:
+                self.fail(node, None, f"{what}: the key '{key}' is missing.")
+
+    def items(self, node: _Map, key: str, what: str) -> list[_Map]:
+        value = node.get(key) or []
+        if not isinstance(value, list):
+            self.fail(node, key, f"'{key}' must be a list of {what}, not {_kind(value)}.")
+        for item in value:
+            if not isinstance(item, _Map):
+                self.fail(node, key, f"every entry of '{key}' must be a mapping ({what}), found {_kind(item)}.")
+        return value
+
+    def text(self, node: _Map, key: str, what: str, default: str | None = None) -> str | None:
+        value = node.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, (dict, list)):
+            self.fail(node, key, f"{what}: '{key}' must be a single value, not {_kind(value)}.")
+        return str(value)
+
+    def strings(self, node: _Map, key: str, what: str) -> list[str]:
+        value = node.get(key) or []
+        if isinstance(value, (str, int)):
+            value = [value]
+        if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+            self.fail(node, key, f"{what}: '{key}' must be a list of values.")
+        return [str(v) for v in value]
+
+    def address(self, node: _Map, key: str, what: str, value: Any = None, v6: bool = False) -> str:
+        raw = node.get(key) if value is None else value
+        try:
+            ip = ipaddress.ip_address(str(raw))
+        except ValueError:
+            self.fail(node, key, f"{what}: '{key}' is not an IP address: {raw!r}.")
+        if (ip.version == 6) != v6:
+            self.fail(node, key, f"{what}: '{key}' must be an IPv{6 if v6 else 4} address, not {raw}.")
+        return str(ip)
+
+    def network(self, node: _Map, key: str, what: str, value: Any = None):
+        raw = node.get(key) if value is None else value
+        try:
+            return ipaddress.ip_network(str(raw), strict=True)
+        except ValueError as exc:
+            self.fail(node, key, f"{what}: '{key}' is not a CIDR block ({exc}).")
+
+    def number(self, node: _Map, key: str, what: str, default: float | None = None, choices=None) -> float | None:
+        value = node.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(node, key, f"{what}: '{key}' must be a number, not {value!r}.")
+        if choices and value not in choices:
+            self.fail(node, key, f"{what}: '{key}' must be one of {', '.join(map(str, choices))}, not {value}.")
+        return value
+
+    def flag(self, node: _Map, key: str, what: str, default: bool = False) -> bool:
+        value = node.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(node, key, f"{what}: '{key}' must be true or false, not {value!r}.")
+        return value
+
+    def choice(self, node: _Map, key: str, what: str, choices: tuple[str, ...], default: str) -> str:
+        value = str(node.get(key, default))
+        if value not in choices:
+            self.fail(node, key, f"{what}: '{key}' must be one of {', '.join(choices)}, not {value!r}.")
+        return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", _Map: "a mapping", list: "a list", str: f"the text {value!r}"}.get(type(value), repr(value))
+
+
+# --------------------------------------------------------------------------------------
+# The model
+
+
+@dataclass
+class Vpc:
+    id: str
+    cidrs: list
+    account: str
+
+
+@dataclass
+class Subnet:
+    id: str
+    vpc: str
+    cidr: Any
+    az_id: str
+    nacl: str | None
+    internet: str  # "igw", "none" or the ENI id of a NAT gateway
+
+
+@dataclass
+class Rule:
+    """One security group or network ACL rule (``action`` is always allow for SGs)."""
+
+    protocol: int  # -1 = all
+    ports: tuple[int, int]
+    cidr: Any
+    allow: bool = True
+    number: int = 0
+
+
+@dataclass
+class SecurityGroup:
+    id: str
+    inbound: list[Rule]
+    outbound: list[Rule]
+
+
+@dataclass
+class NetworkAcl:
+    id: str
+    inbound: list[Rule]  # ordered by rule number
+    outbound: list[Rule]
+
+
+@dataclass
+class Eni:
+    id: str
+    subnet: str
+    primary: str
+    secondary: list[str]
+    ipv6: list[str]
+    prefixes: list
+    kind: str
+    instance: str | None
+    description: str
+    nitro: bool
+    security_groups: list[str]
+    account: str
+    window_phase: float | None
+    name: str | None
+
+    @property
+    def owner(self) -> str:
+        """What owns this ENI's addresses: the instance, or the ENI's description."""
+        return self.instance or self.description
+
+
+@dataclass
+class InternetHost:
+    ip: str
+    name: str | None = None
+    service: str | None = None
+
+
+@dataclass
+class TransitGateway:
+    id: str
+    attachments: dict[str, list[str]]  # vpc id -> attachment ENI ids
+
+
+@dataclass
+class Pod:
+    namespace: str
+    name: str
+    ip: str
+    eni: str
+    snat: bool = True
+
+    @property
+    def owner(self) -> str:
+        return f"pod {self.namespace}/{self.name}"
+
+
+@dataclass
+class Move:
+    ip: str
+    from_eni: str
+    to_eni: str
+    at: float
+
+
+@dataclass
+class FlowLog:
+    id: str
+    resources: list[str]
+    format: Format
+    interval: int
+    traffic_type: str
+    destination: str  # "s3" or "cloudwatch"
+    bucket: str
+    prefix: str
+    log_group: str
+    file_format: str  # "text" or "parquet"
+    hive: bool
+    hourly: bool
+
+
+@dataclass
+class Traffic:
+    start: float | None
+    duration: float | None
+    connections: list[dict]  # validated connection specs (see traffic.py)
+    skipdata: list[tuple[str, float]]
+    idle: list[tuple[str, float, float]]
+    random: dict | None
+
+
+@dataclass
+class Topology:
+    source: str
+    account: str
+    region: str
+    vpcs: dict[str, Vpc]
+    subnets: dict[str, Subnet]
+    security_groups: dict[str, SecurityGroup]
+    network_acls: dict[str, NetworkAcl]
+    enis: dict[str, Eni]
+    internet_hosts: list[InternetHost]
+    transit_gateways: list[TransitGateway]
+    pods: list[Pod]
+    moves: list[Move]
+    flow_logs: list[FlowLog]
+    traffic: Traffic
+    description: str = ""
+    generate: dict | None = field(default=None)
+
+
+# --------------------------------------------------------------------------------------
+# Parsing
+
+
+def load_topology(path_or_name: str | Path) -> Topology:
+    """A topology from a YAML file, or a built-in scenario by name (see ``list_scenarios``)."""
+    path = Path(path_or_name)
+    if not path.suffix and not path.exists():
+        builtin = SCENARIO_DIR / f"{path_or_name}.yaml"
+        if not builtin.exists():
+            names = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+            raise UsageError(f"no built-in scenario named {str(path_or_name)!r}; choose one of: {names}.")
+        path = builtin
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the topology file ({exc.strerror}).", str(path)) from exc
+    return parse_topology(text, str(path))
+
+
+def parse_topology(text: str, source: str = "<topology>") -> Topology:
+    check = _Checker(source)
+    try:
+        root = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise TopologyError(f"{source}:{line or '?'}: not valid YAML ({getattr(exc, 'problem', exc)}).", source, line) from exc
+    if not isinstance(root, _Map):
+        raise TopologyError(f"{source}: the topology must be a YAML mapping with keys such as 'vpcs', 'subnets', 'enis'.", source)
+    check.keys(root, "topology", required=("vpcs", "subnets", "enis"), optional=(
+        "description", "account", "region", "security_groups", "network_acls", "internet_hosts",
+        "transit_gateways", "pods", "moves", "flow_logs", "traffic", "generate"))
+    account = str(root.get("account", "123456789012")).zfill(12)
+    region = str(root.get("region", "us-east-1"))
+
+    vpcs: dict[str, Vpc] = {}
+    for node in check.items(root, "vpcs", "VPCs"):
+        check.keys(node, "VPC", required=("id",), optional=("cidr", "cidrs", "ipv6_cidr", "account"))
+        raw = check.strings(node, "cidrs", "VPC") if "cidrs" in node else check.strings(node, "cidr", "VPC")
+        if "ipv6_cidr" in node:
+            raw.append(str(node["ipv6_cidr"]))
+        if not raw:
+            check.fail(node, None, f"VPC {node['id']}: give its 'cidr' (e.g. 10.0.0.0/16).")
+        cidrs = [check.network(node, "cidrs" if "cidrs" in node else "cidr", "VPC", value=c) for c in raw]
+        vpcs[str(node["id"])] = Vpc(str(node["id"]), cidrs, str(node.get("account", account)).zfill(12))
+
+    security_groups = {}
+    for node in check.items(root, "security_groups", "security groups"):
+        check.keys(node, "security group", required=("id",), optional=("inbound", "outbound", "description"))
+        sg_id = str(node["id"])
+        security_groups[sg_id] = SecurityGroup(sg_id, _rules(check, node, "inbound", acl=False),
+                                               _rules(check, node, "outbound", acl=False))
+
+    network_acls = {}
+    for node in check.items(root, "network_acls", "network ACLs"):
+        check.keys(node, "network ACL", required=("id",), optional=("inbound", "outbound", "description"))
+        acl_id = str(node["id"])
+        network_acls[acl_id] = NetworkAcl(acl_id, _rules(check, node, "inbound", acl=True),
+                                          _rules(check, node, "outbound", acl=True))
+
+    subnets: dict[str, Subnet] = {}
+    for node in check.items(root, "subnets", "subnets"):
+        check.keys(node, "subnet", required=("id", "vpc", "cidr"), optional=("az_id", "nacl", "internet", "name"))
+        subnet_id, vpc_id = str(node["id"]), str(node["vpc"])
+        if vpc_id not in vpcs:
+            check.fail(node, "vpc", f"subnet {subnet_id}: unknown VPC '{vpc_id}' (declare it under 'vpcs').")
+        cidr = check.network(node, "cidr", f"subnet {subnet_id}")
+        if not any(cidr.version == v.version and cidr.subnet_of(v) for v in vpcs[vpc_id].cidrs):
+            check.fail(node, "cidr", f"subnet {subnet_id}: {cidr} is not inside the CIDRs of {vpc_id}.")
+        nacl = check.text(node, "nacl", "subnet")
+        if nacl is not None and nacl not in network_acls:
+            check.fail(node, "nacl", f"subnet {subnet_id}: unknown network ACL '{nacl}' (declare it under 'network_acls').")
+        subnets[subnet_id] = Subnet(subnet_id, vpc_id, cidr, str(node.get("az_id", f"{region[:2]}{region.split('-')[1][0]}{region[-1]}-az1")),
+                                    nacl, str(node.get("internet", "igw")))
+
+    enis: dict[str, Eni] = {}
+    owned: dict[str, str] = {}
+    for node in check.items(root, "enis", "network interfaces"):
+        check.keys(node, "ENI", required=("id", "subnet", "primary"), optional=(
+            "secondary", "ipv6", "prefixes", "kind", "instance", "description", "nitro", "security_groups",
+            "account", "window_phase", "name"))
+        eni_id = str(node["id"])
+        if eni_id in enis:
+            check.fail(node, "id", f"ENI {eni_id} is declared twice.")
+        subnet_id = str(node["subnet"])
+        if subnet_id not in subnets:
+            check.fail(node, "subnet", f"ENI {eni_id}: unknown subnet '{subnet_id}' (declare it under 'subnets').")
+        subnet = subnets[subnet_id]
+        what = f"ENI {eni_id}"
+        primary = check.address(node, "primary", what)
+        secondary = [check.address(node, "secondary", what, value=v) for v in check.strings(node, "secondary", what)]
+        for ip in [primary, *secondary]:
+            if ipaddress.ip_address(ip) not in subnet.cidr:
+                check.fail(node, "secondary" if ip != primary else "primary", f"{what}: {ip} is not in its subnet {subnet_id} ({subnet.cidr}).")
+            if ip in owned:
+                check.fail(node, "secondary" if ip != primary else "primary", f"{what}: {ip} is already assigned to {owned[ip]}.")
+            owned[ip] = eni_id
+        ipv6 = [check.address(node, "ipv6", what, value=v, v6=True) for v in check.strings(node, "ipv6", what)]
+        prefixes = [check.network(node, "prefixes", what, value=v) for v in check.strings(node, "prefixes", what)]
+        for prefix in prefixes:
+            if prefix.version != 4 or prefix.prefixlen != 28 or not prefix.subnet_of(subnet.cidr):
+                check.fail(node, "prefixes", f"{what}: {prefix} must be a /28 IPv4 prefix inside {subnet.cidr}.")
+        kind = check.choice(node, "kind", what, tuple(sorted(KINDS)), "instance")
+        instance = check.text(node, "instance", what)
+        if kind != "instance" and instance:
+            check.fail(node, "instance", f"{what}: a {kind} ENI is requester-managed and has no instance; remove 'instance'.")
+        if kind == "instance" and not instance:
+            check.fail(node, None, f"{what}: give the 'instance' it is attached to (or a 'kind' such as nat-gateway).")
+        groups = check.strings(node, "security_groups", what)
+        for group in groups:
+            if group not in security_groups:
+                check.fail(node, "security_groups", f"{what}: unknown security group '{group}' (declare it under 'security_groups').")
+        enis[eni_id] = Eni(
+            id=eni_id, subnet=subnet_id, primary=primary, secondary=secondary, ipv6=ipv6, prefixes=prefixes,
+            kind=kind, instance=instance,
+            description=str(node.get("description") or (f"{kind} {eni_id}" if kind != "instance" else f"instance {instance}")),
+            nitro=check.flag(node, "nitro", what, default=False), security_groups=groups,
+            account=str(node.get("account", vpcs[subnet.vpc].account)).zfill(12) if str(node.get("account", "")) != "unknown" else "unknown",
+            window_phase=check.number(node, "window_phase", what), name=check.text(node, "name", what))
+
+    for subnet_node, subnet in zip(check.items(root, "subnets", "subnets"), subnets.values()):
+        if subnet.internet not in ("igw", "none") and (subnet.internet not in enis or enis[subnet.internet].kind != "nat-gateway"):
+            check.fail(subnet_node, "internet", f"subnet {subnet.id}: 'internet' must be igw, none or the ENI id of a NAT gateway, not '{subnet.internet}'.")
+
+    hosts = []
+    for node in check.items(root, "internet_hosts", "internet hosts"):
+        check.keys(node, "internet host", required=("ip",), optional=("name", "service"))
+        ip = node["ip"]
+        hosts.append(InternetHost(check.address(node, "ip", "internet host", v6=":" in str(ip)), check.text(node, "name", "host"),
+                                  check.text(node, "service", "host")))
+
+    tgws = []
+    for node in check.items(root, "transit_gateways", "transit gateways"):
+        check.keys(node, "transit gateway", required=("id", "attachments"), optional=("description",))
+        attachments: dict[str, list[str]] = {}
+        for att in check.items(node, "attachments", "attachments"):
+            check.keys(att, "transit gateway attachment", required=("vpc", "enis"), optional=("id",))
+            vpc_id = str(att["vpc"])
+            if vpc_id not in vpcs:
+                check.fail(att, "vpc", f"transit gateway {node['id']}: unknown VPC '{vpc_id}'.")
+            ids = check.strings(att, "enis", "attachment")
+            for eni_id in ids:
+                if eni_id not in enis or enis[eni_id].kind != "transit-gateway-attachment":
+                    check.fail(att, "enis", f"transit gateway {node['id']}: '{eni_id}' is not an ENI of kind transit-gateway-attachment.")
+                if subnets[enis[eni_id].subnet].vpc != vpc_id:
+                    check.fail(att, "enis", f"transit gateway {node['id']}: {eni_id} is not in {vpc_id}.")
+            attachments[vpc_id] = ids
+        tgws.append(TransitGateway(str(node["id"]), attachments))
+
+    pods = []
+    for node in check.items(root, "pods", "pods"):
+        check.keys(node, "pod", required=("name", "ip", "eni"), optional=("namespace", "snat"))
+        eni_id = str(node["eni"])
+        if eni_id not in enis:
+            check.fail(node, "eni", f"pod {node['name']}: unknown ENI '{eni_id}'.")
+        ip = check.address(node, "ip", f"pod {node['name']}")
+        eni = enis[eni_id]
+        if ip not in eni.secondary and not any(ipaddress.ip_address(ip) in p for p in eni.prefixes):
+            check.fail(node, "ip", f"pod {node['name']}: {ip} is neither a secondary IP nor in a prefix of {eni_id}; "
+                       "add it to the ENI's 'secondary' or 'prefixes'.")
+        pods.append(Pod(str(node.get("namespace", "default")), str(node["name"]), ip, eni_id,
+                        check.flag(node, "snat", "pod", default=True)))
+
+    traffic_node = root.get("traffic") or _Map()
+    if "traffic" in root:
+        traffic_node = check.mapping(traffic_node, root, "traffic", "start, duration, connections, ...")
+    start = _time(check, traffic_node, "start", None) or DEFAULT_START
+
+    moves = []
+    for node in check.items(root, "moves", "address moves"):
+        check.keys(node, "move", required=("ip", "from", "to", "at"))
+        ip = check.address(node, "ip", "move")
+        for key in ("from", "to"):
+            if str(node[key]) not in enis:
+                check.fail(node, key, f"move of {ip}: unknown ENI '{node[key]}'.")
+        if enis[str(node["to"])].subnet != enis[str(node["from"])].subnet:
+            check.fail(node, "to", f"move of {ip}: a secondary IP can only move between ENIs of the same subnet.")
+        moves.append(Move(ip, str(node["from"]), str(node["to"]), _time(check, node, "at", start)))
+    moves.sort(key=lambda m: m.at)
+
+    flow_logs = []
+    for index, node in enumerate(check.items(root, "flow_logs", "flow logs")):
+        check.keys(node, "flow log", required=("resources",), optional=(
+            "id", "format", "interval", "traffic_type", "destination", "bucket", "prefix", "log_group",
+            "file_format", "hive", "hourly"))
+        fl_id = str(node.get("id", f"fl-{index:017x}"))
+        resources = check.strings(node, "resources", f"flow log {fl_id}")
+        for res in resources:
+            if res not in enis and res not in subnets and res not in vpcs:
+                check.fail(node, "resources", f"flow log {fl_id}: '{res}' is not a declared ENI, subnet or VPC.")
+        try:
+            fmt = parse_format(None if node.get("format", "default") == "default" else str(node["format"]))
+        except UsageError as exc:
+            check.fail(node, "format", f"flow log {fl_id}: {exc}")
+        if any(f.startswith("tgw-") or f in ("resource-type", "packets-lost-no-route") for f in fmt.names):
+            check.fail(node, "format", f"flow log {fl_id}: Transit Gateway fields belong to transit gateway flow logs, not ENI flow logs.")
+        prefix = str(node.get("prefix", "")).strip("/")
+        if prefix.split("/")[-1:] == ["AWSLogs"]:
+            check.fail(node, "prefix", f"flow log {fl_id}: AWS does not allow a prefix named AWSLogs.")
+        flow_logs.append(FlowLog(
+            id=fl_id, resources=resources, format=fmt,
+            interval=int(check.number(node, "interval", f"flow log {fl_id}", 600, choices=(60, 600))),
+            traffic_type=check.choice(node, "traffic_type", f"flow log {fl_id}", ("ALL", "ACCEPT", "REJECT"), "ALL"),
+            destination=check.choice(node, "destination", f"flow log {fl_id}", ("s3", "cloudwatch"), "s3"),
+            bucket=str(node.get("bucket", "eniflow-simulated-flow-logs")), prefix=prefix,
+            log_group=str(node.get("log_group", "/eniflow/simulated/flow-logs")),
+            file_format=check.choice(node, "file_format", f"flow log {fl_id}", ("text", "parquet"), "text"),
+            hive=check.flag(node, "hive", "flow log"), hourly=check.flag(node, "hourly", "flow log")))
+
+    check.keys(traffic_node, "traffic", optional=("start", "duration", "connections", "skipdata", "idle", "random"))
+    duration = traffic_node.get("duration")
+    if duration is not None:
+        duration = float(duration) if isinstance(duration, (int, float)) else _duration(check, traffic_node, "duration")
+    from .traffic import parse_connections, parse_random  # the traffic grammar lives with its generator
+
+    names = _names(enis, hosts, pods)
+    connections = parse_connections(check, traffic_node, start, names)
+    skipdata, idle = [], []
+    for node in check.items(traffic_node, "skipdata", "SKIPDATA injections"):
+        check.keys(node, "skipdata", required=("eni", "at"))
+        if str(node["eni"]) not in enis:
+            check.fail(node, "eni", f"skipdata: unknown ENI '{node['eni']}'.")
+        skipdata.append((str(node["eni"]), _time(check, node, "at", start)))
+    for node in check.items(traffic_node, "idle", "idle periods"):
+        check.keys(node, "idle", required=("eni", "from", "until"))
+        if str(node["eni"]) not in enis:
+            check.fail(node, "eni", f"idle: unknown ENI '{node['eni']}'.")
+        idle.append((str(node["eni"]), _time(check, node, "from", start), _time(check, node, "until", start)))
+    random_mix = parse_random(check, traffic_node)
+
+    generate = root.get("generate")
+    if generate is not None:
+        generate = check.mapping(generate, root, "generate", "instances, subnets, ...")
+        check.keys(generate, "generate", required=("instances", "subnets"), optional=(
+            "security_groups", "secondary_share", "prefix_share", "nitro_share", "internet_hosts"))
+        for subnet_id in check.strings(generate, "subnets", "generate"):
+            if subnet_id not in subnets:
+                check.fail(generate, "subnets", f"generate: unknown subnet '{subnet_id}'.")
+        for group in check.strings(generate, "security_groups", "generate"):
+            if group not in security_groups:
+                check.fail(generate, "security_groups", f"generate: unknown security group '{group}'.")
+
+    topo = Topology(source, account, region, vpcs, subnets, security_groups, network_acls, enis, hosts, tgws, pods, moves,
+                    flow_logs, Traffic(start, duration, connections, skipdata, idle, random_mix),
+                    description=str(root.get("description", "")).strip(), generate=generate)
+    if not flow_logs:
+        check.fail(root, None, "the topology has no 'flow_logs'; add one, e.g. {resources: [vpc-...]}.")
+    return topo
+
+
+def _names(enis: dict[str, Eni], hosts: list[InternetHost], pods: list[Pod]) -> dict[str, str]:
+    """Names usable in traffic instead of addresses: ENI names/ids, host names, pod names."""
+    names = {}
+    for eni in enis.values():
+        names[eni.id] = eni.primary
+        if eni.name:
+            names[eni.name] = eni.primary
+    for host in hosts:
+        if host.name:
+            names[host.name] = host.ip
+    for pod in pods:
+        names[f"{pod.namespace}/{pod.name}"] = pod.ip
+    return names
+
+
+def _rules(check: _Checker, node: _Map, key: str, acl: bool) -> list[Rule]:
+    rules = []
+    what = f"{'network ACL' if acl else 'security group'} {node['id']} {key} rule"
+    for item in check.items(node, key, "rules"):
+        check.keys(item, what, required=("cidr",) + (("rule", "action") if acl else ()),
+                   optional=("protocol", "ports") + (() if acl else ("description",)))
+        proto_text = str(item.get("protocol", "all")).lower()
+        if proto_text not in PROTOCOLS and not proto_text.isdigit():
+            check.fail(item, "protocol", f"{what}: protocol must be tcp, udp, icmp, icmpv6, all or a number, not {proto_text!r}.")
+        protocol = PROTOCOLS.get(proto_text, int(proto_text) if proto_text.isdigit() else -1)
+        rules.append(Rule(protocol, _ports(check, item, what), check.network(item, "cidr", what),
+                          allow=(check.choice(item, "action", what, ("allow", "deny"), "allow") == "allow") if acl else True,
+                          number=int(check.number(item, "rule", what, 0) or 0)))
+    if acl:
+        rules.sort(key=lambda r: r.number)
+    return rules
+
+
+def _ports(check: _Checker, item: _Map, what: str) -> tuple[int, int]:
+    value = item.get("ports", "all")
+    if value in ("all", None):
+        return (0, 65535)
+    text = str(value)
+    low, _, high = text.partition("-")
+    try:
+        ports = (int(low), int(high or low))
+    except ValueError:
+        check.fail(item, "ports", f"{what}: ports must be a number, a range such as 1024-65535, or all; not {text!r}.")
+    if not 0 <= ports[0] <= ports[1] <= 65535:
+        check.fail(item, "ports", f"{what}: port range {text} is outside 0-65535.")
+    return ports
+
+
+def _duration(check: _Checker, node: _Map, key: str) -> float:
+    value = node.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(parse_duration(str(value)))
+    except UsageError:
+        check.fail(node, key, f"'{key}' must be seconds or a duration such as 90s, 15m, 2h; not {value!r}.")
+
+
+def _time(check: _Checker, node: _Map, key: str, start: float | None) -> float | None:
+    """A time: Unix seconds (>= 1e9), an ISO 8601 timestamp, or an offset from the traffic start."""
+    value = node.get(key)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value >= 1e9 or start is None:
+            return float(value)
+        return start + float(value)
+    text = str(value).strip()
+    if text.startswith("+") or text[-1:] in "smhdw" and text[:1].isdigit():
+        if start is None:
+            check.fail(node, key, f"'{key}' is an offset ({text}) but the traffic has no 'start'; give traffic.start.")
+        return start + _duration(check, _offset_map(node, key, text.lstrip("+")), key)
+    try:
+        return float(parse_time(text))
+    except UsageError:
+        check.fail(node, key, f"'{key}' must be a time (ISO 8601 or Unix seconds) or an offset such as +90s; not {text!r}.")
+
+
+def _offset_map(node: _Map, key: str, text: str) -> _Map:
+    copy = _Map({key: text})
+    copy.line, copy.key_lines = node.line, node.key_lines
+    return copy
