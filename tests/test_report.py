@@ -1,0 +1,127 @@
+"""The HTML report: exact content, escaping, and a real headless Chromium opening it offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from test_top import T, write_seed_logs
+
+import eniflow
+from eniflow.report import report
+
+HOSTILE_ENI = "eni-\"<img/src=x/onerror=alert(1)>'"
+HOSTILE = [f"2 123456789012 {HOSTILE_ENI} 10.0.5.5 10.0.5.6 1000 2000 17 1 100 {T} {T + 1} ACCEPT OK",
+           "2 123456789012 eni-server 10.0.1.10 <script>alert(\"x\")</script>"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def seed_report(tmp_path):
+    logs, inventory = write_seed_logs(tmp_path, server_extra=HOSTILE)
+    inv = eniflow.Inventory.load(inventory)
+    flows = eniflow.read(logs)
+    path = tmp_path / "report.html"
+    document = report(eniflow.resolve(flows, inventory=inv), path, inventory=inv, stats=flows.stats,
+                      sources=[str(logs)])
+    return logs, inventory, path, document
+
+
+def _cells(document: str, table_id: str, column: str) -> list[str]:
+    table = re.search(rf'<table id="{table_id}".*?</table>', document, re.S).group(0)
+    return re.findall(rf'data-col="{column}"[^>]*>([^<]*)</td>', table)
+
+
+def test_summary_and_tables_show_the_numbers(seed_report):
+    *_, document = seed_report
+    assert '<div class="card" data-testid="records"><b>10</b>' in document
+    assert '<div class="card" data-testid="enis"><b>3</b>' in document
+    # Per local address: the server's secondary carries the conversation, its primary only the rejected try.
+    local = list(zip(*(_cells(document, "addresses", c) for c in ("interface_id", "local_ip", "bytes_in", "bytes_out",
+                                                                   "resolutions"))))
+    assert local[1:] == [("eni-client", "10.0.2.30", "6,500", "2,040", "peer"),
+                         ("eni-server", "10.0.1.10", "60", "", "ambiguous"),
+                         ("eni-server", "10.0.1.20", "2,040", "6,500", "peer")]
+    assert _cells(document, "enis", "primary")[1:] == ["10.0.2.30", "10.0.1.10"]
+    assert _cells(document, "enis", "secondary")[1:] == ["", "10.0.1.20"]
+    assert _cells(document, "gaps", "log_status") == ["SKIPDATA"]
+    assert _cells(document, "rejected", "dst_ip") == ["10.0.1.10"]
+    assert _cells(document, "rejected", "why") == ["no rule allows it: the security group (or network ACL) of this ENI"]
+    # Both sides of the conversation: the client's record shows the secondary, the server's the primary.
+    sides = set(zip(_cells(document, "conversations", "logged"), _cells(document, "conversations", "peer_logged")))
+    assert sides == {("10.0.1.20 → 10.0.2.30", "10.0.1.10 → 10.0.2.30"),
+                     ("10.0.2.30 → 10.0.1.20", "10.0.2.30 → 10.0.1.10")}
+    assert _cells(document, "malformed", "line") == ["9"]
+
+def test_every_log_value_is_escaped(seed_report):
+    *_, document = seed_report
+    assert document.count("<script>") == 1  # the report's own script, nothing from the logs
+    assert "<img" not in document
+    assert "eni-&quot;&lt;img/src=x/onerror=alert(1)&gt;&#x27;" in document
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in document
+
+
+def test_report_needs_no_network(seed_report):
+    *_, document = seed_report
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", document)
+    assert "default-src 'none'" in document
+
+
+def test_cli_writes_the_report(seed_report, tmp_path, cli):
+    logs, inventory, _, _ = seed_report
+    out = tmp_path / "cli.html"
+    code, stdout, err = cli("report", logs, "-i", inventory, "--html", out, "--title", "Seed <case>")
+    assert code == 0 and stdout == ""
+    assert f"wrote the report to {out}" in err
+    text = out.read_text()
+    assert "<title>Seed &lt;case&gt;</title>" in text
+    assert _cells(text, "top-sources", "src_ip") == ["10.0.1.20", "10.0.2.30", "10.0.5.5", "10.0.9.9"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_report_in_headless_chromium(seed_report, cli):
+    from playwright.sync_api import sync_playwright
+
+    logs, inventory, path, _ = seed_report
+    code, out, _ = cli("top", logs, "-i", inventory, "--by", "src_ip", "-o", "jsonl")
+    assert code == 0
+    expected = [(r["src_ip"], r["bytes"], r["packets"], r["records"]) for r in map(json.loads, out.splitlines())]
+    problems, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(path.as_uri())
+            page.wait_for_selector("html[data-ready='1']")
+            shown = page.eval_on_selector_all("#top-sources tbody tr", """rows => rows.map(r => [
+                r.querySelector('[data-col=src_ip]').textContent,
+                ...['bytes', 'packets', 'records'].map(c => Number(r.querySelector('[data-col=' + c + ']').dataset.value))])""")
+            bars = page.eval_on_selector_all("#chart-top rect.bar", """bars => bars.map(b => [
+                b.dataset.label, Number(b.dataset.value), b.getBoundingClientRect().width])""")
+            lines = page.eval_on_selector_all("#chart-time polyline.series", "ls => ls.map(l => l.getTotalLength())")
+            kinds = page.eval_on_selector_all("#chart-resolution rect.bar", "bs => bs.map(b => b.dataset.label)")
+            # Sorting by the 'bytes' header puts the smallest first.
+            page.click("#top-sources th:nth-child(2)")
+            first = page.text_content("#top-sources tbody tr:first-child [data-col=src_ip]")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert problems == []
+    assert requests == [path.as_uri()]
+    assert [tuple(r) for r in shown] == expected
+    assert [(label, value) for label, value, _ in bars] == [(ip, b) for ip, b, _, _ in expected]
+    assert all(width >= 1 for *_, width in bars)
+    assert len(lines) == 3 and all(length > 0 for length in lines)  # one per local address
+    assert kinds == ["peer", "ambiguous", "as-logged", "none"]
+    assert first == "10.0.9.9"
