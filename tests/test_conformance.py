@@ -14,9 +14,10 @@ the per-peer figures.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -130,6 +131,7 @@ class Case:
     expects: list[Expect | None] = field(default_factory=list)  # None: the peer asserts nothing on that row
     invalid: list[int] = field(default_factory=list)
     expectation_files: list[str] = field(default_factory=list)
+    variant: str = ""  # "gzip": a gzip copy, as S3 delivers text logs; "json-line": SEKOIA's input object
 
 
 @dataclass
@@ -335,12 +337,18 @@ def _sekoia_cases() -> list[Case]:
         cases.append(Case("SEKOIA-IO/intake-formats", name, None, lines=[doc["input"]["message"].rstrip("\n")],
                           fmt=entry["format"], rows=1, expects=[expect], expectation_files=[name]))
         # the same record as SEKOIA receives it: the whole input object as one JSON line
-        cases.append(Case("SEKOIA-IO/intake-formats", f"{name}:as-json-line", None, lines=[json.dumps(doc["input"])],
-                          fmt=entry["format"], rows=1, expects=[expect], expectation_files=[name]))
+        cases.append(Case("SEKOIA-IO/intake-formats", f"{name}:json-line", None, lines=[json.dumps(doc["input"])],
+                          fmt=entry["format"], rows=1, expects=[expect], expectation_files=[name],
+                          variant="json-line"))
     return cases
 
 
+def _gzip_cases(cases: list[Case]) -> list[Case]:
+    return [replace(c, id=f"{c.id}:gzip", variant="gzip") for c in cases if c.path and c.path.suffix != ".parquet"]
+
+
 CASES = _beats_cases() + _integrations_cases() + _otel_cases() + _reader_cases() + _sekoia_cases()
+CASES += _gzip_cases(CASES)
 
 
 # -- reading and comparing -----------------------------------------------------------------
@@ -373,6 +381,9 @@ def run_case(case: Case, tmp: Path) -> Outcome:
     if path is None:
         path = tmp / (case.id.replace(":", "__") + ".log")
         path.write_text("".join(line + "\n" for line in case.lines), encoding="utf-8")
+    elif case.variant == "gzip":
+        path = tmp / (path.name + ".gz")
+        path.write_bytes(gzip.compress(case.path.read_bytes()))
     flows = eniflow.read(str(path), format=case.fmt)
     rel = flows.relation.order("line")
     names = rel.columns
@@ -380,7 +391,8 @@ def run_case(case: Case, tmp: Path) -> Outcome:
     stats = flows.stats
     outcome = Outcome(case, path, stats.rows, [(m.line, str(m)) for m in stats.malformed_samples],
                       list(stats.errors))
-    raw_lines = path.read_text(encoding="utf-8", errors="replace").split("\n") if path.suffix != ".parquet" else None
+    raw = (case.path or path).read_bytes()
+    raw_lines = None if raw[:4] == b"PAR1" else raw.decode("utf-8", "replace").split("\n")
     for index, (row, expect) in enumerate(zip(rows, case.expects)):
         if expect is None:
             continue
@@ -416,16 +428,17 @@ def run_all(tmp: Path) -> list[Outcome]:
 
 
 def summary(outcomes: list[Outcome]) -> str:
-    """Per-peer figures: corpus inputs, expectation files, reads (a Beats table case or a SEKOIA
-    variant is a read of its own), records read, malformed lines, field values compared,
-    allowed and unexplained disagreements."""
+    """Per-peer figures: corpus inputs, expectation files, reads (each Beats table case is one;
+    variants such as gzip copies are more), records and malformed lines of the inputs as they
+    are, then field values compared and allowed/unexplained disagreements over all reads."""
     lines = [f"{'peer':<48} {'inputs':>6} {'expected':>8} {'reads':>5} {'records':>7} {'malformed':>9} "
              f"{'fields':>6} {'allowed':>7} {'unexplained':>11}"]
     for peer in dict.fromkeys(o.case.peer for o in outcomes):
         mine = [o for o in outcomes if o.case.peer == peer]
+        plain = [o for o in mine if not o.case.variant]
         files = {f for o in mine for f in o.case.expectation_files}
         lines.append(f"{peer:<48} {len({o.case.path or o.case.id.split(':')[0] for o in mine}):>6} {len(files):>8} "
-                     f"{len(mine):>5} {sum(o.rows for o in mine):>7} {sum(len(o.malformed) for o in mine):>9} "
+                     f"{len(mine):>5} {sum(o.rows for o in plain):>7} {sum(len(o.malformed) for o in plain):>9} "
                      f"{sum(o.compared for o in mine):>6} {sum(len(o.allowed) for o in mine):>7} "
                      f"{sum(len(o.mismatches) for o in mine):>11}")
     return "\n".join(lines)
