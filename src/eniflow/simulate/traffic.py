@@ -129,7 +129,7 @@ def _pair(check, node, key: str, default):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (value, value)
-    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
         return tuple(value)
     check.fail(node, key, f"'{key}' must be a number or [initiator-to-responder, reply], not {value!r}.")
 
