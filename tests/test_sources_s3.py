@@ -98,6 +98,7 @@ PREFIXES = {  # prefix -> indexes of the keys in test_the_prefix_may_point_anywh
     f"team-a/AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/2024/03/": [0, 1],
     f"team-a/AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/2024/03/0": [0],  # S3 prefixes need not end at a '/'
     f"team-a/AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/2024/03/01/": [0],
+    aws_key("default", utc(2024, 3, 1, 10, 5), "team-a/"): [0],
 }
 
 
@@ -224,6 +225,17 @@ def test_an_object_deleted_after_listing_is_named(aws, s3):
         item.open()
     assert str(gone.value) == (f"s3://flow-logs/{key} was listed but no longer exists (deleted or expired meanwhile); "
                                "run again to read the objects there now.")
+
+
+def test_an_archived_object_is_named_with_the_fix(aws, s3):
+    key = aws_key("default", utc(2024, 3, 1, 10, 5))
+    s3.put_object(Bucket="flow-logs", Key=key, Body=flow_log_file(utc(2024, 3, 1, 10, 5)), StorageClass="GLACIER")
+    [item] = expand("s3://flow-logs/", Context(aws))
+
+    with pytest.raises(InputError) as archived:
+        item.open()
+    assert str(archived.value) == (f"s3://flow-logs/{key} is archived in GLACIER; restore it (aws s3api restore-object) "
+                                   "and read it again.")
 
 
 def _moto_auth(endpoint: str, free_calls: str) -> None:

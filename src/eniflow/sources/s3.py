@@ -46,7 +46,9 @@ _LAYOUT = re.compile(
     re.VERBOSE,
 )
 _NAME_TIME = re.compile(r"_(\d{8}T\d{4})Z_[^/]*$")
-_LAYOUT_DEPTH = {"account": 1, "service": 2, "region": 3, "year": 4, "hour": 7}
+# Folders below AWSLogs/, by depth, with the Hive "name=" dropped: account, service,
+# region, then the date: year, month, day and (hourly partitions) hour.
+_SERVICE, _DATE, _DEEPEST = 1, 3, 7
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,10 @@ class S3Object:
             if _code(exc) == "NoSuchKey":
                 raise InputError(f"{self.name} was listed but no longer exists (deleted or expired meanwhile); "
                                  "run again to read the objects there now.", source=self.name) from None
+            if _code(exc) == "InvalidObjectState":
+                storage = exc.response["Error"].get("StorageClass", "an archive storage class")
+                raise InputError(f"{self.name} is archived in {storage}; restore it (aws s3api restore-object) "
+                                 "and read it again.", source=self.name) from None
             raise translate_client_error(exc, "s3:GetObject", self.name) from None
         except BotoCoreError as exc:
             raise translate_client_error(exc, "s3:GetObject", self.name) from None
@@ -168,15 +174,14 @@ def _worth_entering(folder: str, lo: float, hi: float) -> bool:
     if "AWSLogs" not in parts:
         return True
     levels = [p.partition("=")[2] or p for p in parts[parts.index("AWSLogs") + 1:]]
-    depth = len(levels)
-    if depth == _LAYOUT_DEPTH["service"]:
-        return levels[1] == "vpcflowlogs"
-    if depth < _LAYOUT_DEPTH["year"]:
+    if len(levels) > _SERVICE and levels[_SERVICE] != "vpcflowlogs":
+        return False
+    if len(levels) <= _DATE:
         return True
-    if depth > _LAYOUT_DEPTH["hour"]:
+    if len(levels) > _DEEPEST:
         return False
     try:
-        start, end = _span([int(v) for v in levels[3:]])
+        start, end = _span([int(v) for v in levels[_DATE:]])
     except ValueError:  # not a date folder
         return False
     return end > lo and start <= hi
