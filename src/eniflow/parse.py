@@ -354,7 +354,11 @@ class _Prefixed(io.RawIOBase):
 
 def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, sink: Sink, counts: ReadStats,
                  strict: bool = False, chunk_bytes: int = CHUNK_BYTES) -> None:
-    """Read one source (gzip, Parquet, JSON envelopes or text, by content) into ``sink``."""
+    """Read one source (gzip, Parquet, JSON envelopes or text, by content) into ``sink``.
+
+    Lines before any header use ``fmt``, else the default format; the layout is never guessed
+    from the number of tokens, since one count fits several layouts (29 fields in the v5 order
+    or in the order of AWS's traffic-path example)."""
     parser = _Parser(source, fmt or DEFAULT, origin if fmt else "the default version-2 format", sink, counts, strict)
     head = raw.read(4)
     if head[:4] == _PARQUET:
