@@ -96,8 +96,9 @@ def test_events_open_as_lines_across_pages(aws, logs):
 def test_streams_and_events_outside_the_time_range_are_skipped(aws, logs):
     """Streams are judged by their first event and last event/ingestion times, events by
     their timestamp (the record's start), both with 15 minutes of margin."""
-    since, until = NOW + 1800, NOW + 3600  # events up to 2 hours ahead are accepted
-    put_events(logs, GROUP, "eni-0a-old", [(NOW - 7200, record("eni-0a", NOW - 7200))])
+    now = int(time.time())  # the old stream's last ingestion is now: the range must start later
+    since, until = now + 3600, now + 5400  # events up to 2 hours ahead are accepted
+    put_events(logs, GROUP, "eni-0a-old", [(now - 7200, record("eni-0a", now - 7200))])
     events = [(t, record("eni-0b", t)) for t in (since - 1000, since - 600, since + 60, until + 600, until + 1000)]
     put_events(logs, GROUP, "eni-0b-now", events)
 
@@ -106,7 +107,7 @@ def test_streams_and_events_outside_the_time_range_are_skipped(aws, logs):
     assert [item.name for item in items] == [f"cwl://{GROUP}/eni-0b-now"]
     with items[0].open() as stream:
         assert stream.read().decode().splitlines() == [m for _, m in events[1:4]]
-    assert names(f"cwl://{GROUP}", aws, until=NOW - 3600) == [f"cwl://{GROUP}/eni-0a-old"]
+    assert names(f"cwl://{GROUP}", aws, until=now - 3600) == [f"cwl://{GROUP}/eni-0a-old"]
 
 
 def test_the_format_comes_from_the_flow_log_of_the_group(aws, logs, recwarn):
