@@ -349,7 +349,10 @@ def _peer_rounds(con) -> None:
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
 _LEARNED = """
 CREATE OR REPLACE TABLE _res_learned AS
-SELECT eni, addr, bool_or(kind = 'primary') AS is_primary, min(vf) AS vf, max(vt) AS vt, min(kind) AS kind FROM (
+SELECT eni, addr, bool_or(kind = 'primary') AS is_primary,
+       CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE min(vf) END AS vf,
+       CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE max(vt) END AS vt,
+       CASE WHEN bool_or(kind = 'primary') THEN 'primary' ELSE min(kind) END AS kind FROM (
   SELECT eni, primary_ip AS addr, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
   FROM _res_primary WHERE eni IN (SELECT eni FROM _res_b)
   UNION ALL SELECT eni, own_local, t0, t1, 'pkt' FROM _res_pkt WHERE own_local IS NOT NULL AND own_local <> ll
@@ -358,6 +361,7 @@ SELECT eni, addr, bool_or(kind = 'primary') AS is_primary, min(vf) AS vf, max(vt
 """
 
 # single: the inventory's one-address intervals that no evidence of another address contradicts.
+# Not on forwarding ENIs: their own address is known, but not the packet's other one.
 _SINGLE = f"""
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
@@ -373,7 +377,7 @@ WITH ev AS (
 SELECT DISTINCT d.rid, s.address AS addr
 FROM _res_d d JOIN ok s ON s.interface_id = d.eni AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
-WHERE d.dir IS NOT NULL
+WHERE d.dir IS NOT NULL AND NOT d.inter
 """
 
 # Every record's evidence-based local address: pkt (a forwarded packet: the ENI's own logged
@@ -402,7 +406,7 @@ WITH k AS (
   FROM (SELECT eni, pr, rm, rport, addr, count(*) AS n FROM k GROUP BY eni, pr, rm, rport, addr)
   GROUP BY eni, pr, rm, rport
 ), todo AS (
-  SELECT d.* FROM _res_d d WHERE d.dir IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known)
+  SELECT d.* FROM _res_d d WHERE d.dir IS NOT NULL AND NOT d.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
 )
 SELECT t.rid,
        CASE WHEN p.top >= {min_support} AND 2 * p.top > p.total THEN p.addr ELSE r.addr END AS addr,

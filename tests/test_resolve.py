@@ -1,0 +1,203 @@
+"""Resolution on small hand-written flow logs (tests/data/resolve/*.log), one case per file.
+
+Every fixture is default-format text (v5 for ``v5-pkt.log``) with a header line; times start
+at 2026-11-28 10:00 UTC (1795860000). ``enis.json`` is an ``aws ec2
+describe-network-interfaces`` document for every ENI of the fixtures, ``pods.json`` a
+``kubectl get pods -A -o json`` document.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import eniflow
+from eniflow.inventory import Inventory
+
+DATA = Path(__file__).parent / "data" / "resolve"
+ENIS = DATA / "enis.json"
+PODS = DATA / "pods.json"
+T = 1795860000
+SHOWN = ("interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "direction", "src_ip", "dst_ip", "local_ip",
+         "resolution", "candidates", "confidence", "peer_interface_id", "peer_line", "owner")
+
+
+def resolved(name, inventory=None, **kw):
+    """The resolved records of a fixture as dicts (SHOWN columns), in file order."""
+    inv = Inventory.load(inventory, at=T) if inventory else None
+    res = eniflow.resolve(eniflow.read(DATA / name if isinstance(name, str) else name), inv, **kw)
+    rel = res.relation
+    return [dict(zip(SHOWN, row)) for row in rel.project(", ".join(f'"{c}"' for c in SHOWN)).fetchall()], res
+
+
+def brief(rows):
+    """(ENI, logged src -> dst, local_ip, resolution) per record."""
+    return [(r["interface_id"], f"{r['srcaddr']}->{r['dstaddr']}", r["local_ip"], r["resolution"]) for r in rows]
+
+
+def test_seed_scenario_every_record_paired_with_the_other_side():
+    """The client reaches the server's secondary 10.0.1.20:80 and its primary 10.0.1.10:22. The
+    server ENI logged its primary 10.0.1.10 for both; pairing each server record with the client's
+    record of the same packets (same ports, overlapping windows) recovers the real address."""
+    rows, res = resolved("seed.log")
+    assert brief(rows) == [
+        ("eni-0client", "10.0.2.30->10.0.1.20", "10.0.2.30", "peer"),
+        ("eni-0client", "10.0.1.20->10.0.2.30", "10.0.2.30", "peer"),
+        ("eni-0client", "10.0.2.30->10.0.1.10", "10.0.2.30", "peer"),
+        ("eni-0client", "10.0.1.10->10.0.2.30", "10.0.2.30", "peer"),
+        ("eni-0server", "10.0.2.30->10.0.1.10", "10.0.1.20", "peer"),
+        ("eni-0server", "10.0.1.10->10.0.2.30", "10.0.1.20", "peer"),
+        ("eni-0server", "10.0.2.30->10.0.1.10", "10.0.1.10", "peer"),
+        ("eni-0server", "10.0.1.10->10.0.2.30", "10.0.1.10", "peer"),
+        ("eni-0server", "None->None", None, "none"),
+    ]
+    server_in = rows[4]
+    assert (server_in["direction"], server_in["src_ip"], server_in["dst_ip"], server_in["confidence"]) == \
+        ("ingress", "10.0.2.30", "10.0.1.20", 1.0)
+    assert (server_in["peer_interface_id"], server_in["peer_line"]) == ("eni-0client", 2)
+    assert (rows[5]["src_ip"], rows[5]["dst_ip"], rows[5]["peer_line"]) == ("10.0.1.20", "10.0.2.30", 3)
+    assert rows[8]["direction"] is None and rows[8]["src_ip"] is None
+    assert res.summary() == {"pkt": 0, "peer": 8, "single": 0, "inferred": 0, "ambiguous": 0, "as-logged": 0, "none": 1}
+
+
+def test_both_sides_multi_ip_pair_through_the_inventory():
+    """A (10.0.1.10 + 10.0.1.11) uses its secondary to reach B's secondary 10.0.2.11:443: each ENI
+    logged its own primary and the other's real secondary. No logged address is a known address of
+    the other ENI, so without an inventory nothing pairs them; with it, both sides are resolved."""
+    rows, _ = resolved("both-multi.log")
+    assert [r["resolution"] for r in rows] == ["as-logged"] * 4 + ["peer"] * 4
+    rows, _ = resolved("both-multi.log", ENIS)
+    assert [(r["src_ip"], r["dst_ip"], r["resolution"]) for r in rows[:4]] == [
+        ("10.0.1.11", "10.0.2.11", "peer"), ("10.0.2.11", "10.0.1.11", "peer"),
+        ("10.0.1.11", "10.0.2.11", "peer"), ("10.0.2.11", "10.0.1.11", "peer")]
+    assert [r["owner"] for r in rows[:4]] == ["i-0a", "i-0a", "i-0b", "i-0b"]
+
+
+def test_one_port_to_both_addresses_makes_no_claim_for_the_server():
+    """The client uses port 40001 for 10.0.1.20:443 and 10.0.1.10:443 at once. The server logged two
+    identical-looking records per direction; each pairs with both client records, which imply
+    different addresses, so the server side is not claimed. The client side is certain either way."""
+    rows, _ = resolved("same-port-both-addresses.log", ENIS)
+    server = [r for r in rows if r["interface_id"] == "eni-0server"]
+    client = [r for r in rows if r["interface_id"] == "eni-0client"]
+    assert {(r["resolution"], tuple(r["candidates"])) for r in server} == {("ambiguous", ("10.0.1.10", "10.0.1.20"))}
+    assert [(r["local_ip"], r["resolution"]) for r in client] == [("10.0.2.30", "peer")] * 4
+
+
+def test_long_lived_connection_pairs_window_to_window():
+    """Client windows of 60 s against one 600 s server window; then the client port is reused for
+    the server's primary 100 s later. Every window pairs without contradiction."""
+    rows, _ = resolved("long-lived.log")
+    assert {r["resolution"] for r in rows} == {"peer"}
+    server = [(r["srcaddr"], r["local_ip"]) for r in rows if r["interface_id"] == "eni-0server"]
+    assert server == [("10.0.2.30", "10.0.1.20"), ("10.0.1.10", "10.0.1.20"),
+                      ("10.0.2.30", "10.0.1.10"), ("10.0.1.10", "10.0.1.10")]
+    assert {r["local_ip"] for r in rows if r["interface_id"] == "eni-0client"} == {"10.0.2.30"}
+
+
+def test_only_one_side_logged():
+    """Without the other side or an inventory nothing is known: as-logged. The database ENI talks to
+    one internet address only, so even its direction is unknowable from its records alone. With the
+    inventory the server's records are ambiguous between its two addresses and the single-IP
+    database ENI is certain."""
+    rows, _ = resolved("one-side.log")
+    assert {r["resolution"] for r in rows} == {"as-logged"}
+    assert [(r["direction"], r["local_ip"]) for r in rows[4:]] == [(None, None), (None, None)]
+    rows, _ = resolved("one-side.log", ENIS)
+    assert [(r["resolution"], r["candidates"]) for r in rows[:4]] == [("ambiguous", ["10.0.1.10", "10.0.1.20"])] * 4
+    assert [(r["direction"], r["local_ip"], r["resolution"], r["owner"]) for r in rows[4:]] == [
+        ("egress", "10.0.3.5", "single", "i-0db"), ("ingress", "10.0.3.5", "single", "i-0db")]
+
+
+def test_inferred_from_the_same_port_with_support_share():
+    """Five logged clients reached 10.0.1.20:443 and one 10.0.1.10:443 (12 resolved server records
+    on port 443, 10 of them 10.0.1.20); an unlogged client's records are inferred 10.0.1.20 with
+    confidence 10/12. --no-infer, or a higher minimum support, leaves them ambiguous between the
+    addresses the logs showed the server using."""
+    rows, _ = resolved("inferred.log")
+    last = rows[-2:]
+    assert [(r["src_ip"], r["dst_ip"], r["resolution"]) for r in last] == [
+        ("10.0.2.77", "10.0.1.20", "inferred"), ("10.0.1.20", "10.0.2.77", "inferred")]
+    assert last[0]["confidence"] == pytest.approx(10 / 12)
+    for kw in ({"infer": False}, {"min_support": 11}):
+        rows, _ = resolved("inferred.log", **kw)
+        assert [(r["resolution"], r["candidates"], r["confidence"]) for r in rows[-2:]] == \
+            [("ambiguous", ["10.0.1.10", "10.0.1.20"], None)] * 2
+
+
+def test_transit_gateway_enis_are_never_claimed():
+    """Requests reach the server through a TGW attachment ENI that logged its own address as the
+    source (no pkt fields), replies leave through another. The attachment ENIs forward others'
+    packets: they get no claim, while the single-IP server is certain."""
+    rows, _ = resolved("transit.log", ENIS)
+    assert [(r["interface_id"], r["resolution"]) for r in rows] == [
+        ("eni-0tgw1", "as-logged"), ("eni-0web", "single"), ("eni-0web", "single"), ("eni-0tgw2", "as-logged")]
+
+
+def test_pkt_fields_pod_and_nat_gateway():
+    """Version 5 records: a pod IP (secondary of the node ENI) from pkt-dstaddr/pkt-srcaddr, owned by
+    the pod; the NAT gateway of reference §12.2 forwards, so local_ip is its own address and
+    src_ip/dst_ip the real endpoints."""
+    rows, _ = resolved("v5-pkt.log", [ENIS, PODS])
+    assert [(r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"], r["owner"]) for r in rows] == [
+        ("10.0.2.30", "10.0.4.37", "10.0.4.37", "pkt", "shop/web-1"),
+        ("10.0.4.37", "10.0.2.30", "10.0.4.37", "pkt", "shop/web-1"),
+        ("10.0.1.5", "203.0.113.5", "10.0.0.220", "pkt", "Interface for NAT Gateway nat-01"),
+        ("10.0.0.220", "203.0.113.5", "10.0.0.220", "pkt", "Interface for NAT Gateway nat-01"),
+        ("203.0.113.5", "10.0.0.220", "10.0.0.220", "pkt", "Interface for NAT Gateway nat-01"),
+        ("203.0.113.5", "10.0.1.5", "10.0.0.220", "pkt", "Interface for NAT Gateway nat-01"),
+    ]
+    rows, _ = resolved("v5-pkt.log")  # no inventory: the public pkt address still marks forwarding
+    assert [r["local_ip"] for r in rows] == ["10.0.4.37", "10.0.4.37"] + ["10.0.0.220"] * 4
+
+
+def test_stale_snapshot_is_not_trusted_for_single(tmp_path):
+    """A snapshot taken before the secondary 10.0.1.20 was added says the server has one address;
+    the logs pair records to 10.0.1.20 on it. A record of an unlogged client is then not `single`
+    but ambiguous between what the snapshot and the evidence show."""
+    stale = json.loads(ENIS.read_text())
+    for n in stale["NetworkInterfaces"]:
+        if n["NetworkInterfaceId"] == "eni-0server":
+            n["PrivateIpAddresses"] = n["PrivateIpAddresses"][:1]
+    (tmp_path / "stale.json").write_text(json.dumps(stale))
+    log = tmp_path / "seed-plus.log"
+    log.write_text((DATA / "seed.log").read_text() +
+                   f"2 123456789012 eni-0server 10.0.2.99 10.0.1.10 49999 80 6 3 180 {T + 100} {T + 110} ACCEPT OK\n")
+    rows, _ = resolved(log, tmp_path / "stale.json")
+    assert (rows[-1]["resolution"], rows[-1]["candidates"]) == ("ambiguous", ["10.0.1.10", "10.0.1.20"])
+    assert [r["resolution"] for r in rows[4:8]] == ["peer"] * 4
+
+
+def test_resolve_accepts_a_relation_and_reports_learned_addresses():
+    flows = eniflow.read(DATA / "seed.log")
+    res = eniflow.resolve(flows.relation)
+    assert res.summary()["peer"] == 8
+    learned = {(f.interface_id, f.address, f.source_of_fact) for f in res.learned().facts}
+    assert learned == {("eni-0client", "10.0.2.30", "logs:primary"), ("eni-0server", "10.0.1.10", "logs:primary"),
+                       ("eni-0server", "10.0.1.20", "logs:peer")}
+
+
+def test_cli_resolve_jsonl_and_summary(cli):
+    code, out, err = cli("resolve", DATA / "seed.log", "-o", "jsonl")
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == 9
+    assert {k: records[4][k] for k in ("interface_id", "dstaddr", "direction", "src_ip", "dst_ip", "local_ip",
+                                       "resolution", "candidates", "confidence", "peer_interface_id", "peer_line")} == {
+        "interface_id": "eni-0server", "dstaddr": "10.0.1.10", "direction": "ingress", "src_ip": "10.0.2.30",
+        "dst_ip": "10.0.1.20", "local_ip": "10.0.1.20", "resolution": "peer", "candidates": None, "confidence": 1.0,
+        "peer_interface_id": "eni-0client", "peer_line": 2}
+    assert "resolution: peer 8, none 1" in err
+    code, out, err = cli("resolve", DATA / "inferred.log", "--no-infer", "-o", "csv")
+    assert code == 0 and ",inferred," not in out and ",ambiguous," in out
+
+
+def test_cli_resolve_bad_inventory(cli, tmp_path):
+    bad = tmp_path / "enis.json"
+    bad.write_text('{"Reservations": []}')
+    code, out, err = cli("resolve", DATA / "seed.log", "--inventory", bad)
+    assert code == 1
+    assert err.strip() == (f"eniflow: error: {bad}: not an inventory: expected the keys 'NetworkInterfaces' (aws ec2 "
+                           "describe-network-interfaces), 'items' (kubectl get pods -A -o json) or 'eniflow_inventory'.")
