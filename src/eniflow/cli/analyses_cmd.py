@@ -8,33 +8,7 @@ import typer
 
 from .common import (EndpointOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg,
                      UntilOpt, app, aws_options, err)
-
-InventoryOpt = Annotated[Optional[list[str]], typer.Option(
-    "--inventory", "-i", help="ENI inventory: 'aws ec2 describe-network-interfaces' JSON, 'kubectl get pods -A -o json', "
-    "an eniflow inventory file, or 'aws' for the live one (repeatable).")]
-
-
-def load_inventory(specs: list[str] | None, aws):
-    """The inventory from ``--inventory`` values (None when none given)."""
-    if not specs:
-        return None
-    from ..inventory import Inventory
-
-    files = [s for s in specs if s != "aws"]
-    inventory = Inventory.load(files) if files else Inventory()
-    return inventory.merge(Inventory.from_aws(aws)) if "aws" in specs else inventory
-
-
-def read_and_resolve(sources, *, format, since, until, inventory, aws):
-    """Read the sources (summary on stderr) and resolve them: (resolved, read stats, inventory)."""
-    from ..read import read
-    from ..resolve import resolve
-    from .read_cmd import report_read
-
-    flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
-    report_read(flows)
-    inv = load_inventory(inventory, aws)
-    return resolve(flows, inventory=inv), flows.stats, inv
+from .resolve_cmd import AtOpt, InventoryOpt, _resolve
 
 
 @app.command(epilog="""[bold]Examples[/bold]
@@ -58,6 +32,7 @@ def top(
     since: SinceOpt = None,
     until: UntilOpt = None,
     inventory: InventoryOpt = None,
+    at: AtOpt = None,
     format: FormatOpt = None,
     output: OutputOpt = "table",
     out: OutOpt = None,
@@ -74,7 +49,7 @@ def top(
     from ..render import write
 
     aws = aws_options(profile, region, endpoint_url)
-    resolved, _, _ = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
+    resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     result = run_top(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
     write(result.relation, output, out, title=f"top {by} by {metric}")
     err(result.note)
@@ -99,6 +74,7 @@ def sql(
     since: SinceOpt = None,
     until: UntilOpt = None,
     inventory: InventoryOpt = None,
+    at: AtOpt = None,
     format: FormatOpt = None,
     output: OutputOpt = "table",
     out: OutOpt = None,
@@ -116,7 +92,7 @@ def sql(
     aws = aws_options(profile, region, endpoint_url)
     data = sources
     if not (len(sources) == 1 and is_duckdb_file(sources[0])):
-        data, _, _ = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory, aws=aws)
+        data = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     relation = run_sql(data, query, save=save)
     if save:
         err(f"saved the tables flows and resolved in {save}")

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .analyses_cmd import InventoryOpt, read_and_resolve
 from .common import EndpointOpt, FormatOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg, UntilOpt, app, aws_options, err
+from .resolve_cmd import AtOpt, InventoryOpt
 
 
 @app.command(epilog="""[bold]Examples[/bold]
@@ -21,6 +21,7 @@ def report(
     sources: SourcesArg,
     html: Annotated[str, typer.Option("--html", help="Write the report to this file.")],
     inventory: InventoryOpt = None,
+    at: AtOpt = None,
     title: Annotated[str, typer.Option("--title", help="Heading of the report.")] = "eniflow report",
     since: SinceOpt = None,
     until: UntilOpt = None,
@@ -31,10 +32,15 @@ def report(
 ) -> None:
     """Write an HTML report: summary and gaps, ENIs and their addresses, traffic charts, top talkers,
     conversations seen from both sides, rejected traffic with its likely cause, malformed input."""
+    from ..inventory import Inventory
+    from ..read import read
     from ..report import report as build
+    from ..resolve import resolve
+    from .read_cmd import report_read
 
     aws = aws_options(profile, region, endpoint_url)
-    resolved, stats, inv = read_and_resolve(sources, format=format, since=since, until=until, inventory=inventory,
-                                            aws=aws)
-    build(resolved, html, inventory=inv, stats=stats, title=title, sources=list(sources))
+    inv = Inventory.from_specs(inventory, aws, at=at)
+    flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
+    report_read(flows)
+    build(resolve(flows, inv), html, inventory=inv, stats=flows.stats, title=title, sources=list(sources))
     err(f"wrote the report to {html}")
