@@ -200,6 +200,16 @@ def test_read_gives_the_records_with_their_keys(aws, s3):
     assert rows == [("10.0.1.10", 49152, 840, end - 50, end, f"s3://flow-logs/{keys[0]}", 2)]
 
 
+def test_objects_without_a_header_take_the_given_format(aws, s3):
+    put(s3, "exports/eni-0a1b.txt", body=b"2 10.0.2.30 10.0.1.10 ACCEPT\n2 10.0.2.31 10.0.1.10 REJECT\n")
+
+    flows = eniflow.read("s3://flow-logs/exports/", format="${version} ${srcaddr} ${dstaddr} ${action}", aws=aws)
+
+    assert flows.relation.project("version, srcaddr, dstaddr, action, source, line").fetchall() == [
+        (2, "10.0.2.30", "10.0.1.10", "ACCEPT", "s3://flow-logs/exports/eni-0a1b.txt", 1),
+        (2, "10.0.2.31", "10.0.1.10", "REJECT", "s3://flow-logs/exports/eni-0a1b.txt", 2)]
+
+
 def test_missing_bucket_and_empty_prefix_are_named(aws, s3):
     put_other_services(s3)
     with pytest.raises(AwsNotFound) as missing:

@@ -53,7 +53,8 @@ _SERVICE, _DATE, _DEEPEST = 1, 3, 7
 
 @dataclass(frozen=True)
 class S3Object:
-    """One S3 object; picklable, fetched by whichever process opens it."""
+    """One S3 object; picklable, fetched by whichever process opens it. ``format`` is the
+    --format, for objects without a header line (a header line wins)."""
 
     aws: AwsOptions
     bucket: str
@@ -125,11 +126,11 @@ def expand_s3(spec: str, ctx: Context) -> Iterator[S3Object]:
             continue
         key = obj["Key"]
         if key == prefix:
-            yield S3Object(ctx.aws, bucket, key, obj.get("Size"))
+            yield S3Object(ctx.aws, bucket, key, obj.get("Size"), ctx.format)
             return
         if _is_flow_log(key, obj.get("Size")) and _name_in_range(key, lo, hi):
             found = True
-            yield S3Object(ctx.aws, bucket, key, obj["Size"])
+            yield S3Object(ctx.aws, bucket, key, obj["Size"], ctx.format)
     if not found and not timed:
         raise InputError(f"s3://{bucket}/{prefix} holds no VPC flow log objects (inside AWSLogs/ only "
                          "AWSLogs/<account>/vpcflowlogs/<region>/<date>/ folders are read).", source=spec)
