@@ -290,3 +290,41 @@ def test_cli_errors_are_one_sentence_with_exit_codes(tmp_path, cli):
     assert code == 2 and "did you mean 'srcaddr'" in err
     code, _, err = cli("read", write(tmp_path / "b", V2_HEADER, "x"), "--strict")
     assert code == 1 and f"{tmp_path / 'b'}:2: expected 14 fields" in err
+
+
+def test_wrapped_json_records_control_messages_and_per_line_envelopes(tmp_path):
+    """Firehose can deliver one subscription envelope per line; CloudWatch also sends health-check
+    CONTROL_MESSAGE envelopes, and a message may itself be a JSON-object record."""
+    envelope = {"messageType": "DATA_MESSAGE", "logGroup": "g", "logStream": "s",
+                "logEvents": [{"id": "1", "message": SSH_ACCEPT}, {"id": "2", "message": RDP_REJECT}]}
+    control = {"messageType": "CONTROL_MESSAGE", "logGroup": "", "logStream": "",
+               "logEvents": [{"id": "", "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}
+    inner = json.dumps({"version": 2, "srcaddr": "10.0.0.9", "dstport": 443.0, "log_status": "OK"})
+    path = write(tmp_path / "firehose.jsonl", json.dumps(envelope), json.dumps(control), json.dumps({"message": inner}))
+    flows = eniflow.read(path)
+    assert sorted(rows(flows, "line", "srcaddr", "dstport"), key=lambda r: (r["line"], r["srcaddr"])) == [
+        {"line": 1, "srcaddr": "172.31.16.139", "dstport": 22},
+        {"line": 1, "srcaddr": "172.31.9.69", "dstport": 3389},
+        {"line": 3, "srcaddr": "10.0.0.9", "dstport": 443},
+    ]
+    s = flows.stats
+    assert (s.lines, s.blank, s.records, s.malformed) == (4, 1, 3, 0)
+    assert s.lines == s.headers + s.blank + s.records + s.nodata + s.skipdata + s.malformed
+
+
+def test_parquet_text_numbers_written_as_none_by_pandas_are_absent(tmp_path):
+    pq.write_table(pa.table({"srcport": ["None", "443"], "bytes": ["nan", "12"]}), tmp_path / "p.parquet")
+    flows = eniflow.read(tmp_path / "p.parquet")
+    assert rows(flows, "srcport", "bytes") == [{"srcport": None, "bytes": None}, {"srcport": 443, "bytes": 12}]
+    assert flows.stats.malformed == 0
+
+
+def test_tgw_format_preset_names_all_36_transit_gateway_fields(tmp_path):
+    from eniflow.fields import TGW_DEFAULT_FORMAT
+
+    values = ["-"] * 36
+    values[0], values[3], values[16], values[25] = "6", "tgw-0123", "10.0.0.1", "OK"
+    flows = eniflow.read(write(tmp_path / "tgw.log", " ".join(values)), format="tgw")
+    assert len(TGW_DEFAULT_FORMAT) == 36
+    assert rows(flows, "version", "tgw_id", "srcaddr", "log_status", "packets_lost_no_route") == [
+        {"version": 6, "tgw_id": "tgw-0123", "srcaddr": "10.0.0.1", "log_status": "OK", "packets_lost_no_route": None}]

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 import polars as pl
 
 from .errors import UsageError
-from .fields import DEFAULT_FORMAT, FIELDS, lookup
+from .fields import DEFAULT_FORMAT, FIELDS, TGW_DEFAULT_FORMAT, lookup
 
 __all__ = ["Format", "parse_format", "header_fields", "DEFAULT"]
 
@@ -51,6 +51,8 @@ class Format:
 
 
 DEFAULT = Format(DEFAULT_FORMAT)
+# Named formats for --format: AWS's defaults for VPC and Transit Gateway flow logs.
+PRESETS = {"default": DEFAULT, "v2": DEFAULT, "tgw": Format(TGW_DEFAULT_FORMAT)}
 
 
 def _column(name: str) -> str:
@@ -71,7 +73,8 @@ def _clean(token: str) -> str:
 
 
 def parse_format(spec: str | Sequence[str] | Format | None) -> Format:
-    """A user's ``--format``: ``${a} ${b}``, ``a b``, underscore names, or a list of names.
+    """A user's ``--format``: ``${a} ${b}``, ``a b``, underscore names, a list of names, or a
+    preset: ``default`` (version 2) or ``tgw`` (AWS's Transit Gateway default, all 36 fields).
 
     Unknown names are a usage error that lists each with the closest known field, since a
     typo here would silently shift every column of every record.
@@ -80,6 +83,8 @@ def parse_format(spec: str | Sequence[str] | Format | None) -> Format:
         return DEFAULT
     if isinstance(spec, Format):
         return spec
+    if isinstance(spec, str) and spec.strip().lower() in PRESETS:
+        return PRESETS[spec.strip().lower()]
     tokens = spec.split() if isinstance(spec, str) else [t for s in spec for t in str(s).split()]
     names = [_clean(t) for t in tokens if _clean(t)]
     if not names:

@@ -223,6 +223,11 @@ class _Parser:
                 bad.append((line, text, "line starts with '{' but is not valid JSON"))
                 continue
             messages = _messages(obj)
+            if messages == []:
+                self.counts.blank += 1  # a control message or an empty envelope: no record, no error
+                continue
+            if messages is not None:
+                self.counts.lines += len(messages) - 1  # each event of an envelope counts as a line
             for message in [obj] if messages is None else messages:
                 record = _record_object(message)
                 if record is not None:
@@ -302,8 +307,11 @@ class _Parser:
 
 
 def _messages(obj) -> list[str] | None:
-    """Record lines inside a JSON wrapper, or None when ``obj`` is not a wrapper."""
+    """Record lines inside a JSON wrapper, or None when ``obj`` is not a wrapper. CloudWatch's
+    CONTROL_MESSAGE envelopes (destination health checks) hold no records: []."""
     if isinstance(obj, dict):
+        if obj.get("messageType") == "CONTROL_MESSAGE":
+            return []
         if isinstance(obj.get("message"), str):
             return [obj["message"].rstrip("\r\n")]
         if isinstance(obj.get("logEvents"), list):
