@@ -302,13 +302,19 @@ def test_wrapped_json_records_control_messages_and_per_line_envelopes(tmp_path):
     inner = json.dumps({"version": 2, "srcaddr": "10.0.0.9", "dstport": 443.0, "log_status": "OK"})
     path = write(tmp_path / "firehose.jsonl", json.dumps(envelope), json.dumps(control), json.dumps({"message": inner}))
     flows = eniflow.read(path)
-    assert sorted(rows(flows, "line", "srcaddr", "dstport"), key=lambda r: (r["line"], r["srcaddr"])) == [
+    # Behind a text line, the same envelopes are numbered by the line they stand on.
+    mixed = write(tmp_path / "mixed.log", SSH_ACCEPT, json.dumps(envelope), json.dumps(control))
+    m = eniflow.read(mixed)
+    assert sorted(r["line"] for r in rows(m, "line")) == [1, 2, 2]
+    assert (m.stats.lines, m.stats.blank, m.stats.records) == (4, 1, 3)
+    # A file of JSON documents is numbered by event (as a Firehose object of concatenated envelopes must be).
+    assert sorted(rows(flows, "line", "srcaddr", "dstport"), key=lambda r: r["line"]) == [
         {"line": 1, "srcaddr": "172.31.16.139", "dstport": 22},
-        {"line": 1, "srcaddr": "172.31.9.69", "dstport": 3389},
+        {"line": 2, "srcaddr": "172.31.9.69", "dstport": 3389},
         {"line": 3, "srcaddr": "10.0.0.9", "dstport": 443},
     ]
     s = flows.stats
-    assert (s.lines, s.blank, s.records, s.malformed) == (4, 1, 3, 0)
+    assert (s.lines, s.blank, s.records, s.malformed) == (3, 0, 3, 0)
     assert s.lines == s.headers + s.blank + s.records + s.nodata + s.skipdata + s.malformed
 
 
