@@ -266,8 +266,9 @@ def _pod_facts(items: list, source: str) -> list[Fact]:
 
 
 def _merge_runs(rows: list[Fact]) -> list[Fact]:
-    """Join consecutive intervals of the same (ENI, address, primary, owner, source kind)."""
-    key = lambda f: (f.interface_id or "", f.address, f.is_primary, f.owner or "", f.source_of_fact)
+    """Join consecutive intervals of the same (ENI, address, primary, owner, kind of source); the
+    joined row names the first source."""
+    key = lambda f: (f.interface_id or "", f.address, f.is_primary, f.owner or "", f.source_of_fact.split(":")[0])  # noqa: E731
     out: list[Fact] = []
     for f in sorted(rows, key=lambda f: (key(f), -1e18 if f.valid_from is None else f.valid_from)):
         last = out[-1] if out else None

@@ -71,6 +71,10 @@ class Resolved:
         counts = dict(self.con.execute("SELECT resolution, count(*) FROM _res_r GROUP BY resolution").fetchall())
         return {label: counts.get(label, 0) for label in LABELS}
 
+    def discrepancies(self) -> duckdb.DuckDBPyRelation:
+        """Where the logs contradict the inventory (``eniflow inventory check``)."""
+        return self.con.sql(_DISCREPANCIES)
+
     def learned(self) -> Inventory:
         """What the logs revealed: each ENI's primary and every address resolved by evidence."""
         from .inventory import Fact
@@ -105,6 +109,39 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     run(f"CREATE OR REPLACE VIEW resolved AS SELECT {listed}, {res} FROM _res_f f JOIN _res_r r ON f.rid = r.rid "
         "ORDER BY f.rid")
     return Resolved(con, columns + list(RESOLUTION_COLUMNS))
+
+
+# Where the logs contradict the inventory: an address used by an ENI (pkt or peer evidence) at
+# a time the inventory knows the ENI but not that address on it, or gives it to another ENI;
+# and a primary learned from the logs that differs from the inventory's.
+_DISCREPANCIES = """
+WITH ev AS (
+  SELECT k.eni, k.own_local AS addr, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k
+  WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
+  UNION ALL SELECT eni, addr, t0, t1, 'peer' FROM _res_peerclaim
+), judged AS (
+  SELECT ev.*,
+         (SELECT count(*) FROM _res_inventory i WHERE i.interface_id = ev.eni
+           AND (i.valid_from IS NULL OR i.valid_from <= ev.t1) AND (i.valid_to IS NULL OR i.valid_to >= ev.t0)) AS known,
+         (SELECT count(*) FROM _res_inventory i WHERE i.interface_id = ev.eni AND i.address = ev.addr
+           AND (i.valid_from IS NULL OR i.valid_from <= ev.t1) AND (i.valid_to IS NULL OR i.valid_to >= ev.t0)) AS held,
+         (SELECT min(i.interface_id) FROM _res_inventory i WHERE i.interface_id <> ev.eni AND i.address = ev.addr
+           AND (i.valid_from IS NULL OR i.valid_from <= ev.t1) AND (i.valid_to IS NULL OR i.valid_to >= ev.t0)) AS other
+  FROM ev
+)
+SELECT eni AS interface_id, addr AS address,
+       CASE WHEN other IS NOT NULL THEN 'held-by-other' ELSE 'not-in-snapshot' END AS kind,
+       CASE WHEN other IS NOT NULL THEN 'the inventory gives it to ' || other
+            ELSE 'the inventory lists the ENI then without it' END AS inventory_says,
+       min(how) AS evidence, count(*) AS records, min(t0) AS first_seen, max(t1) AS last_seen
+FROM judged WHERE held = 0 AND (known > 0 OR other IS NOT NULL)
+GROUP BY eni, addr, kind, inventory_says
+UNION ALL
+SELECT p.eni, p.primary_ip, 'primary-differs', 'primary ' || i.primary_ip, 'logs', NULL, NULL, NULL
+FROM _res_primary p JOIN _res_inventory_interfaces i ON i.interface_id = p.eni
+WHERE i.primary_ip <> p.primary_ip
+ORDER BY 1, 2
+"""
 
 
 def resolved_from(data, *, inventory: Inventory | None = None, since=None, until=None, format=None, aws=None,
