@@ -61,7 +61,7 @@ def test_top_sources_count_each_conversation_once(seed):
     assert [(r["src_ip"], r["bytes"], r["packets"], r["records"], r["flows"]) for r in rows(result)] == [
         ("10.0.1.20", 6500, 26, 2, 2), ("10.0.2.30", 2040, 30, 2, 2), ("10.0.9.9", 60, 1, 1, 1)]
     assert (result.records, result.duplicates) == (9, 4)
-    assert "conversations logged on both ENIs counted once (4 duplicate records of peer pairs skipped)" in result.note
+    assert "conversations logged on both ENIs counted once (4 records of the second ENI skipped)" in result.note
 
 
 def test_top_local_addresses_split_the_server(seed):
@@ -130,7 +130,7 @@ def test_cli_top_jsonl_and_note(tmp_path, cli):
     assert [json.loads(line) for line in out.splitlines()] == [
         {"dst_ip": "10.0.2.30", "bytes": 6500, "packets": 26, "records": 2, "flows": 2, "share": 75.6},
         {"dst_ip": "10.0.1.20", "bytes": 2040, "packets": 30, "records": 2, "flows": 2, "share": 23.7}]
-    assert "conversations logged on both ENIs counted once (4 duplicate records" in err
+    assert "conversations logged on both ENIs counted once (4 records of the second ENI" in err
 
 
 def test_cli_top_table_and_usage_exit_code(tmp_path, cli, monkeypatch):
@@ -147,3 +147,21 @@ def test_cli_top_table_and_usage_exit_code(tmp_path, cli, monkeypatch):
 def test_cli_help_has_a_worked_example(cli):
     code, out, _ = cli("top", "--help")
     assert code == 0 and "eniflow top AWSLogs/ --by dst_ip --metric bytes -n 5" in out
+
+
+def test_top_on_the_simulated_seed(tmp_path):
+    """The seed scenario's connections (scenarios/seed.yaml): telnet 842/1735 bytes, the page
+    795/1420, its image 1120/98636, client -> server / server -> client."""
+    from eniflow.demo import inventory_document
+    from eniflow.simulate import load_topology, simulate
+
+    sim = simulate("seed", tmp_path)
+    inventory = tmp_path / "enis.json"
+    inventory.write_text(json.dumps(inventory_document(load_topology("seed"))))
+    resolved = eniflow.resolve(eniflow.read(tmp_path / "AWSLogs"), inventory=eniflow.Inventory.load(inventory, at=sim.start))
+    result = top(resolved, by="src_ip", metric="bytes")
+    assert [(r["src_ip"], r["bytes"], r["packets"], r["flows"]) for r in rows(result)] == [
+        ("10.0.1.20", 1735 + 1420 + 98636, 9 + 5 + 64, 3), ("10.0.2.30", 842 + 795 + 1120, 14 + 6 + 18, 3)]
+    assert (result.records, result.duplicates) == (42, 21)
+    ports = rows(top(resolved, by="dstport", metric="flows", n=1))
+    assert [(r["dstport"], r["service"], r["flows"]) for r in ports] == [(80, "http", 3)]

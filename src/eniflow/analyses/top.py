@@ -1,10 +1,11 @@
 """Top talkers on real (resolved) addresses, counting a conversation logged on two ENIs once.
 
 Both ENIs of a conversation inside the VPC log it, so summing every record doubles
-those bytes. Records that the resolver paired with the other side's record
-(``peer_source``/``peer_line``) are counted once per pair. Keys that belong to one
-ENI's point of view (``local_ip``, ``remote_ip``, ``interface_id``, ``owner``) need no
-such step: each side's record lands under its own ENI's key.
+those bytes. Once addresses are resolved, both sides' records of a flow carry the same
+real 5-tuple, and only one ENI's records of it are counted (see :func:`deduplicated_sql`).
+Keys that belong to one ENI's point of view (``local_ip``, ``remote_ip``,
+``interface_id``, ``owner``) need no such step: each side's record lands under its own
+ENI's key.
 
 User values (``--where``, ``--since``) reach SQL only as bound parameters.
 """
@@ -57,7 +58,7 @@ METRICS = ("bytes", "packets", "records", "flows")
 _FLOW = ("least(src_ip || ' ' || srcport, dst_ip || ' ' || dstport) || ' ' || "
          "greatest(src_ip || ' ' || srcport, dst_ip || ' ' || dstport) || ' ' || protocol")
 _NEEDED = ("src_ip", "dst_ip", "local_ip", "direction", "owner", "interface_id", "srcport", "dstport", "protocol",
-           "packets", "bytes", "start", "end", "action", "log_status", "source", "line", "peer_source", "peer_line")
+           "packets", "bytes", "start", "end", "action", "log_status")
 
 
 def _case(column: str, names: dict[int, str]) -> str:
@@ -76,17 +77,17 @@ def service_name_sql(port: str = "dstport", protocol: str = "protocol") -> str:
 
 
 def deduplicated_sql(view: str) -> str:
-    """SQL selecting the rows of ``view`` with each peer-paired couple of records reduced to one.
+    """SQL selecting the rows of ``view`` with every flow counted on one ENI only.
 
-    A record is dropped when it is paired (either way round) with a record of ``view``
-    that sorts before it by (source, line); pairs whose other side is filtered out stay.
+    A flow is the real 5-tuple (src_ip, srcport, dst_ip, dstport, protocol). When several
+    ENIs of ``view`` logged it (both ends of a conversation, or an instance and its NAT
+    gateway), only the records of the first ENI (by id) are kept: each ENI's records
+    account for all of the flow's packets, whatever their capture windows, so keeping one
+    ENI's records is exact where pairing record by record is not.
     """
-    pairs = (f"SELECT a.source AS s1, a.line AS l1, b.source AS s2, b.line AS l2 FROM {view} a "
-             f"JOIN {view} b ON a.peer_source = b.source AND a.peer_line = b.line")
-    later = (f"SELECT s1 AS source, l1 AS line FROM ({pairs}) WHERE s2 < s1 OR (s2 = s1 AND l2 < l1) "
-             f"UNION SELECT s2, l2 FROM ({pairs}) WHERE s1 < s2 OR (s1 = s2 AND l1 < l2)")
-    return (f"SELECT * FROM {view} r WHERE NOT EXISTS (SELECT 1 FROM ({later}) d "
-            f"WHERE d.source = r.source AND d.line = r.line)")
+    return (f"SELECT * FROM {view} r WHERE NOT EXISTS (SELECT 1 FROM {view} o WHERE o.src_ip = r.src_ip "
+            "AND o.dst_ip = r.dst_ip AND o.srcport = r.srcport AND o.dstport = r.dstport AND o.protocol = r.protocol "
+            "AND o.interface_id < r.interface_id)")
 
 
 # --where ------------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ class Top:
             return (f"{self.records} records; each ENI's records count under its own {self.by}, "
                     "so a conversation logged on both ENIs appears once under each side.")
         return (f"{self.records} records; conversations logged on both ENIs counted once "
-                f"({self.duplicates} duplicate record{'s' if self.duplicates != 1 else ''} of peer pairs skipped).")
+                f"({self.duplicates} record{'s' if self.duplicates != 1 else ''} of the second ENI skipped).")
 
 
 def _resolved(data, since, until, inventory, aws):
