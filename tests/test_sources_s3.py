@@ -210,6 +210,23 @@ def test_objects_without_a_header_take_the_given_format(aws, s3):
         (2, "10.0.2.31", "10.0.1.10", "REJECT", "s3://flow-logs/exports/eni-0a1b.txt", 2)]
 
 
+def test_the_cli_reads_s3_with_the_aws_options_and_names_a_missing_bucket(aws, s3, cli):
+    key = put(s3, aws_key("default", utc(2024, 3, 1, 10, 5)), body=flow_log_file(utc(2024, 3, 1, 10, 5)))[0]
+    where = ("--region", "us-east-1", "--endpoint-url", aws.endpoint_url)
+
+    code, out, _ = cli("read", "s3://flow-logs/AWSLogs/", "--since", "2024-03-01T10:00:00Z", "--until",
+                       "2024-03-01T11:00:00Z", "-o", "jsonl", *where)
+    missing = cli("read", "s3://no-such-bucket/", *where)
+
+    end = int(utc(2024, 3, 1, 10, 5).timestamp())
+    assert (code, json.loads(out)) == (0, {
+        "version": 2, "account_id": ACCOUNT, "interface_id": "eni-0a1b2c3d4e5f67890", "srcaddr": "10.0.1.10",
+        "dstaddr": "10.0.2.20", "srcport": 443, "dstport": 49152, "protocol": 6, "packets": 10, "bytes": 840,
+        "start": end - 50, "end": end, "action": "ACCEPT", "log_status": "OK", "source": f"s3://flow-logs/{key}",
+        "line": 2})
+    assert missing == (1, "", "eniflow: error: S3 bucket 'no-such-bucket' does not exist; check the name and the region.\n")
+
+
 def test_missing_bucket_and_empty_prefix_are_named(aws, s3):
     put_other_services(s3)
     with pytest.raises(AwsNotFound) as missing:
@@ -279,7 +296,7 @@ def restricted_aws(aws, tmp_path, monkeypatch):
     _moto_auth(aws.endpoint_url, "inf")
 
 
-def test_access_denied_names_the_iam_action_and_the_key(aws, s3, restricted_aws):
+def test_access_denied_names_the_iam_action_and_the_key(aws, s3, restricted_aws, cli):
     key = put(s3, aws_key("default", utc(2024, 3, 1, 10, 5)))[0]
     list_only, get_only = restricted_aws(["s3:ListBucket"], ["s3:GetObject"])
     [item] = expand("s3://flow-logs/AWSLogs/", Context(list_only))
@@ -292,3 +309,9 @@ def test_access_denied_names_the_iam_action_and_the_key(aws, s3, restricted_aws)
     assert str(get.value) == f"s3://flow-logs/{key}: access denied; the caller needs the IAM permission s3:GetObject."
     assert str(listing.value) == "s3://flow-logs/AWSLogs/: access denied; the caller needs the IAM permission s3:ListBucket."
     assert (get.value.action, listing.value.action) == ("s3:GetObject", "s3:ListBucket")
+
+    where = ("--region", aws.region, "--endpoint-url", aws.endpoint_url)
+    assert cli("read", "s3://flow-logs/AWSLogs/", "--profile", get_only.profile, *where) == (
+        1, "", f"eniflow: error: {listing.value}\n")
+    code, _, err = cli("read", "s3://flow-logs/AWSLogs/", "--profile", list_only.profile, "-o", "jsonl", *where)
+    assert (code, str(get.value) in err) == (1, True)  # reported for that object; the read goes on
