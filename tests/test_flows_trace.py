@@ -1,0 +1,94 @@
+"""`eniflow flows --ip` and `eniflow trace` on the hand-written fixtures of tests/data/resolve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import eniflow
+from eniflow.inventory import Inventory
+
+DATA = Path(__file__).parent / "data" / "resolve"
+T = 1795860000
+
+
+def test_flows_for_secondary_ip_finds_the_masked_server_records():
+    """The server logged 10.0.1.10 for traffic to 10.0.1.20; searching srcaddr/dstaddr finds only
+    the client's two records, the resolved columns find the server's two as well (masked)."""
+    rel = eniflow.flows_for_ip(DATA / "seed.log", "10.0.1.20")
+    got = rel.project("interface_id, srcaddr, dstaddr, src_ip, dst_ip, match, masked, resolution").fetchall()
+    assert got == [
+        ("eni-0client", "10.0.2.30", "10.0.1.20", "10.0.2.30", "10.0.1.20", "dst", False, "peer"),
+        ("eni-0client", "10.0.1.20", "10.0.2.30", "10.0.1.20", "10.0.2.30", "src", False, "peer"),
+        ("eni-0server", "10.0.2.30", "10.0.1.10", "10.0.2.30", "10.0.1.20", "dst", True, "peer"),
+        ("eni-0server", "10.0.1.10", "10.0.2.30", "10.0.1.20", "10.0.2.30", "src", True, "peer"),
+    ]
+
+
+def test_flows_port_filter_and_primary():
+    resolved = eniflow.resolve(eniflow.read(DATA / "seed.log"))
+    rel = eniflow.flows_for_ip(resolved, "10.0.1.10", port=22)
+    assert rel.project("interface_id, srcport, dstport, match").fetchall() == [
+        ("eni-0client", 49153, 22, "dst"), ("eni-0client", 22, 49153, "src"),
+        ("eni-0server", 49153, 22, "dst"), ("eni-0server", 22, 49153, "src")]
+    assert eniflow.flows_for_ip(resolved, "10.0.1.10", port=80).fetchall() == []
+
+
+def test_flows_lists_ambiguous_records_as_candidates():
+    """Only the server is logged: its records may concern 10.0.1.20 (one of its two addresses)."""
+    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"), Inventory.load(DATA / "enis.json", at=T))
+    rel = eniflow.flows_for_ip(resolved, "10.0.1.20")
+    assert rel.project("srcaddr, dstaddr, match, resolution").fetchall() == [
+        ("10.0.2.30", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.30", "candidate", "ambiguous"),
+        ("10.0.2.31", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.31", "candidate", "ambiguous")]
+
+
+def test_trace_pairs_both_sides_in_time_order():
+    rel = eniflow.trace(DATA / "seed.log", "10.0.2.30", "10.0.1.20:80")
+    got = rel.project("start, src_ip, dst_ip, sender_eni, sender_logged, sender_line, "
+                      "receiver_eni, receiver_logged, receiver_line").fetchall()
+    assert got == [
+        (T, "10.0.2.30", "10.0.1.20", "eni-0client", "10.0.2.30 -> 10.0.1.20", 2,
+         "eni-0server", "10.0.2.30 -> 10.0.1.10", 6),
+        (T + 5, "10.0.1.20", "10.0.2.30", "eni-0server", "10.0.1.10 -> 10.0.2.30", 7,
+         "eni-0client", "10.0.1.20 -> 10.0.2.30", 3),
+    ]
+
+
+def test_trace_long_lived_connection_one_row_per_client_window():
+    rel = eniflow.trace(DATA / "long-lived.log", "10.0.2.30", "10.0.1.20:5432")
+    rows = rel.project("start, src_ip, sender_eni, receiver_eni, receiver_line").fetchall()
+    requests = [r for r in rows if r[1] == "10.0.2.30"]
+    assert [r[0] for r in requests] == [T + 60 * k for k in range(10)]
+    assert {(r[2], r[3], r[4]) for r in requests} == {("eni-0client", "eni-0server", 22)}
+
+
+def test_trace_one_side_logged_shows_the_gap():
+    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"))
+    rel = eniflow.trace(resolved, "10.0.2.30", "10.0.1.10:80")
+    assert rel.project("src_ip, sender_eni, receiver_eni, receiver_resolution, sender_resolution").fetchall() == [
+        ("10.0.2.30", None, "eni-0server", "as-logged", None),
+        ("10.0.1.10", "eni-0server", None, None, "as-logged")]
+
+
+def test_cli_flows_jsonl(cli):
+    code, out, err = cli("flows", DATA / "seed.log", "--ip", "10.0.1.20", "--port", "80", "-o", "jsonl")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["interface_id"], r["line"], r["masked"]) for r in rows] == [
+        ("eni-0client", 2, False), ("eni-0client", 3, False), ("eni-0server", 6, True), ("eni-0server", 7, True)]
+    assert "4 records" in err
+
+
+def test_cli_trace_table(cli):
+    code, out, err = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "10.0.1.20:80")
+    assert code == 0
+    assert "trace 10.0.2.30 <-> 10.0.1.20:80" in out
+    assert "2 rows" in err
+
+
+def test_cli_bad_addresses_are_usage_errors(cli):
+    code, _, err = cli("flows", DATA / "seed.log", "--ip", "10.0.1")
+    assert code == 2 and "--ip '10.0.1' is not an IP address; give one such as 10.0.1.20." in err
+    code, _, err = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "server:80")
+    assert code == 2 and "'server:80' is not an address: give IP or IP:PORT, e.g. 10.0.1.20:443." in err
