@@ -71,8 +71,8 @@ def _summary(d: ReportData) -> str:
         counts = [("lines", st.lines), ("header lines", st.headers), ("blank", st.blank), ("records (OK)", st.records),
                   ("NODATA", st.nodata), ("SKIPDATA", st.skipdata), ("malformed", st.malformed),
                   ("unreadable sources", len(st.errors))]
-        out.append("<h3>Read statistics</h3>" + _table("read-stats", [("what", "what", ""), ("count", "count", "num")],
-                                                       [{"what": k, "count": v} for k, v in counts], ""))
+        out.append("<h3>Read statistics: where every input line went</h3>"
+                   + _table("read-stats", [(k, k, "num") for k, _ in counts], [dict(counts)], ""))
     out.append("<h3>Data gaps</h3>" + _table(
         "gaps", [("interface_id", "ENI", "mono"), ("log_status", "status", ""), ("records", "records", "num"),
                  ("first_t", "from", ""), ("last_t", "to", "")],
