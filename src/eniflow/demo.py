@@ -96,7 +96,7 @@ def demo(out: str | Path | None = None, console: Console | None = None) -> DemoR
     con = resolved.con
     marks = {SEED_SERVER_SECONDARY: "bold green", SEED_SERVER_PRIMARY: "bold red"}
     logged = ("SELECT srcaddr, dstaddr, srcport, dstport, packets, bytes, action FROM flows "
-              "WHERE interface_id = ? AND log_status = 'OK' ORDER BY start, line LIMIT ?")
+              "WHERE interface_id = ? AND log_status = 'OK' ORDER BY start, srcport DESC, line LIMIT ?")
     say(f"\n[bold]2. What each ENI's flow log says.[/bold] The client {SEED_CLIENT_IP} opens telnet and a browser to "
         f"the server's [bold green]secondary IP {SEED_SERVER_SECONDARY}[/bold green]:")
     say(_table(con, logged, [SEED_CLIENT_ENI, SHOWN], f"client ENI {SEED_CLIENT_ENI}", marks))
@@ -107,7 +107,7 @@ def demo(out: str | Path | None = None, console: Console | None = None) -> DemoR
         "default format has none of them. So 'traffic to 10.0.1.20' finds nothing in the server's own log.")
 
     view = ("SELECT srcaddr, dstaddr, src_ip, dst_ip, local_ip, resolution, peer_interface_id AS paired_with "
-            "FROM resolved WHERE interface_id = ? AND log_status = 'OK' ORDER BY start, line LIMIT ?")
+            "FROM resolved WHERE interface_id = ? AND log_status = 'OK' ORDER BY start, srcport DESC, line LIMIT ?")
     say("\n[bold]3. Resolved.[/bold] eniflow pairs each server record with the client's record of the same packets "
         "(same ports and protocol, overlapping time) and takes the real address from there:")
     say(_table(con, view, [SEED_SERVER_ENI, SHOWN], f"server ENI {SEED_SERVER_ENI}, resolved", marks))
