@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from dataclasses import dataclass
+from itertools import chain
 from typing import BinaryIO, Callable, Iterator
 
 from ..aws import AwsOptions, chunk_stream, translate_client_error
@@ -91,7 +92,7 @@ def expand_cwl(spec: str, ctx: Context) -> Iterator[LogStream]:
     if not path.strip("/"):
         raise UsageError(f"{spec!r} names no log group; write cwl://LOG-GROUP or cwl://LOG-GROUP/STREAM-PREFIX.")
     logs = ctx.aws.shared_client("logs")
-    group, streams = _locate(logs, path, ctx.aws)
+    group, streams = _locate(logs, path)
     fmt = _flow_log_format(ctx.aws, group, ctx.format) or ctx.format
     lo = None if ctx.since is None else max(0, ctx.since - MARGIN) * 1000
     hi = None if ctx.until is None else (ctx.until + MARGIN) * 1000
@@ -107,7 +108,7 @@ def expand_cwl(spec: str, ctx: Context) -> Iterator[LogStream]:
         yield LogStream(ctx.aws, group, stream["logStreamName"], fmt, lo, hi, stream.get("storedBytes") or None)
 
 
-def _locate(logs, path: str, aws: AwsOptions) -> tuple[str, Iterator[dict]]:
+def _locate(logs, path: str) -> tuple[str, Iterator[dict]]:
     """The log group named by ``path`` (the longest existing one) and its matching streams."""
     splits = [i for i, c in enumerate(path) if c == "/" and path[:i].strip("/")]
     for group, prefix in [(path, "")] + [(path[:i], path[i + 1:]) for i in reversed(splits)]:
@@ -117,16 +118,10 @@ def _locate(logs, path: str, aws: AwsOptions) -> tuple[str, Iterator[dict]]:
             first = next(pages)
         except AwsNotFound:
             continue
-        return group, _streams(first, pages)
+        return group, (stream for page in chain([first], pages) for stream in page.get("logStreams", ()))
     raise AwsNotFound(f"CloudWatch log group {path!r} does not exist in {logs.meta.region_name}"
                       f"{_similar_groups(logs, path)}; check the name and --region.",
                       "logs:DescribeLogStreams", f"cwl://{path}")
-
-
-def _streams(first: dict, rest: Iterator[dict]) -> Iterator[dict]:
-    yield from first.get("logStreams", ())
-    for page in rest:
-        yield from page.get("logStreams", ())
 
 
 def _similar_groups(logs, path: str) -> str:
