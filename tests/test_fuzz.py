@@ -1,0 +1,283 @@
+"""Fuzzing: hostile files never crash or hang the reader, every line is accounted for, and
+resolution never makes a claim of certainty (pkt, peer, single) the input does not support.
+
+Bounded for CI by the Hypothesis profile ``eniflow-ci`` (about a minute in all). A longer run:
+
+    ENIFLOW_FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest -q tests/test_fuzz.py
+
+sets that many examples per test and draws fresh random examples (the CI profile is
+derandomized, so a failure there reproduces exactly).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+import random
+import signal
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import eniflow
+from eniflow.errors import MalformedRecordError
+from eniflow.fields import DEFAULT_FORMAT
+
+_EXAMPLES = os.environ.get("ENIFLOW_FUZZ_EXAMPLES")
+settings.register_profile("eniflow-ci", deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("eniflow-long", deadline=None, max_examples=int(_EXAMPLES or 0) or 100, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROFILE = settings.get_profile("eniflow-long" if _EXAMPLES else "eniflow-ci")
+
+
+def examples(ci: int) -> settings:
+    """``ci`` examples in CI, ENIFLOW_FUZZ_EXAMPLES when set."""
+    return settings(PROFILE, max_examples=int(_EXAMPLES) if _EXAMPLES else ci)
+
+
+EXAMPLE_SECONDS = 60  # a hang guard, not a timing: one read of a few KB takes well under a second
+
+
+@contextlib.contextmanager
+def bounded(seconds: int = EXAMPLE_SECONDS):
+    """Fail the example (instead of hanging the suite) when it runs longer than ``seconds``."""
+    def expire(signum, frame):
+        raise TimeoutError(f"the example ran longer than {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# -- a corpus of real-format files ---------------------------------------------------------
+V2_HEADER = " ".join(DEFAULT_FORMAT)
+V5_FIELDS = ("version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport "
+             "pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status flow-direction "
+             "traffic-path ecs-cluster-name reject-reason").split()
+V5_HEADER = " ".join(V5_FIELDS)
+
+
+def v2_line(i: int) -> str:
+    status = ("OK", "OK", "OK", "NODATA", "SKIPDATA")[i % 5]
+    if status != "OK":
+        return f"2 123456789012 eni-0a1b2c3d{i:08x} - - - - - - - {1700000000 + i} {1700000060 + i} - {status}"
+    return (f"2 123456789012 eni-0a1b2c3d{i:08x} 10.0.{i % 7}.{i % 250} 172.31.{i % 3}.9 {40000 + i} 443 6 "
+            f"{i + 1} {(i + 1) * 840} {1700000000 + i} {1700000060 + i} {'ACCEPT' if i % 3 else 'REJECT'} OK")
+
+
+def v5_line(i: int) -> str:
+    return (f"5 vpc-0abc subnet-0def i-0123456789abcdef0 eni-0a1b2c3d{i:08x} 123456789012 IPv4 10.0.1.10 10.0.2.{i % 250} "
+            f"{443 if i % 2 else 50000 + i} {50000 + i if i % 2 else 443} 10.0.1.{20 + i % 3} 10.0.2.{i % 250} 6 "
+            f"{(i + 1) * 100} {i + 1} {1700000000 + i} {1700000060 + i} ACCEPT 19 OK "
+            f"{'ingress' if i % 2 else 'egress'} {i % 8 or '-'} my-cluster -")
+
+
+def base_lines(kind: str, n: int) -> list[str]:
+    if kind == "v2":
+        return [V2_HEADER] + [v2_line(i) for i in range(n)]
+    if kind == "v5":
+        return [V5_HEADER] + [v5_line(i) for i in range(n)]
+    if kind == "cloudwatch":  # events as exported: no header line, default format
+        return [v2_line(i) for i in range(n)]
+    if kind == "json-lines":  # CloudWatch events as JSON lines
+        return [json.dumps({"timestamp": 1700000000000 + i, "message": v2_line(i)}) for i in range(n)]
+    raise ValueError(kind)
+
+
+JSONISH = ['{"message": "2 123456789012 eni-1 10.0.0.1', "{}", '{"logEvents": 5}', "[]", '{"version": "x"}',
+           '{"message": null}', '{"logEvents": [{"message": "2 1 eni-1 1.1.1.1 2.2.2.2 1 2 6 1 1 1 2 ACCEPT OK"}]}',
+           '{"version": 2, "srcaddr": "10.0.0.1", "bytes": "lots"}', '{"message": "' + "\\u0000" * 3 + '"}']
+HUGE = ["99999999999999999999999999", str(2**63), str(-2**63 - 1), str(2**31), "-1", "1e9", "0x1F", "１２"]
+BAD_IPS = ["999.999.1.1", "1.2.3", "::g", "10.0.0.1/24", "10.0.0.1:443", "fe80::1%eth0", "", "ー"]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    kind: str
+    at: int  # which line
+    pos: int  # where in it
+    pick: int  # which replacement
+
+
+def mutate(lines: list[bytes], m: Mutation) -> list[bytes]:
+    """One damage of the kind real files show, at a place chosen by Hypothesis."""
+    out = list(lines)
+    if not out:
+        out = [b""]
+    i = m.at % len(out)
+    line = out[i]
+    fields = line.split(b" ")
+    j = m.pos % max(len(fields), 1)
+    if m.kind == "truncate":
+        out[i] = line[: m.pos % (len(line) + 1)]
+    elif m.kind == "extra-field":
+        out[i] = line + b" extra%d" % len(fields)  # never a repeated name: see test_header_repeating_a_field
+    elif m.kind == "binary":
+        blob = bytes(random.Random(m.pick).randrange(256) for _ in range(1 + m.pick % 16))
+        out[i] = line[: m.pos % (len(line) + 1)] + blob + line[m.pos % (len(line) + 1):]
+    elif m.kind == "huge-number":
+        fields[j] = HUGE[m.pick % len(HUGE)].encode()
+        out[i] = b" ".join(fields)
+    elif m.kind == "invalid-ip":
+        fields[j] = BAD_IPS[m.pick % len(BAD_IPS)].encode()
+        out[i] = b" ".join(fields)
+    elif m.kind == "mixed-format":
+        out.insert(i, (v5_line(m.pick) if m.pick % 2 else v2_line(m.pick)).encode())
+    elif m.kind == "mid-header":
+        out.insert(i, (V5_HEADER if m.pick % 2 else V2_HEADER).encode())
+    elif m.kind == "crlf":
+        out = [x + b"\r" for x in out] if m.pick % 2 else out[:i] + [line + b"\r"] + out[i + 1:]
+    elif m.kind == "nul":
+        out[i] = line[: m.pos % (len(line) + 1)] + b"\0" * (1 + m.pick % 3) + line[m.pos % (len(line) + 1):]
+    elif m.kind == "json-ish":
+        out.insert(i, JSONISH[m.pick % len(JSONISH)].encode())
+    elif m.kind == "blank":
+        out.insert(i, b" \t " if m.pick % 2 else b"")
+    elif m.kind == "tabs":
+        out[i] = line.replace(b" ", b"\t")
+    elif m.kind == "dashes":
+        out[i] = b" ".join(b"-" for _ in fields)
+    elif m.kind == "long-line":
+        out.insert(i, b"A" * (50_000 + m.pick % 1000))
+    elif m.kind == "bom":
+        out[0] = b"\xef\xbb\xbf" + out[0]
+    elif m.kind == "drop":
+        del out[i]
+    elif m.kind == "duplicate":
+        out.insert(i, line)
+    else:
+        raise ValueError(m.kind)
+    return out
+
+
+KINDS = ["truncate", "extra-field", "binary", "huge-number", "invalid-ip", "mixed-format", "mid-header", "crlf",
+         "nul", "json-ish", "blank", "tabs", "dashes", "long-line", "bom", "drop", "duplicate"]
+mutation = st.builds(Mutation, st.sampled_from(KINDS), st.integers(0, 200), st.integers(0, 400), st.integers(0, 1000))
+
+
+def expected_lines(data: bytes) -> int:
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def check_accounting(flows, data: bytes | None) -> None:
+    """Every line in exactly one bucket, one row per record, rows at real line numbers."""
+    s = flows.stats
+    assert s.lines == s.headers + s.blank + s.records + s.nodata + s.skipdata + s.malformed
+    assert flows.count() == s.rows
+    assert s.malformed == 0 or s.malformed_samples
+    if data is not None and data.lstrip()[:1] not in (b"{", b"["):  # not a whole-file JSON document
+        assert s.lines == expected_lines(data)
+        lines = flows.relation.aggregate("min(line), max(line), count(DISTINCT line), count(*)").fetchall()[0]
+        if s.rows:
+            assert 1 <= lines[0] and lines[1] <= s.lines
+            assert lines[2] == lines[3], "two rows claim the same line"
+
+
+@examples(120)
+@given(st.sampled_from(["v2", "v5", "cloudwatch", "json-lines"]), st.integers(0, 30),
+       st.lists(mutation, max_size=6), st.booleans(), st.booleans())
+def test_mutated_files_never_crash_and_every_line_is_accounted_for(kind, n, mutations, final_newline, gz):
+    lines = base_lines(kind, n)
+    raw = [line.encode() for line in lines]
+    for m in mutations:
+        raw = mutate(raw, m)
+    data = b"\n".join(raw) + (b"\n" if final_newline and raw else b"")
+    with tempfile.TemporaryDirectory() as tmp, bounded():
+        path = Path(tmp) / ("f.log.gz" if gz else "f.log")
+        path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+        flows = eniflow.read(path, workers=1)
+        check_accounting(flows, data)
+        assert flows.stats.errors == []
+        flows.close()
+
+
+@pytest.mark.xfail(strict=True, raises=Exception, reason="polars DuplicateError from parse.py when a header names a field "
+                   "twice (formats.header_fields accepts it); reported to lead")
+def test_header_repeating_a_field_is_accounted_for_not_a_crash(tmp_path):
+    """A header that names a field twice (a hand-edited export) cannot give both columns; its
+    lines must be counted (header or malformed), never crash the read."""
+    path = tmp_path / "dup.log"
+    path.write_text(f"{V2_HEADER} extra extra\n{v2_line(1)} x y\n")
+    flows = eniflow.read(path)
+    check_accounting(flows, path.read_bytes())
+
+
+@pytest.mark.xfail(strict=True, raises=OSError, reason="parse._parquet lets pyarrow's OSError from iter_batches (corrupt "
+                   "page data) escape read() as an internal error; reported to lead")
+@examples(40)
+@given(st.sampled_from(["v2", "v5"]), st.integers(1, 40), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
+                                                                 min_size=1, max_size=8), st.booleans())
+def test_damaged_parquet_is_reported_never_a_crash(kind, n, flips, truncate):
+    """AWS's Parquet delivery with bytes flipped or cut off: read or reported, never a crash."""
+    lines = base_lines(kind, n)
+    names = [name.replace("-", "_") for name in lines[0].split()]
+    rows = [line.split() for line in lines[1:]]
+    table = pa.table({name: [r[k] for r in rows] for k, name in enumerate(names)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    data = bytearray(buffer.getvalue())
+    for pos, value in flips:
+        data[4 + pos % (len(data) - 8)] = value  # keep the PAR1 magic so it is taken for Parquet
+    if truncate:
+        data = data[: len(data) // 2]
+    with tempfile.TemporaryDirectory() as tmp, bounded():
+        path = Path(tmp) / "f.log.parquet"
+        path.write_bytes(bytes(data))
+        flows = eniflow.read(path, workers=1)
+        check_accounting(flows, None)
+        if flows.stats.errors:
+            assert all(str(path) in e for e in flows.stats.errors)
+        flows.close()
+
+
+@examples(30)
+@given(st.lists(mutation, min_size=1, max_size=4), st.integers(1, 200))
+def test_gzip_cut_anywhere_keeps_what_was_read(mutations, cut):
+    """A gzip file cut at any byte: what decompressed is read, the damage is reported."""
+    raw = [line.encode() for line in base_lines("v2", 40)]
+    for m in mutations:
+        raw = mutate(raw, m)
+    data = b"\n".join(raw) + b"\n"
+    packed = gzip.compress(data, mtime=0)
+    packed = packed[: max(10, len(packed) * cut // 201)]
+    with tempfile.TemporaryDirectory() as tmp, bounded():
+        path = Path(tmp) / "f.log.gz"
+        path.write_bytes(packed)
+        flows = eniflow.read(path, workers=1)
+        check_accounting(flows, None)
+        assert len(flows.stats.errors) == 1 and str(path) in flows.stats.errors[0]
+        assert flows.stats.lines <= expected_lines(data)
+        flows.close()
+
+
+@examples(20)
+@given(st.lists(mutation, min_size=1, max_size=4))
+def test_strict_stops_only_with_a_malformed_record_error(mutations):
+    raw = [line.encode() for line in base_lines("v2", 10)]
+    for m in mutations:
+        raw = mutate(raw, m)
+    data = b"\n".join(raw) + b"\n"
+    with tempfile.TemporaryDirectory() as tmp, bounded():
+        path = Path(tmp) / "f.log"
+        path.write_bytes(data)
+        try:
+            flows = eniflow.read(path, strict=True, workers=1)
+        except MalformedRecordError as exc:
+            assert str(exc).startswith(f"{path}:")
+        else:
+            assert flows.stats.malformed == 0
+            check_accounting(flows, data)
