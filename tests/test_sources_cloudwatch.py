@@ -9,7 +9,6 @@ import time
 import warnings
 
 import pytest
-from test_sources_s3 import restricted_aws  # noqa: F401  (fixture: IAM users moto enforces)
 
 import eniflow
 from eniflow.errors import AwsAccessDenied, AwsNotFound, InputError
@@ -172,7 +171,7 @@ def test_a_group_deleted_after_listing_is_named(aws, logs):
                                "meanwhile); run again to read the streams there now.")
 
 
-def test_access_denied_names_the_iam_action_and_describe_flow_logs_is_optional(aws, logs, restricted_aws):  # noqa: F811
+def test_access_denied_names_the_iam_action_and_describe_flow_logs_is_optional(aws, logs, restricted_aws):
     put_events(logs, GROUP, "eni-0a-all", [(NOW, record("eni-0a", NOW))])
     create_flow_log(aws, GROUP, LOG_FORMAT)
     no_ec2, no_listing, no_events = restricted_aws(["logs:DescribeLogStreams", "logs:FilterLogEvents"],

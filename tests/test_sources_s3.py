@@ -8,8 +8,6 @@ import gzip
 import json
 import multiprocessing
 import pickle
-import urllib.request
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -263,37 +261,6 @@ def test_an_archived_object_is_named_with_the_fix(aws, s3):
         item.open()
     assert str(archived.value) == (f"s3://flow-logs/{key} is archived in GLACIER; restore it (aws s3api restore-object) "
                                    "and read it again.")
-
-
-def _moto_auth(endpoint: str, free_calls: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=free_calls.encode(), method="POST",
-                                     headers={"Content-Type": "text/plain"})
-    urllib.request.urlopen(request).read()
-
-
-@pytest.fixture
-def restricted_aws(aws, tmp_path, monkeypatch):
-    """``make(actions, ...)``: one AwsOptions (a --profile) per list of IAM actions, each an
-    IAM user allowed only those; moto enforces IAM from then until the test ends."""
-
-    def make(*allowed: list[str]) -> list[AwsOptions]:
-        iam, profiles, options = aws.client("iam"), [], []
-        for actions in allowed:
-            user = f"reader-{uuid.uuid4().hex[:8]}"  # a new profile name: clients are cached per options
-            iam.create_user(UserName=user)
-            policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
-            iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps(policy))
-            key = iam.create_access_key(UserName=user)["AccessKey"]
-            profiles.append(f"[{user}]\naws_access_key_id = {key['AccessKeyId']}\n"
-                            f"aws_secret_access_key = {key['SecretAccessKey']}\n")
-            options.append(AwsOptions(profile=user, region=aws.region, endpoint_url=aws.endpoint_url))
-        (tmp_path / "credentials").write_text("".join(profiles))
-        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-        _moto_auth(aws.endpoint_url, "0")
-        return options
-
-    yield make
-    _moto_auth(aws.endpoint_url, "inf")
 
 
 def test_access_denied_names_the_iam_action_and_the_key(aws, s3, restricted_aws, cli):

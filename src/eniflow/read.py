@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 import weakref
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -84,7 +85,10 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
     stats = ReadStats()
     spool = tempfile.mkdtemp(prefix="eniflow-read-", dir=os.environ.get("ENIFLOW_TMP"))
     try:
-        items = [item for spec in specs for item in expand(str(spec), ctx)]
+        with warnings.catch_warnings(record=True) as caught:  # sources warn (e.g. a format fallback)
+            warnings.simplefilter("always")
+            items = [item for spec in specs for item in expand(str(spec), ctx)]
+        stats.warnings.extend(dict.fromkeys(str(w.message) for w in caught))
         parts = _parse_all(items, ctx, strict, spool, stats, progress, workers)
     except BaseException:
         shutil.rmtree(spool, True)
