@@ -125,3 +125,16 @@ def test_report_in_headless_chromium(seed_report, cli):
     assert len(lines) == 3 and all(length > 0 for length in lines)  # one per local address
     assert kinds == ["peer", "ambiguous", "as-logged", "none"]
     assert first == "10.0.9.9"
+
+
+def test_rejected_reply_of_an_accepted_flow_points_at_the_network_acl(tmp_path):
+    # reference §13: the request got in (ACCEPT), the server's reply was dropped on the way out;
+    # security groups are stateful and never drop replies, so it is the subnet's network ACL.
+    nacl = [f"2 123456789012 eni-server 10.0.3.3 10.0.1.10 50000 443 6 3 180 {T} {T + 60} ACCEPT OK",
+            f"2 123456789012 eni-server 10.0.1.10 10.0.3.3 443 50000 6 2 120 {T} {T + 60} REJECT OK"]
+    logs, inventory = write_seed_logs(tmp_path, server_extra=nacl)
+    document = report(eniflow.resolve(eniflow.read(logs), inventory=eniflow.Inventory.load(inventory)))
+    rows = list(zip(*(_cells(document, "rejected", c) for c in ("direction", "src_ip", "srcport", "why"))))
+    assert rows == [("egress", "10.0.1.10", "443", "network ACL dropped the reply of an accepted flow: ACLs are "
+                     "stateless, security groups never drop replies; allow the ephemeral ports in the ACL"),
+                    ("ingress", "10.0.9.9", "40000", "no rule allows it: the security group (or network ACL) of this ENI")]

@@ -85,9 +85,11 @@ def deduplicated_sql(view: str) -> str:
     account for all of the flow's packets, whatever their capture windows, so keeping one
     ENI's records is exact where pairing record by record is not.
     """
-    return (f"SELECT * FROM {view} r WHERE NOT EXISTS (SELECT 1 FROM {view} o WHERE o.src_ip = r.src_ip "
-            "AND o.dst_ip = r.dst_ip AND o.srcport = r.srcport AND o.dstport = r.dstport AND o.protocol = r.protocol "
-            "AND o.interface_id < r.interface_id)")
+    same = " AND ".join(f"f.{c} IS NOT DISTINCT FROM r.{c}" for c in ("src_ip", "dst_ip", "srcport", "dstport",
+                                                                       "protocol"))
+    return (f"SELECT r.* FROM {view} r JOIN (SELECT src_ip, dst_ip, srcport, dstport, protocol, "
+            f"min(interface_id) AS first_eni FROM {view} GROUP BY ALL) f ON {same} "
+            "AND f.first_eni IS NOT DISTINCT FROM r.interface_id")
 
 
 # --where ------------------------------------------------------------------------------------
