@@ -68,38 +68,39 @@ class Delivery:
 
     # -- S3 ----------------------------------------------------------------------------
 
-    def s3(self, values: pl.DataFrame, truth: pl.DataFrame, ends: pl.Series, fmt: Format, *, flow_log_id: str,
-           layout: str, file_format: str, bucket: str, prefix: str) -> None:
-        """One object per 5-minute batch, by record end time (as AWS names the objects)."""
-        batch = ends // _BATCH_SECONDS * _BATCH_SECONDS
-        values = values.with_columns(_batch=batch)
-        truth = truth.with_columns(_batch=batch)
-        jobs = []
-        for (stamp,), part in values.partition_by("_batch", as_dict=True, maintain_order=True).items():
-            digest = hashlib.sha256(f"{self.seed}:{flow_log_id}:{stamp}".encode()).hexdigest()[:8]
-            suffix = "log.parquet" if file_format == "parquet" else "log.gz"
-            key = s3_key(self.account, self.region, flow_log_id, int(stamp), layout, prefix, digest, suffix)
-            rows = truth.filter(pl.col("_batch") == stamp).drop("_batch")
-            first = 1 if file_format == "parquet" else 2
-            name = f"s3://{bucket}/{key}" if self.aws else key
-            self.truth.append(rows.with_columns(source=pl.lit(name), line=pl.int_range(first, first + rows.height, dtype=pl.Int64)))
-            jobs.append((key, part.drop("_batch")))
+    def s3(self, records: pl.DataFrame, columns, fmt: Format, *, flow_log_id: str, layout: str, file_format: str,
+           bucket: str, prefix: str) -> None:
+        """One object per 5-minute batch, by record end time (as AWS names the objects).
 
-        def render(job):
-            key, part = job
-            if file_format == "parquet":
-                buffer = io.BytesIO()
-                part.write_parquet(buffer, compression="gzip")
-                return key, buffer.getvalue()
-            buffer = io.BytesIO()
-            buffer.write((" ".join(fmt.names) + "\n").encode())
-            part.write_csv(buffer, separator=" ", include_header=False, null_value="-", quote_style="never")
-            return key, igzip.compress(buffer.getvalue(), compresslevel=1)
-
+        ``columns(chunk)`` gives the field values and truth rows of a chunk of records; it is
+        called per object so that only one object's text is in memory at a time.
+        """
+        records = records.with_columns(_batch=pl.col("end") // _BATCH_SECONDS * _BATCH_SECONDS)
+        suffix = "log.parquet" if file_format == "parquet" else "log.gz"
         if self.aws:
             self._ensure_bucket(bucket)
+
+        def render(item):
+            (stamp,), chunk = item
+            digest = hashlib.sha256(f"{self.seed}:{flow_log_id}:{stamp}".encode()).hexdigest()[:8]
+            key = s3_key(self.account, self.region, flow_log_id, int(stamp), layout, prefix, digest, suffix)
+            values, truth = columns(chunk)
+            buffer = io.BytesIO()
+            if file_format == "parquet":
+                values.write_parquet(buffer, compression="gzip")
+                data, first = buffer.getvalue(), 1
+            else:
+                buffer.write((" ".join(fmt.names) + "\n").encode())
+                values.write_csv(buffer, separator=" ", include_header=False, null_value="-", quote_style="never")
+                data, first = igzip.compress(buffer.getvalue(), compresslevel=1, mtime=0), 2
+            name = f"s3://{bucket}/{key}" if self.aws else key
+            truth = truth.with_columns(source=pl.lit(name), line=pl.int_range(first, first + truth.height, dtype=pl.Int64))
+            return key, data, truth
+
+        batches = records.partition_by("_batch", as_dict=True, maintain_order=True).items()
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for key, data in pool.map(render, jobs):
+            for key, data, truth in pool.map(render, batches):
+                self.truth.append(truth)
                 if self.aws:
                     self._put_object(bucket, key, data)
                     self.files.append(f"s3://{bucket}/{key}")
@@ -133,11 +134,11 @@ class Delivery:
 
     # -- CloudWatch Logs ---------------------------------------------------------------
 
-    def cloudwatch(self, values: pl.DataFrame, truth: pl.DataFrame, events: pl.DataFrame, fmt: Format, *,
-                   log_group: str) -> None:
+    def cloudwatch(self, records: pl.DataFrame, columns, *, log_group: str) -> None:
         """One stream per ENI; each event is one record line, time-ordered by record start."""
-        lines = self._lines(values)
-        frame = pl.concat([pl.DataFrame({"message": lines}), events, truth], how="horizontal")
+        values, truth = columns(records)
+        frame = pl.concat([pl.DataFrame({"message": self._lines(values)}), truth,
+                           records.select(timestamp=pl.col("start") * 1000)], how="horizontal")
         for (eni,), part in frame.partition_by("interface_id", as_dict=True, maintain_order=True).items():
             stream = f"{eni}-all"
             part = part.sort("timestamp", maintain_order=True)

@@ -119,30 +119,20 @@ class Network:
                 if ipaddress.ip_address(ip).is_private or self._vpc_of(ip):
                     continue
             ids.append(self._add(ip, **attrs))
-        return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int64})
+        return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int32})
 
-    def addresses(self) -> pl.DataFrame:
-        """One row per address: id, text, IPv6?, initial ENI, owner, AWS service, unlogged?"""
-        rows = self._addresses
-        return pl.DataFrame({
-            "addr": range(len(rows)), "ip": [a.ip for a in rows], "v6": [":" in a.ip for a in rows],
-            "eni": [a.eni for a in rows], "owner": [a.owner for a in rows], "service": [a.service for a in rows],
-            "unlogged": [a.unlogged for a in rows], "pod_snat": [a.pod_snat for a in rows],
-        }, schema={"addr": pl.Int64, "ip": pl.String, "v6": pl.Boolean, "eni": pl.Int64, "owner": pl.String,
-                   "service": pl.String, "unlogged": pl.Boolean, "pod_snat": pl.Boolean})
-
-    def eni_table(self) -> pl.DataFrame:
-        """One row per ENI with the metadata its records carry."""
-        subnets = self.topo.subnets
-        return pl.DataFrame({
-            "eni": range(len(self.enis)), "interface_id": [e.id for e in self.enis],
-            "account_id": [e.account for e in self.enis],
-            "vpc_id": [subnets[e.subnet].vpc for e in self.enis], "subnet_id": [e.subnet for e in self.enis],
-            "instance_id": [e.instance for e in self.enis], "az_id": [subnets[e.subnet].az_id for e in self.enis],
-            "primary": [self.address_id[e.primary] for e in self.enis], "eni_owner": [e.owner for e in self.enis],
-            "nitro": [e.nitro for e in self.enis], "sub": [self.subnet_index[e.subnet] for e in self.enis],
-            "vpc": [self.vpc_index[subnets[e.subnet].vpc] for e in self.enis],
-        }, schema_overrides={"eni": pl.Int64, "primary": pl.Int64, "sub": pl.Int64, "vpc": pl.Int64})
+    def lookups(self) -> dict[str, pl.Series]:
+        """Per address id (ip, v6, service, owner) and per ENI index (ids, metadata) values."""
+        rows, subnets = self._addresses, self.topo.subnets
+        per_address = {"ip": [a.ip for a in rows], "v6": [":" in a.ip for a in rows], "service": [a.service for a in rows],
+                       "owner": [a.owner or "" for a in rows]}
+        per_eni = {"interface_id": [e.id for e in self.enis], "account_id": [e.account for e in self.enis],
+                   "vpc_id": [subnets[e.subnet].vpc for e in self.enis], "subnet_id": [e.subnet for e in self.enis],
+                   "instance_id": [e.instance for e in self.enis], "az_id": [subnets[e.subnet].az_id for e in self.enis],
+                   "eni_owner": [e.owner for e in self.enis]}
+        tables = {k: pl.Series(k, v, dtype=pl.Boolean if k == "v6" else pl.String) for k, v in {**per_address, **per_eni}.items()}
+        tables["primary"] = pl.Series("primary", [self.address_id[e.primary] for e in self.enis], dtype=pl.Int32)
+        return tables
 
     def phase(self, eni: Eni) -> float:
         """Where this ENI's aggregation windows start (each ENI has its own phase)."""
@@ -160,7 +150,7 @@ class Network:
             if which == "servers":
                 ids = [i for i in ids if self._addresses[i].owner and not self._addresses[i].owner.startswith("pod ")
                        or (zlib.crc32(f"{i}".encode()) % 3 == 0)]
-        return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int64})
+        return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int32})
 
     # -- observations ------------------------------------------------------------------
 
@@ -168,20 +158,24 @@ class Network:
         """Observation rows (see module doc) for every connection AWS would log.
 
         A connection from the topology file (its ``line`` is set) without a route is an
-        error there; random ones without a route are dropped.
+        error there; random ones without a route are dropped. Lookups into the small
+        address/ENI/subnet tables are gathers by dense index, not joins.
         """
-        addrs = self.addresses()
-        enis = self.eni_table()
-        conns = self._endpoints(conns, addrs)
+        conns = self._endpoints(conns)
         conns = conns.filter(~pl.col("unlogged"))
-        conns = self._route(conns, enis)
+        conns = self._route(conns)
         steps = self._steps(conns)
-        return self._decide(steps, addrs, enis)
+        return self._decide(steps)
 
-    def _endpoints(self, conns: pl.DataFrame, addrs: pl.DataFrame) -> pl.DataFrame:
-        side = addrs.select("addr", "eni", "unlogged", "pod_snat")
-        conns = (conns.join(side.rename({"addr": "src", "eni": "se", "unlogged": "su", "pod_snat": "snat"}), on="src", how="left")
-                 .join(side.rename({"addr": "dst", "eni": "de", "unlogged": "du", "pod_snat": "_"}), on="dst", how="left"))
+    def _endpoints(self, conns: pl.DataFrame) -> pl.DataFrame:
+        rows = self._addresses
+        eni_of = [a.eni for a in rows]
+        unlogged = [a.unlogged for a in rows]
+        conns = conns.with_columns(
+            se=_lookup(eni_of, pl.col("src"), pl.Int32), de=_lookup(eni_of, pl.col("dst"), pl.Int32),
+            snat=_lookup([a.pod_snat for a in rows], pl.col("src")),
+            unlogged=_lookup(unlogged, pl.col("src")) | _lookup(unlogged, pl.col("dst"))
+            | ((pl.col("proto") == 17) & pl.col("dport").is_in([67, 68])))  # DHCP
         # A moved secondary IP belongs to its new ENI from the move on (the floating IP).
         for move in self.topo.moves:
             ip, to = self.address_id[move.ip], self.eni_index[move.to_eni]
@@ -189,75 +183,68 @@ class Network:
             conns = conns.with_columns(
                 se=pl.when((pl.col("src") == ip) & moved).then(to).otherwise(pl.col("se")),
                 de=pl.when((pl.col("dst") == ip) & moved).then(to).otherwise(pl.col("de")))
-        dhcp = (pl.col("proto") == 17) & pl.col("dport").is_in([67, 68])
-        return conns.with_columns(unlogged=pl.col("su") | pl.col("du") | dhcp)
+        return conns
 
-    def _route(self, conns: pl.DataFrame, enis: pl.DataFrame) -> pl.DataFrame:
+    def _route(self, conns: pl.DataFrame) -> pl.DataFrame:
         """Attach the path category and the hop ENIs (NAT gateway, transit gateway attachments)."""
-        meta = enis.select("eni", "sub", "vpc", "az_id", "primary", "nitro")
-        internet = {i: s.internet for i, s in enumerate(self.subnets)}
-        nat_of_subnet = pl.DataFrame({"sub": list(internet), "nat": [self.eni_index.get(v, -1) for v in internet.values()],
-                                      "igw": [v == "igw" for v in internet.values()]},
-                                     schema={"sub": pl.Int64, "nat": pl.Int64, "igw": pl.Boolean})
-        conns = (conns.join(meta.rename({c: f"s_{c}" for c in meta.columns if c != "eni"}).rename({"eni": "se"}), on="se", how="left")
-                 .join(meta.rename({c: f"d_{c}" for c in meta.columns if c != "eni"}).rename({"eni": "de"}), on="de", how="left")
-                 .join(nat_of_subnet.rename({"sub": "s_sub", "nat": "s_nat", "igw": "s_igw"}), on="s_sub", how="left")
-                 .join(nat_of_subnet.rename({"sub": "d_sub", "nat": "_n", "igw": "d_igw"}), on="d_sub", how="left"))
-        tgw = self._tgw_table()
-        conns = conns.join(tgw, left_on=["s_vpc", "d_vpc"], right_on=["va", "vb"], how="left")
-        src_in, dst_in = pl.col("se") >= 0, pl.col("de") >= 0
-        category = (pl.when(src_in & dst_in & (pl.col("s_vpc") == pl.col("d_vpc")) & (pl.col("se") != pl.col("de"))).then(_LOCAL)
-                    .when(src_in & dst_in & pl.col("tgw").is_not_null()).then(_TGW)
-                    .when(src_in & ~dst_in & pl.col("s_igw")).then(_IGW_OUT)
-                    .when(src_in & ~dst_in & (pl.col("s_nat") >= 0)).then(_NAT_OUT)
-                    .when(~src_in & dst_in & pl.col("d_igw")).then(_IGW_IN))
+        col = pl.col
+        subnets = self.topo.subnets
+        sub = [self.subnet_index[e.subnet] for e in self.enis]
+        vpc = [self.vpc_index[subnets[e.subnet].vpc] for e in self.enis]
+        azs = sorted({s.az_id for s in self.subnets})
+        az = [azs.index(subnets[e.subnet].az_id) for e in self.enis]
+        nitro = [e.nitro for e in self.enis]
+        primary = [self.address_id[e.primary] for e in self.enis]
+        nat = [self.eni_index.get(s.internet, -1) for s in self.subnets]
+        igw = [s.internet == "igw" for s in self.subnets]
+        conns = conns.with_columns(
+            **{f"{p}_{name}": _lookup(values, col(e), pl.Int32 if name != "nitro" else None)
+               for p, e in (("s", "se"), ("d", "de"))
+               for name, values in (("sub", sub), ("vpc", vpc), ("az", az), ("nitro", nitro), ("primary", primary))})
+        conns = conns.with_columns(s_nat=_lookup(nat, col("s_sub"), pl.Int32), s_igw=_lookup(igw, col("s_sub")),
+                                   d_igw=_lookup(igw, col("d_sub")))
+        n_vpc, n_az = len(self.vpc_index), len(azs)
+        pair = [False] * (n_vpc * n_vpc)
+        attach = [-1] * (n_vpc * n_az)
+        for tgw in self.topo.transit_gateways:
+            for a in tgw.attachments:
+                for b in tgw.attachments:
+                    pair[self.vpc_index[a] * n_vpc + self.vpc_index[b]] = a != b
+            # Each VPC is entered and left through the attachment ENI in the sender's AZ when
+            # there is one, else the first (reference 12.2, transit gateway example).
+            for vpc_id, ids in tgw.attachments.items():
+                for i, zone in enumerate(azs):
+                    same = [x for x in ids if subnets[self.topo.enis[x].subnet].az_id == zone]
+                    attach[self.vpc_index[vpc_id] * n_az + i] = self.eni_index[(same or ids)[0]]
+        src_in, dst_in = col("se") >= 0, col("de") >= 0
+        conns = conns.with_columns(tgw=_lookup(pair, col("s_vpc") * n_vpc + col("d_vpc")))
+        category = (pl.when(src_in & dst_in & (col("s_vpc") == col("d_vpc")) & (col("se") != col("de"))).then(_LOCAL)
+                    .when(src_in & dst_in & col("tgw")).then(_TGW)
+                    .when(src_in & ~dst_in & col("s_igw")).then(_IGW_OUT)
+                    .when(src_in & ~dst_in & (col("s_nat") >= 0)).then(_NAT_OUT)
+                    .when(~src_in & dst_in & col("d_igw")).then(_IGW_IN))
         # Egress to an internet gateway: path 8 from Nitro instances, else 2 (reference section 10).
-        conns = conns.with_columns(category=category, s_path=pl.when(pl.col("s_nitro")).then(8).otherwise(2),
-                                   d_path=pl.when(pl.col("d_nitro")).then(8).otherwise(2))
+        conns = conns.with_columns(category=category, s_path=pl.when(col("s_nitro")).then(8).otherwise(2),
+                                   d_path=pl.when(col("d_nitro")).then(8).otherwise(2))
         # EKS pods leaving the VPC are SNAT-ed by the VPC CNI to the node ENI's primary IP.
-        leaving = pl.col("category").is_in([_IGW_OUT, _NAT_OUT]) & pl.col("snat").fill_null(False)
-        conns = conns.with_columns(src=pl.when(leaving).then(pl.col("s_primary")).otherwise(pl.col("src")))
-        lost = conns.filter(pl.col("category").is_null() & pl.col("line").is_not_null())
+        leaving = col("category").is_in([_IGW_OUT, _NAT_OUT]) & col("snat").fill_null(False)
+        conns = conns.with_columns(src=pl.when(leaving).then(col("s_primary")).otherwise(col("src")))
+        lost = conns.filter(col("category").is_null() & col("line").is_not_null())
         if lost.height:
             row = lost.row(0, named=True)
             src, dst = self._addresses[row["src"]].ip, self._addresses[row["dst"]].ip
             raise TopologyError(f"{self.topo.source}:{row['line']}: connection {src} -> {dst} has no route (the same ENI, "
                                 "VPCs without a transit gateway, a subnet without 'internet: igw' or a NAT gateway, "
                                 "or two internet hosts).", self.topo.source, row["line"])
-        conns = conns.filter(pl.col("category").is_not_null())
-        # Transit gateway: each VPC is entered and left through the attachment ENI in the
-        # sender's AZ when there is one (reference 12.2, transit gateway example).
-        att = self._attachment_table()
-        for side, vpc, az in (("ta", "s_vpc", "s_az_id"), ("tb", "d_vpc", "s_az_id"), ("tb2", "d_vpc", "d_az_id"),
-                              ("ta2", "s_vpc", "d_az_id")):
-            conns = conns.join(att.rename({"vpc": vpc, "az_id": az, "att": side}), on=[vpc, az], how="left")
-        nat_meta = meta.select(pl.col("eni").alias("s_nat"), pl.col("sub").alias("nat_sub"), pl.col("primary").alias("nat_ip"))
-        conns = conns.join(nat_meta, on="s_nat", how="left")
-        for side in ("ta", "tb", "tb2", "ta2"):
-            conns = conns.join(meta.select(pl.col("eni").alias(side), pl.col("sub").alias(f"{side}_sub"),
-                                           pl.col("primary").alias(f"{side}_ip")), on=side, how="left")
+        conns = conns.filter(col("category").is_not_null())
+        hops = {"ta": col("s_vpc") * n_az + col("s_az"), "tb": col("d_vpc") * n_az + col("s_az"),
+                "tb2": col("d_vpc") * n_az + col("d_az"), "ta2": col("s_vpc") * n_az + col("d_az")}
+        conns = conns.with_columns(**{h: _lookup(attach, index, pl.Int32) for h, index in hops.items()})
+        conns = conns.with_columns(nat_sub=_lookup(sub, col("s_nat"), pl.Int32),
+                                   nat_ip=_lookup(primary, col("s_nat"), pl.Int32),
+                                   **{f"{h}_sub": _lookup(sub, col(h), pl.Int32) for h in hops},
+                                   **{f"{h}_ip": _lookup(primary, col(h), pl.Int32) for h in hops})
         return conns
-
-    def _tgw_table(self) -> pl.DataFrame:
-        pairs = set()
-        for tgw in self.topo.transit_gateways:
-            for a in tgw.attachments:
-                for b in tgw.attachments:
-                    if a != b:
-                        pairs.add((self.vpc_index[a], self.vpc_index[b]))
-        return pl.DataFrame({"va": [p[0] for p in pairs], "vb": [p[1] for p in pairs], "tgw": [True] * len(pairs)},
-                            schema={"va": pl.Int64, "vb": pl.Int64, "tgw": pl.Boolean})
-
-    def _attachment_table(self) -> pl.DataFrame:
-        """(vpc, az) -> the attachment ENI used for traffic from that AZ (same AZ, else the first)."""
-        rows = []
-        azs = {s.az_id for s in self.subnets}
-        for tgw in self.topo.transit_gateways:
-            for vpc_id, ids in tgw.attachments.items():
-                for az in sorted(azs):
-                    same = [i for i in ids if self.topo.subnets[self.topo.enis[i].subnet].az_id == az]
-                    rows.append((self.vpc_index[vpc_id], az, self.eni_index[(same or ids)[0]]))
-        return pl.DataFrame(rows, schema={"vpc": pl.Int64, "az_id": pl.String, "att": pl.Int64}, orient="row")
 
     def _steps(self, c: pl.DataFrame) -> pl.DataFrame:
         """Every ENI traversal of every connection, in path order, with the checks due there."""
@@ -267,9 +254,9 @@ class Network:
         def step(frame, direction, order, eni, egress, psrc, pdst, sport, dport, local, path=None, sg=False, nacl=False):
             return frame.select(
                 col("conn"), pl.lit(direction, pl.Int8).alias("dir"), pl.lit(order, pl.Int8).alias("step"),
-                eni.cast(pl.Int64).alias("eni"), pl.lit(egress).alias("egress"), psrc.cast(pl.Int64).alias("psrc"),
-                pdst.cast(pl.Int64).alias("pdst"), sport.cast(pl.Int32).alias("sport"), dport.cast(pl.Int32).alias("dport"),
-                col("proto"), local.cast(pl.Int64).alias("local"),
+                eni.cast(pl.Int32).alias("eni"), pl.lit(egress).alias("egress"), psrc.cast(pl.Int32).alias("psrc"),
+                pdst.cast(pl.Int32).alias("pdst"), sport.cast(pl.Int32).alias("sport"), dport.cast(pl.Int32).alias("dport"),
+                col("proto").cast(pl.Int16), local.cast(pl.Int32).alias("local"),
                 (path if path is not None else pl.lit(None)).cast(pl.Int8).alias("tp"),
                 pl.lit(sg).alias("sg"), (nacl if isinstance(nacl, pl.Expr) else pl.lit(nacl)).alias("nacl"))
 
@@ -308,26 +295,33 @@ class Network:
                   step(tgw, 1, 3, se, False, d, s, dp, sp, s, nacl=col("ta2_sub") != col("s_sub"))]
         return pl.concat(parts)
 
-    def _decide(self, steps: pl.DataFrame, addrs: pl.DataFrame, enis: pl.DataFrame) -> pl.DataFrame:
-        """ACCEPT/REJECT per step; drop what never happens after a rejection."""
-        peer = pl.col("peer")
-        steps = (steps.with_columns(peer=pl.when(pl.col("egress")).then(pl.col("pdst")).otherwise(pl.col("psrc")))
-                 .join(enis.select("eni", "sub"), on="eni", how="left")
-                 .join(addrs.select(pl.col("addr").alias("peer"), "v6"), on="peer", how="left"))
-        allowed = (~pl.col("sg") | self._sg_expr(peer, addrs)) & (~pl.col("nacl") | self._nacl_expr(peer, addrs))
-        steps = steps.with_columns(ok=allowed.fill_null(True))
-        fail = pl.when(~pl.col("ok")).then(pl.col("step")).min().over(["conn", "dir"])
-        steps = steps.with_columns(fail=fail)
-        fwd_failed = pl.when(pl.col("dir") == 0).then(pl.col("fail")).max().over("conn").is_not_null()
-        steps = steps.with_columns(rejected=fwd_failed)
-        steps = steps.filter((pl.col("fail").is_null() | (pl.col("step") <= pl.col("fail")))
-                             & ~((pl.col("dir") == 1) & pl.col("rejected")))
-        return steps.with_columns(action=pl.when(pl.col("step") == pl.col("fail")).then(pl.lit("REJECT")).otherwise(pl.lit("ACCEPT"))
-                                  ).drop("ok", "fail", "sg", "nacl", "v6", "peer", "sub")
+    def _decide(self, steps: pl.DataFrame) -> pl.DataFrame:
+        """ACCEPT/REJECT per step; drop what never happens after a rejection.
+
+        ``rejected`` marks connections whose initiator was turned away (no reply exists).
+        """
+        col = pl.col
+        sub = [self.subnet_index[e.subnet] for e in self.enis]
+        steps = steps.with_columns(peer=pl.when(col("egress")).then(col("pdst")).otherwise(col("psrc")))
+        steps = steps.with_columns(sub=_lookup(sub, col("eni"), pl.Int32),
+                                   v6=_lookup([":" in a.ip for a in self._addresses], col("peer")))
+        peer = col("peer")
+        allowed = (~col("sg") | self._sg_expr(peer)) & (~col("nacl") | self._nacl_expr(peer))
+        steps = steps.with_columns(ok=allowed.fill_null(True)).drop("peer", "sub", "v6", "sg", "nacl")
+        # Only connections with a refused step need the per-connection work.
+        fails = steps.filter(~col("ok")).group_by("conn", "dir").agg(fail=col("step").min())
+        dirty = col("conn").is_in(fails["conn"].unique().implode())
+        clean = steps.filter(~dirty).with_columns(reject=pl.lit(False), rejected=pl.lit(False))
+        hit = steps.filter(dirty).join(fails, on=["conn", "dir"], how="left")
+        refused = fails.filter(col("dir") == 0)["conn"].implode()
+        hit = hit.with_columns(rejected=col("conn").is_in(refused))
+        hit = hit.filter((col("fail").is_null() | (col("step") <= col("fail"))) & ~((col("dir") == 1) & col("rejected")))
+        hit = hit.with_columns(reject=(col("step") == col("fail")).fill_null(False)).drop("fail")
+        return pl.concat([clean, hit.select(clean.columns)]).drop("ok")
 
     # -- rules -------------------------------------------------------------------------
 
-    def _rule_match(self, rule, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+    def _rule_match(self, rule, peer: pl.Expr) -> pl.Expr:
         proto = pl.lit(True) if rule.protocol < 0 else pl.col("proto") == rule.protocol
         ports = pl.lit(True) if rule.ports == (0, 65535) or rule.protocol in (1, 58) else pl.col("dport").is_between(*rule.ports)
         if rule.cidr.prefixlen == 0:
@@ -335,10 +329,10 @@ class Network:
         else:
             inside = [i for i, a in enumerate(self._addresses) if ipaddress.ip_address(a.ip).version == rule.cidr.version
                       and ipaddress.ip_address(a.ip) in rule.cidr]
-            where = peer.is_in(pl.Series(inside, dtype=pl.Int64).implode())
+            where = peer.is_in(pl.Series(inside, dtype=pl.Int32).implode())
         return proto & ports & where
 
-    def _sg_expr(self, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+    def _sg_expr(self, peer: pl.Expr) -> pl.Expr:
         groups: dict[tuple, list[int]] = {}
         for i, eni in enumerate(self.enis):
             if eni.security_groups:
@@ -346,28 +340,36 @@ class Network:
         expr = pl.when(pl.lit(False)).then(pl.lit(True))
         for sg_ids, members in groups.items():
             sgs = [self.topo.security_groups[g] for g in sg_ids]
-            outbound = pl.any_horizontal([self._rule_match(r, peer, addrs) for g in sgs for r in g.outbound] or [pl.lit(False)])
-            inbound = pl.any_horizontal([self._rule_match(r, peer, addrs) for g in sgs for r in g.inbound] or [pl.lit(False)])
-            member = pl.col("eni").is_in(pl.Series(members, dtype=pl.Int64).implode())
+            outbound = pl.any_horizontal([self._rule_match(r, peer) for g in sgs for r in g.outbound] or [pl.lit(False)])
+            inbound = pl.any_horizontal([self._rule_match(r, peer) for g in sgs for r in g.inbound] or [pl.lit(False)])
+            member = pl.col("eni").is_in(pl.Series(members, dtype=pl.Int32).implode())
             expr = expr.when(member & pl.col("egress")).then(outbound).when(member).then(inbound)
         return expr.otherwise(pl.lit(True))
 
-    def _nacl_expr(self, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+    def _nacl_expr(self, peer: pl.Expr) -> pl.Expr:
         expr = pl.when(pl.lit(False)).then(pl.lit(True))
         for acl_id, acl in self.topo.network_acls.items():
             members = [i for i, s in enumerate(self.subnets) if s.nacl == acl_id]
             if not members:
                 continue
-            member = pl.col("sub").is_in(pl.Series(members, dtype=pl.Int64).implode())
-            expr = expr.when(member & pl.col("egress")).then(self._first_match(acl.outbound, peer, addrs))
-            expr = expr.when(member).then(self._first_match(acl.inbound, peer, addrs))
+            member = pl.col("sub").is_in(pl.Series(members, dtype=pl.Int32).implode())
+            expr = expr.when(member & pl.col("egress")).then(self._first_match(acl.outbound, peer))
+            expr = expr.when(member).then(self._first_match(acl.inbound, peer))
         return expr.otherwise(pl.lit(True))
 
-    def _first_match(self, rules, peer: pl.Expr, addrs: pl.DataFrame) -> pl.Expr:
+    def _first_match(self, rules, peer: pl.Expr) -> pl.Expr:
         """Ordered NACL rules: the lowest-numbered match decides; nothing matches = deny."""
         if not rules:
             return pl.lit(False)
-        expr = pl.when(self._rule_match(rules[0], peer, addrs)).then(pl.lit(rules[0].allow))
+        expr = pl.when(self._rule_match(rules[0], peer)).then(pl.lit(rules[0].allow))
         for rule in rules[1:]:
-            expr = expr.when(self._rule_match(rule, peer, addrs)).then(pl.lit(rule.allow))
+            expr = expr.when(self._rule_match(rule, peer)).then(pl.lit(rule.allow))
         return expr.otherwise(pl.lit(False))
+
+
+def _lookup(values: list, index: pl.Expr, dtype=None) -> pl.Expr:
+    """``values[index]`` for a column of dense indexes (NULL where the index is negative or NULL)."""
+    series = pl.Series(values, dtype=dtype) if dtype is not None else pl.Series(values)
+    if not len(series):
+        return pl.lit(None, series.dtype)
+    return pl.when(index >= 0).then(pl.lit(series).gather(index.clip(0, len(series) - 1)))

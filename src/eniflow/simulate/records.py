@@ -17,28 +17,73 @@ from ..formats import Format
 from .topology import FlowLog
 from .traffic import uniform
 
-__all__ = ["aggregate", "status_records", "aws_columns", "RECORD_SCHEMA"]
+__all__ = ["aggregate", "status_records", "aws_columns", "truth_columns", "coverage_table", "RECORD_SCHEMA", "STATUS"]
 
-_KEYS = ["fl", "eni", "k", "egress", "psrc", "pdst", "sport", "dport", "proto", "action"]
-RECORD_SCHEMA = {"fl": pl.Int32, "eni": pl.Int64, "k": pl.Int64, "egress": pl.Boolean, "psrc": pl.Int64, "pdst": pl.Int64,
-                 "sport": pl.Int32, "dport": pl.Int32, "proto": pl.Int32, "action": pl.String, "packets": pl.Int64,
-                 "bytes": pl.Int64, "start": pl.Int64, "end": pl.Int64, "flags": pl.Int32, "tp": pl.Int8,
-                 "local": pl.Int64, "log_status": pl.String}
+_KEYS = ["fl", "eni", "k", "egress", "psrc", "pdst", "sport", "dport", "proto", "reject"]
+STATUS = ("OK", "NODATA", "SKIPDATA")
+RECORD_SCHEMA = {"fl": pl.Int32, "eni": pl.Int32, "k": pl.Int64, "egress": pl.Boolean, "psrc": pl.Int32, "pdst": pl.Int32,
+                 "sport": pl.Int32, "dport": pl.Int32, "proto": pl.Int16, "reject": pl.Boolean, "packets": pl.Int64,
+                 "bytes": pl.Int64, "start": pl.Int64, "end": pl.Int64, "flags": pl.Int16, "tp": pl.Int8,
+                 "local": pl.Int32, "status": pl.Int8, "order": pl.Int64}
+_PIECE_COLUMNS = ("t0", "t1", "packets", "bytes", "open_flags", "close_flags")
 
 
-def aggregate(obs: pl.DataFrame, pieces: pl.DataFrame, coverage: pl.DataFrame, traffic_types: pl.DataFrame) -> pl.DataFrame:
-    """OK records: observations x pieces x the flow logs covering each ENI, per window."""
+def aggregate(obs: pl.DataFrame, explicit: pl.DataFrame, random: pl.DataFrame, first_random: int,
+              coverage: pl.DataFrame, traffic_types: list[str]) -> pl.DataFrame:
+    """OK records: observations x their pieces x the flow logs covering each ENI, per window.
+
+    ``explicit`` pieces (connections below ``first_random``) may be several per direction, so
+    their windows are merged per flow; ``random`` pieces are exactly one per connection and
+    direction (all initiator pieces, then all replies), found by position instead of a join.
+    """
     col = pl.col
-    rows = (obs.join(pieces, on=["conn", "dir"], how="inner")
-            .join(coverage, on="eni", how="inner")
-            .with_columns(k0=((col("t0") - col("phase")) / col("W")).floor().cast(pl.Int64),
-                          k1=((col("t1") - col("phase")) / col("W")).floor().cast(pl.Int64)))
+    parts = []
+    few = obs.filter(col("conn") < first_random)
+    if few.height:
+        rows = _covered(few.join(explicit, on=["conn", "dir"], how="inner"), coverage)
+        rows = _windows(rows)
+        parts.append(rows.group_by(_KEYS).agg(
+            col("packets").sum(), col("bytes").sum(), col("start").min(), col("end").max(), col("flags").bitwise_or(),
+            col("tp").min(), col("local").min(), col("order").min()))
+    many = obs.filter(col("conn") >= first_random)
+    if many.height:
+        count = random.height // 2
+        index = col("dir").cast(pl.Int64) * count + (col("conn") - first_random)
+        many = many.with_columns(**{name: pl.lit(random[name]).gather(index) for name in _PIECE_COLUMNS})
+        parts.append(_windows(_covered(many, coverage)).select(*_KEYS, "packets", "bytes", "start", "end", "flags", "tp",
+                                                               "local", "order"))
+    if not parts:
+        return pl.DataFrame(schema=RECORD_SCHEMA)
+    records = pl.concat([p.select(list(RECORD_SCHEMA)[:-2] + ["order"]) for p in parts], how="vertical_relaxed")
+    kinds = pl.Series([{"ALL": 0, "ACCEPT": 1, "REJECT": 2}[t] for t in traffic_types], dtype=pl.Int8)
+    kind = pl.lit(kinds).gather(col("fl"))
+    records = records.filter((kind == 0) | ((kind == 1) & ~col("reject")) | ((kind == 2) & col("reject")))
+    return records.with_columns(status=pl.lit(0, pl.Int8)).select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)
+
+
+def _covered(rows: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFrame:
+    """Attach flow log, window length and phase; rows of ENIs no flow log covers disappear."""
+    col = pl.col
+    rows = rows.with_columns(order=col("conn") * 16 + col("dir").cast(pl.Int64) * 8 + col("step").cast(pl.Int64))
+    if coverage["eni"].is_duplicated().any():
+        return rows.join(coverage, on="eni", how="inner")
+    size = int(coverage["eni"].max()) + 1 if coverage.height else 0
+    table = pl.DataFrame({"eni": range(size)}, schema={"eni": pl.Int32}).join(coverage, on="eni", how="left")
+    inside = col("eni") < size
+    lookups = {c: pl.when(inside).then(pl.lit(table[c]).gather(col("eni").clip(0, max(size - 1, 0)))) for c in ("fl", "W", "phase")}
+    return rows.with_columns(**lookups).filter(col("fl").is_not_null())
+
+
+def _windows(rows: pl.DataFrame) -> pl.DataFrame:
+    """Split each piece over the aggregation windows of its ENI: packets, bytes, times, flags."""
+    col = pl.col
+    rows = rows.with_columns(k0=((col("t0") - col("phase")) / col("W")).floor().cast(pl.Int64),
+                             k1=((col("t1") - col("phase")) / col("W")).floor().cast(pl.Int64))
     single = rows.filter(col("k0") == col("k1")).with_columns(k=col("k0"))
     multi = rows.filter(col("k0") != col("k1")).with_columns(k=pl.int_ranges(col("k0"), col("k1") + 1)).explode("k")
     rows = pl.concat([single, multi])
     ws = col("phase") + col("k") * col("W")
-    we = ws + col("W")
-    rows = rows.with_columns(ws=ws, we=we)
+    rows = rows.with_columns(ws=ws, we=ws + col("W"))
     # Packets up to time t: one at the first packet, one at the last, the rest spread evenly,
     # so that the windows of a piece always add up to its totals.
     n = col("packets")
@@ -53,79 +98,82 @@ def aggregate(obs: pl.DataFrame, pieces: pl.DataFrame, coverage: pl.DataFrame, t
     def bytes_upto(t: pl.Expr) -> pl.Expr:
         return pl.when(n > 0).then((col("bytes") * upto(t) / n).floor().cast(pl.Int64)).otherwise(0)
 
-    in_window = lambda t: (col("ws") <= t) & (t < col("we"))  # noqa: E731
-    rows = rows.with_columns(
-        packets=pl.when(col("k0") == col("k1")).then(n).otherwise(upto(col("we")) - upto(col("ws"))),
-        bytes=pl.when(col("k0") == col("k1")).then(col("bytes")).otherwise(bytes_upto(col("we")) - bytes_upto(col("ws"))),
+    def in_window(t: pl.Expr) -> pl.Expr:
+        return (col("ws") <= t) & (t < col("we"))
+
+    one = col("k0") == col("k1")
+    return rows.with_columns(
+        packets=pl.when(one).then(n).otherwise(upto(col("we")) - upto(col("ws"))),
+        bytes=pl.when(one).then(col("bytes")).otherwise(bytes_upto(col("we")) - bytes_upto(col("ws"))),
         start=pl.max_horizontal(col("t0"), col("ws")).floor().cast(pl.Int64),
         end=pl.min_horizontal(col("t1"), col("we") - 0.001).floor().cast(pl.Int64),
         flags=(pl.when(in_window(col("t0"))).then(col("open_flags")).otherwise(0)
                | pl.when(in_window(col("t1"))).then(col("close_flags")).otherwise(0)
                # a rejected TCP connection is only ever its initiator's SYNs
-               | pl.when(col("rejected") & (col("dir") == 0) & (col("proto") == 6)).then(2).otherwise(0)).cast(pl.Int32),
+               | pl.when(col("rejected") & (col("dir") == 0) & (col("proto") == 6)).then(2).otherwise(0)).cast(pl.Int16),
     ).filter(col("packets") > 0)
-    records = rows.group_by(_KEYS).agg(
-        col("packets").sum(), col("bytes").sum(), col("start").min(), col("end").max(),
-        col("flags").bitwise_or(), col("tp").first(), col("local").first())
-    records = records.join(traffic_types, on="fl", how="inner").filter(
-        (col("traffic_type") == "ALL") | (col("traffic_type") == col("action"))).drop("traffic_type")
-    return records.with_columns(log_status=pl.lit("OK")).select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)
 
 
 def status_records(records: pl.DataFrame, coverage: pl.DataFrame, begin: float, finish: float,
                    skips: pl.DataFrame, skip_share: float, seed: int) -> pl.DataFrame:
     """Add SKIPDATA (injected, replacing the window's records) and NODATA (idle windows)."""
     col = pl.col
-    window = lambda t: ((t - col("phase")) / col("W")).floor().cast(pl.Int64)  # noqa: E731
+    keys = ["fl", "eni", "k"]
+
+    def window(t: pl.Expr) -> pl.Expr:
+        return ((t - col("phase")) / col("W")).floor().cast(pl.Int64)
+
     skipped = skips.join(coverage, on="eni", how="inner").select("fl", "eni", k=window(col("at")))
-    if skip_share > 0 and records.height:
-        busy = records.select("fl", "eni", "k").unique().sort("fl", "eni", "k")
-        busy = busy.filter(uniform(busy.height, seed, 97) < skip_share)
-        skipped = pl.concat([skipped, busy])
+    busy = records.select(keys).unique()
+    if skip_share > 0 and busy.height:
+        busy = busy.sort(keys)
+        skipped = pl.concat([skipped, busy.filter(uniform(busy.height, seed, 97) < skip_share)])
     skipped = skipped.unique()
-    records = records.join(skipped, on=["fl", "eni", "k"], how="anti")
+    if skipped.height:
+        records = records.join(skipped, on=keys, how="anti")
+        busy = busy.join(skipped, on=keys, how="anti")
     every = (coverage.with_columns(k=pl.int_ranges(window(pl.lit(begin)), window(pl.lit(finish)) + 1))
              .explode("k").select("fl", "eni", "k", "W", "phase"))
-    idle = every.join(records.select("fl", "eni", "k").unique(), on=["fl", "eni", "k"], how="anti")
-    marks = pl.concat([idle.join(skipped, on=["fl", "eni", "k"], how="anti").with_columns(log_status=pl.lit("NODATA")),
-                       idle.join(skipped, on=["fl", "eni", "k"], how="semi").with_columns(log_status=pl.lit("SKIPDATA"))])
+    idle = every.join(busy, on=keys, how="anti").join(skipped.with_columns(skip=pl.lit(True)), on=keys, how="left")
     ws = col("phase") + col("k") * col("W")
-    marks = marks.select("fl", "eni", "k", start=ws.floor().cast(pl.Int64), end=(ws + col("W")).floor().cast(pl.Int64),
-                         log_status=col("log_status"))
+    marks = idle.select("fl", "eni", "k", start=ws.floor().cast(pl.Int64), end=(ws + col("W")).floor().cast(pl.Int64),
+                        status=pl.when(col("skip")).then(2).otherwise(1).cast(pl.Int8),
+                        order=-1 - col("eni").cast(pl.Int64))
     return pl.concat([records, marks], how="diagonal_relaxed").select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)
 
 
-def aws_columns(records: pl.DataFrame, fmt: Format, addrs: pl.DataFrame, enis: pl.DataFrame, region: str) -> pl.DataFrame:
+def aws_columns(records: pl.DataFrame, fmt: Format, tables: dict[str, pl.Series], region: str) -> pl.DataFrame:
     """The values of every field of ``fmt`` (typed; NULL is AWS's '-') for these records.
 
     IPv4 ``srcaddr`` on egress and ``dstaddr`` on ingress is always the ENI's primary
     private IPv4, whichever address the packet used; ``pkt-*`` keep the packet's own
-    (reference section 12).
+    (reference section 12). ``tables`` are the network's lookups (``Network.lookups``).
     """
     col = pl.col
-    ip = addrs.select("addr", "ip", "v6", "service")
-    frame = (records.join(enis, on="eni", how="left")
-             .join(ip.rename({"addr": "psrc", "ip": "pkt_src", "v6": "v6", "service": "src_service"}), on="psrc", how="left")
-             .join(ip.select(pl.col("addr").alias("pdst"), pl.col("ip").alias("pkt_dst"), pl.col("service").alias("dst_service")),
-                   on="pdst", how="left")
-             .join(ip.select(pl.col("addr").alias("primary"), pl.col("ip").alias("primary_ip")), on="primary", how="left"))
-    ok = col("log_status") == "OK"
-    v4 = ~col("v6").fill_null(False)
+
+    def at(name: str, index: str) -> pl.Expr:
+        return pl.lit(tables[name]).gather(col(index))
+
+    ok = col("status") == 0
+    frame = records.with_columns(pkt_src=at("ip", "psrc"), pkt_dst=at("ip", "pdst"), v4=~at("v6", "psrc"),
+                                 primary_ip=pl.lit(tables["ip"]).gather(at("primary", "eni")))
+    v4 = col("v4")
     version = max([2] + [lookup(n).version for n in fmt.names])
     values = {
         "version": pl.lit(version, pl.Int32),
-        "account-id": col("account_id"),
-        "interface-id": col("interface_id"),
+        "account-id": at("account_id", "eni"),
+        "interface-id": at("interface_id", "eni"),
         "srcaddr": pl.when(col("egress") & v4).then(col("primary_ip")).otherwise(col("pkt_src")),
         "dstaddr": pl.when(~col("egress") & v4).then(col("primary_ip")).otherwise(col("pkt_dst")),
         "srcport": col("sport"), "dstport": col("dport"), "protocol": col("proto"),
         "packets": col("packets"), "bytes": col("bytes"), "start": col("start"), "end": col("end"),
-        "action": col("action"), "log-status": col("log_status"),
-        "vpc-id": col("vpc_id"), "subnet-id": col("subnet_id"), "instance-id": col("instance_id"),
+        "action": pl.when(col("reject")).then(pl.lit("REJECT")).otherwise(pl.lit("ACCEPT")),
+        "log-status": pl.lit(pl.Series(STATUS)).gather(col("status")),
+        "vpc-id": at("vpc_id", "eni"), "subnet-id": at("subnet_id", "eni"), "instance-id": at("instance_id", "eni"),
         "tcp-flags": col("flags"), "type": pl.when(v4).then(pl.lit("IPv4")).otherwise(pl.lit("IPv6")),
         "pkt-srcaddr": col("pkt_src"), "pkt-dstaddr": col("pkt_dst"),
-        "region": pl.lit(region), "az-id": col("az_id"),
-        "pkt-src-aws-service": col("src_service"), "pkt-dst-aws-service": col("dst_service"),
+        "region": pl.lit(region), "az-id": at("az_id", "eni"),
+        "pkt-src-aws-service": at("service", "psrc"), "pkt-dst-aws-service": at("service", "pdst"),
         "flow-direction": pl.when(col("egress")).then(pl.lit("egress")).otherwise(pl.lit("ingress")),
         "traffic-path": pl.when(col("egress")).then(col("tp")),
     }
@@ -141,6 +189,26 @@ def aws_columns(records: pl.DataFrame, fmt: Format, addrs: pl.DataFrame, enis: p
     return frame.select(exprs)
 
 
+def truth_columns(records: pl.DataFrame, tables: dict[str, pl.Series]) -> pl.DataFrame:
+    """Ground truth per record: real addresses, the ENI's own address used, and its owner."""
+    col = pl.col
+
+    def at(name: str, index: str) -> pl.Expr:
+        return pl.lit(tables[name]).gather(col(index))
+
+    ok = col("status") == 0
+    address_owner = at("owner", "local")
+    return records.select(
+        source=pl.lit(None, pl.String), line=pl.lit(None, pl.Int64), interface_id=at("interface_id", "eni"),
+        direction=pl.when(ok).then(pl.when(col("egress")).then(pl.lit("egress")).otherwise(pl.lit("ingress"))),
+        src_ip=pl.when(ok).then(at("ip", "psrc")), dst_ip=pl.when(ok).then(at("ip", "pdst")),
+        local_ip=pl.when(ok).then(at("ip", "local")),
+        # a pod's address belongs to the pod; any other to the ENI's instance or description
+        owner=pl.when(ok).then(pl.when(address_owner.str.starts_with("pod ")).then(address_owner)
+                               .otherwise(at("eni_owner", "eni"))),
+        log_status=pl.lit(pl.Series(STATUS)).gather(col("status")))
+
+
 def coverage_table(flow_logs: list[FlowLog], net) -> pl.DataFrame:
     """(flow log, ENI) pairs with the window length and phase of that ENI under that flow log."""
     rows = []
@@ -150,4 +218,4 @@ def coverage_table(flow_logs: list[FlowLog], net) -> pl.DataFrame:
             if eni.id in fl.resources or eni.subnet in fl.resources or subnet.vpc in fl.resources:
                 window = 60 if eni.nitro else fl.interval
                 rows.append((index, i, window, net.phase(eni) % window))
-    return pl.DataFrame(rows, schema={"fl": pl.Int32, "eni": pl.Int64, "W": pl.Int64, "phase": pl.Float64}, orient="row")
+    return pl.DataFrame(rows, schema={"fl": pl.Int32, "eni": pl.Int32, "W": pl.Int64, "phase": pl.Float64}, orient="row")

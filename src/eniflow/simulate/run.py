@@ -16,7 +16,7 @@ from ..times import parse_duration, parse_time
 from .deliver import LAYOUTS, TRUTH_SCHEMA, Delivery
 from .generate import expand
 from .network import Network
-from .records import aggregate, aws_columns, coverage_table, status_records
+from .records import STATUS, aggregate, aws_columns, coverage_table, status_records, truth_columns
 from .topology import SCENARIO_DIR, Topology, load_topology
 from .traffic import explicit_tables, random_tables
 
@@ -80,64 +80,76 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     specs = [_shifted(s, shift) for s in topo.traffic.connections]
     net.use_addresses(specs)
     conns, pieces = explicit_tables(specs, net.address_id, seed)
+    first_random = conns.height
     mix = topo.traffic.random
     if records is not None and mix is None:
         raise UsageError(f"{topo.source}: --records needs a scenario with random traffic ('traffic: random:'), "
                          "such as the built-in 'mixed'.")
     coverage = coverage_table(topo.flow_logs, net)
-    types = pl.DataFrame({"fl": range(len(topo.flow_logs)), "traffic_type": [f.traffic_type for f in topo.flow_logs]},
-                         schema={"fl": pl.Int32, "traffic_type": pl.String})
+    types = [f.traffic_type for f in topo.flow_logs]
     bar.stage("traffic")
+    random_conns, random_pieces = explicit_tables([], net.address_id, seed)
     if mix:
         pools = {"clients": net.pool("clients"), "servers": net.pool("servers"),
                  "internet": net.add_random_hosts(int(topo.generate.get("internet_hosts", 500)) if topo.generate else 500),
                  "unlogged": net.pool("unlogged")}
         wanted = mix["connections"]
         if records is not None:
-            wanted = _connections_for(records, conns.height, mix, pools, net, pieces, conns, coverage, types, begin,
-                                      length, seed)
-        extra_conns, extra_pieces = random_tables(wanted, mix, start=begin, duration=length, seed=seed,
-                                                  first_conn=conns.height, **pools)
-        conns = pl.concat([conns, extra_conns])
-        pieces = pl.concat([pieces, extra_pieces])
+            wanted = _connections_for(records, mix, pools, net, coverage, types, begin, length, seed)
+        random_conns, random_pieces = random_tables(wanted, mix, start=begin, duration=length, seed=seed,
+                                                    first_conn=first_random, **pools)
     bar.stage("records")
+    conns = pl.concat([conns, random_conns])
     obs = net.observe(conns)
     obs = _drop_idle(obs, conns, net, [(e, a + shift, b + shift) for e, a, b in topo.traffic.idle])
-    recs = aggregate(obs, pieces, coverage, types)
+    del conns
+    recs = aggregate(obs, pieces, random_pieces, first_random, coverage, types)
+    del obs, random_pieces
     skips = pl.DataFrame([(net.eni_index[e], at + shift) for e, at in topo.traffic.skipdata],
-                         schema={"eni": pl.Int64, "at": pl.Float64}, orient="row")
+                         schema={"eni": pl.Int32, "at": pl.Float64}, orient="row")
     recs = status_records(recs, coverage, begin, begin + length, skips, mix["skipdata_share"] if mix else 0.0, seed)
-    recs = recs.sort("fl", "start", "eni", "k", "egress", "psrc", "pdst", "sport", "dport")
+    recs = _in_file_order(recs)
 
     bar.stage("writing")
     aws = AwsOptions(region=topo.region, endpoint_url=endpoint_url) if endpoint_url else None
     delivery = Delivery(out, topo.account, topo.region, seed, aws=aws, progress=bar.advance)
-    addrs, enis = net.addresses(), net.eni_table()
+    tables = net.lookups()
     for index, fl in enumerate(topo.flow_logs):
         part = recs.filter(pl.col("fl") == index)
         if not part.height:
             continue
-        values = aws_columns(part, fl.format, addrs, enis, topo.region)
-        facts = _truth_columns(part, addrs, enis)
+
+        def columns(chunk: pl.DataFrame, fmt=fl.format):
+            return aws_columns(chunk, fmt, tables, topo.region), truth_columns(chunk, tables)
+
         if fl.destination == "cloudwatch":
-            events = part.select(timestamp=pl.col("start") * 1000)
-            delivery.cloudwatch(values, facts, events, fl.format, log_group=fl.log_group)
+            delivery.cloudwatch(part, columns, log_group=fl.log_group)
             if aws:
                 delivery.register_flow_log(fl.format, fl.log_group, str(next(iter(topo.vpcs.values())).cidrs[0]),
                                            fl.interval, fl.traffic_type)
         else:
             layout_name = ("hive" if fl.hive else "") + ("-hourly" if fl.hive and fl.hourly else "hourly" if fl.hourly else "")
-            delivery.s3(values, facts, part["end"], fl.format, flow_log_id=fl.id, layout=layout_name or "default",
+            delivery.s3(part, columns, fl.format, flow_log_id=fl.id, layout=layout_name or "default",
                         file_format=fl.file_format, bucket=fl.bucket, prefix=fl.prefix)
     truth_path = Path(truth) if truth else out / "truth.parquet"
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     table = (pl.concat(delivery.truth) if delivery.truth else pl.DataFrame(schema=TRUTH_SCHEMA))
     table.select(list(TRUTH_SCHEMA)).cast(TRUTH_SCHEMA).write_parquet(truth_path, compression="zstd")
     bar.done()
-    counts = dict(recs.group_by("log_status").len().iter_rows())
+    counts = {STATUS[code]: n for code, n in recs.group_by("status").len().sort("status").iter_rows()}
     return SimulationResult(out=out, files=delivery.files, truth=truth_path, records=recs.height, start=int(begin),
                             end=int(begin + length), buckets=sorted(delivery.buckets), log_groups=sorted(delivery.log_groups),
                             status=counts)
+
+
+def _in_file_order(recs: pl.DataFrame) -> pl.DataFrame:
+    """Sort by flow log, record start, then path order: one packed integer key sorts fastest."""
+    if not recs.height:
+        return recs
+    first = recs["start"].min()
+    key = (pl.col("fl").cast(pl.Int64) * (1 << 27) + (pl.col("start") - first)) * (1 << 32) + pl.col("order") + (1 << 31)
+    packed = recs["start"].max() - first < (1 << 27) and recs["order"].max() < (1 << 31) and -recs["order"].min() < (1 << 31)
+    return recs.sort(key) if packed else recs.sort("fl", "start", "order")
 
 
 def _override(topo: Topology, *, layout, file_format, log_format) -> Topology:
@@ -202,34 +214,13 @@ def _drop_idle(obs: pl.DataFrame, conns: pl.DataFrame, net: Network, idle) -> pl
     return obs
 
 
-def _connections_for(records: int, explicit: int, mix, pools, net, pieces, conns, coverage, types, begin, length,
-                     seed) -> int:
+def _connections_for(records: int, mix, pools, net, coverage, types, begin, length, seed) -> int:
     """How many random connections make about ``records`` records: measured on a pilot sample."""
     pilot = min(20_000, max(1_000, records // 50))
-    sample_conns, sample_pieces = random_tables(pilot, mix, start=begin, duration=length, seed=seed + 7919,
-                                                first_conn=0, **pools)
-    per_connection = max(aggregate(net.observe(sample_conns), sample_pieces, coverage, types).height / pilot, 0.01)
+    conns, pieces = random_tables(pilot, mix, start=begin, duration=length, seed=seed + 7919, first_conn=0, **pools)
+    per_connection = max(aggregate(net.observe(conns), pieces.clear(), pieces, 0, coverage, types).height / pilot, 0.01)
     windows = coverage.select(((length / pl.col("W")) + 1).sum()).item() if coverage.height else 0
     return max(0, int(round((records - min(windows, records * 0.05)) / per_connection)))
-
-
-def _truth_columns(part: pl.DataFrame, addrs: pl.DataFrame, enis: pl.DataFrame) -> pl.DataFrame:
-    """Ground truth per record: real addresses, the ENI's own address used, and its owner."""
-    ip = addrs.select("addr", "ip")
-    frame = (part.select("eni", "egress", "psrc", "pdst", "local", "log_status")
-             .join(enis.select("eni", "interface_id", "eni_owner"), on="eni", how="left")
-             .join(ip.rename({"addr": "psrc", "ip": "src_ip"}), on="psrc", how="left")
-             .join(ip.rename({"addr": "pdst", "ip": "dst_ip"}), on="pdst", how="left")
-             .join(addrs.select(pl.col("addr").alias("local"), pl.col("ip").alias("local_ip"), pl.col("owner").alias("addr_owner")),
-                   on="local", how="left"))
-    ok = pl.col("log_status") == "OK"
-    pod = pl.col("addr_owner").fill_null("").str.starts_with("pod ")
-    return frame.select(
-        source=pl.lit(None, pl.String), line=pl.lit(None, pl.Int64), interface_id=pl.col("interface_id"),
-        direction=pl.when(ok).then(pl.when(pl.col("egress")).then(pl.lit("egress")).otherwise(pl.lit("ingress"))),
-        src_ip=pl.col("src_ip"), dst_ip=pl.col("dst_ip"), local_ip=pl.col("local_ip"),
-        owner=pl.when(ok).then(pl.when(pod).then(pl.col("addr_owner")).otherwise(pl.col("eni_owner"))),
-        log_status=pl.col("log_status"))
 
 
 class _Progress:

@@ -22,10 +22,10 @@ from .topology import PROTOCOLS
 __all__ = ["parse_connections", "parse_random", "explicit_tables", "random_tables", "uniform", "CONN_SCHEMA", "PIECE_SCHEMA"]
 
 FLAG_VALUES = {"FIN": 1, "SYN": 2, "RST": 4, "SYN-ACK": 18, "ACK": 0}
-CONN_SCHEMA = {"conn": pl.Int64, "src": pl.Int64, "dst": pl.Int64, "sport": pl.Int32, "dport": pl.Int32,
+CONN_SCHEMA = {"conn": pl.Int64, "src": pl.Int32, "dst": pl.Int32, "sport": pl.Int32, "dport": pl.Int32,
                "proto": pl.Int32, "t0": pl.Float64, "line": pl.Int32}
 PIECE_SCHEMA = {"conn": pl.Int64, "dir": pl.Int8, "t0": pl.Float64, "t1": pl.Float64, "packets": pl.Int64,
-                "bytes": pl.Int64, "open_flags": pl.Int32, "close_flags": pl.Int32}
+                "bytes": pl.Int64, "open_flags": pl.Int16, "close_flags": pl.Int16}
 _ENDPOINT = re.compile(r"^\[?(?P<host>[^\]]+?)\]?(?::(?P<port>\d+))?$")
 RANDOM_KEYS = ("connections", "internet_share", "inbound_share", "ports", "mean_duration", "mean_packets",
                "mean_bytes_per_packet", "unlogged_share", "skipdata_share")
@@ -243,4 +243,4 @@ def random_tables(count: int, mix: dict, *, clients: pl.DataFrame, servers: pl.D
 
 def _gather(values: pl.Series, x: pl.Expr) -> pl.Expr:
     n = len(values)
-    return pl.lit(values).gather((x * n).floor().cast(pl.Int64).clip(0, max(n - 1, 0))) if n else pl.lit(None, pl.Int64)
+    return pl.lit(values).gather((x * n).floor().cast(pl.Int64).clip(0, max(n - 1, 0))) if n else pl.lit(None, pl.Int32)
