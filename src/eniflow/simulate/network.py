@@ -229,11 +229,12 @@ class Network:
         # EKS pods leaving the VPC are SNAT-ed by the VPC CNI to the node ENI's primary IP.
         leaving = col("category").is_in([_IGW_OUT, _NAT_OUT]) & col("snat").fill_null(False)
         conns = conns.with_columns(src=pl.when(leaving).then(col("s_primary")).otherwise(col("src")))
-        lost = conns.filter(col("category").is_null() & col("line").is_not_null())
+        # Traffic between two addresses of one ENI (pods of one node) never crosses the ENI.
+        lost = conns.filter(col("category").is_null() & col("line").is_not_null() & (col("se") != col("de")).fill_null(True))
         if lost.height:
             row = lost.row(0, named=True)
             src, dst = self._addresses[row["src"]].ip, self._addresses[row["dst"]].ip
-            raise TopologyError(f"{self.topo.source}:{row['line']}: connection {src} -> {dst} has no route (the same ENI, "
+            raise TopologyError(f"{self.topo.source}:{row['line']}: connection {src} -> {dst} has no route ("
                                 "VPCs without a transit gateway, a subnet without 'internet: igw' or a NAT gateway, "
                                 "or two internet hosts).", self.topo.source, row["line"])
         conns = conns.filter(col("category").is_not_null())
