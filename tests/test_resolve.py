@@ -75,15 +75,18 @@ def test_both_sides_multi_ip_pair_through_the_inventory():
     assert [r["owner"] for r in rows[:4]] == ["i-0a", "i-0a", "i-0b", "i-0b"]
 
 
-def test_one_port_to_both_addresses_makes_no_claim_for_the_server():
-    """The client uses port 40001 for 10.0.1.20:443 and 10.0.1.10:443 at once. The server logged two
-    identical-looking records per direction; each pairs with both client records, which imply
-    different addresses, so the server side is not claimed. The client side is certain either way."""
+def test_one_port_to_both_addresses_makes_no_peer_claim():
+    """The client uses port 40001 for 10.0.1.20:443 and 10.0.1.10:443 at once. The server logged the
+    two flows alike; each server record pairs with both client records, which imply different
+    server addresses. Which client record belongs to which server record is unknowable, so no
+    record of either side is paired; with the inventory the single-IP client is still certain."""
+    rows, _ = resolved("same-port-both-addresses.log")
+    assert {r["resolution"] for r in rows} == {"as-logged"}
     rows, _ = resolved("same-port-both-addresses.log", ENIS)
     server = [r for r in rows if r["interface_id"] == "eni-0server"]
     client = [r for r in rows if r["interface_id"] == "eni-0client"]
     assert {(r["resolution"], tuple(r["candidates"])) for r in server} == {("ambiguous", ("10.0.1.10", "10.0.1.20"))}
-    assert [(r["local_ip"], r["resolution"]) for r in client] == [("10.0.2.30", "peer")] * 4
+    assert [(r["local_ip"], r["resolution"]) for r in client] == [("10.0.2.30", "single")] * 4
 
 
 def test_long_lived_connection_pairs_window_to_window():
@@ -112,16 +115,16 @@ def test_only_one_side_logged():
 
 
 def test_inferred_from_the_same_port_with_support_share():
-    """Five logged clients reached 10.0.1.20:443 and one 10.0.1.10:443 (12 resolved server records
-    on port 443, 10 of them 10.0.1.20); an unlogged client's records are inferred 10.0.1.20 with
-    confidence 10/12. --no-infer, or a higher minimum support, leaves them ambiguous between the
-    addresses the logs showed the server using."""
+    """Five logged clients reached 10.0.1.20:443 and one 10.0.1.10:443 (the server's resolved records
+    on port 443 came from six client endpoints, five of them to 10.0.1.20); an unlogged client's
+    records are inferred 10.0.1.20 with confidence 5/6. --no-infer, or a minimum support above
+    five endpoints, leaves them ambiguous between the addresses the logs showed the server using."""
     rows, _ = resolved("inferred.log")
     last = rows[-2:]
     assert [(r["src_ip"], r["dst_ip"], r["resolution"]) for r in last] == [
         ("10.0.2.77", "10.0.1.20", "inferred"), ("10.0.1.20", "10.0.2.77", "inferred")]
-    assert last[0]["confidence"] == pytest.approx(10 / 12)
-    for kw in ({"infer": False}, {"min_support": 11}):
+    assert last[0]["confidence"] == pytest.approx(5 / 6)
+    for kw in ({"infer": False}, {"min_support": 6}):
         rows, _ = resolved("inferred.log", **kw)
         assert [(r["resolution"], r["candidates"], r["confidence"]) for r in rows[-2:]] == \
             [("ambiguous", ["10.0.1.10", "10.0.1.20"], None)] * 2
@@ -130,10 +133,11 @@ def test_inferred_from_the_same_port_with_support_share():
 def test_transit_gateway_enis_are_never_claimed():
     """Requests reach the server through a TGW attachment ENI that logged its own address as the
     source (no pkt fields), replies leave through another. The attachment ENIs forward others'
-    packets: they get no claim, while the single-IP server is certain."""
+    packets: they get no claim, but they confirm the server's side of each pair."""
     rows, _ = resolved("transit.log", ENIS)
-    assert [(r["interface_id"], r["resolution"]) for r in rows] == [
-        ("eni-0tgw1", "as-logged"), ("eni-0web", "single"), ("eni-0web", "single"), ("eni-0tgw2", "as-logged")]
+    assert [(r["interface_id"], r["src_ip"], r["dst_ip"], r["resolution"]) for r in rows] == [
+        ("eni-0tgw1", "10.40.1.175", "10.40.2.236", "as-logged"), ("eni-0web", "10.20.33.164", "10.40.2.236", "peer"),
+        ("eni-0web", "10.40.2.236", "10.20.33.164", "peer"), ("eni-0tgw2", "10.40.2.236", "10.40.2.31", "as-logged")]
 
 
 def test_pkt_fields_pod_and_nat_gateway():

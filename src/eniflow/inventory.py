@@ -16,6 +16,7 @@ agree that the ENI had exactly that one IPv4 address.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import time
@@ -173,7 +174,7 @@ class Inventory:
             for k, snap in enumerate(snaps):
                 lo = None if k == 0 else (snaps[k - 1].at + snap.at) // 2
                 hi = None if k == len(snaps) - 1 else (snap.at + snaps[k + 1].at) // 2
-                addrs = list(snap.addresses) + list(snap.ipv6)
+                addrs = list(snap.addresses) + _prefix_addresses(snap.prefixes) + list(snap.ipv6)
                 for n, addr in enumerate(addrs):
                     rows.append(Fact(eni, addr, n == 0 and bool(snap.addresses), lo, hi, snap.owner,
                                      f"snapshot:{snap.source}"))
@@ -248,6 +249,11 @@ def _interface(n: dict, at: int, source: str) -> Interface:
     return Interface(eni, at, addrs, tuple(a.get("Ipv6Address") for a in n.get("Ipv6Addresses") or []),
                      tuple(p.get("Ipv4Prefix") for p in n.get("Ipv4Prefixes") or []), owner, itype, intermediate,
                      n.get("SubnetId"), n.get("VpcId"), source)
+
+
+def _prefix_addresses(prefixes) -> list[str]:
+    """Every address of the ENI's delegated IPv4 prefixes (AWS delegates /28s: 16 addresses each)."""
+    return [str(a) for p in prefixes if p for a in ipaddress.ip_network(p, strict=False)]
 
 
 def _pod_facts(items: list, source: str) -> list[Fact]:

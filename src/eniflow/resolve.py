@@ -280,17 +280,19 @@ SELECT rid, eni, t0, t1, ll,
 FROM c
 """
 
-# Records that take part in peer joins: IPv4, direction known, not on a forwarding ENI, not a
-# forwarded pkt record; lk = the local address when pkt fields told it; the time range padded by
-# half the tolerance on each side, so that overlapping ranges share a bucket.
+# Records that take part in peer joins: IPv4 with direction known. lk = the local address when
+# pkt fields told it; fwd = the record is on a forwarding ENI or forwarded a packet (pkt), so it
+# can confirm its partner's address but is not resolved by it. The time range is padded by half
+# the tolerance on each side, so that overlapping ranges share a bucket.
 _PARTICIPANTS = f"""
 CREATE OR REPLACE TABLE _res_e AS
 SELECT d.rid, d.eni, d.dir, d.pr, d.sp, d.dp, d.t0, d.t1, d.pip, d.rm, k.own_local AS lk,
+       d.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
        CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
        CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1
 FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid
-WHERE d.dir IS NOT NULL AND NOT d.inter AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
-  AND (k.rid IS NULL OR k.own_local IS NOT NULL) AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL
+WHERE d.dir IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
+  AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL
 """
 
 _EXPAND = f"""
@@ -308,8 +310,9 @@ SELECT DISTINCT e.rid, o.eni AS oeni FROM _res_e e JOIN _res_own_all o ON o.addr
 
 # Candidate pairs: a = egress on A, b = ingress on B, same protocol and ports, a time bucket in
 # common, and an ENI key: B's source X is known to be A's (ax) or A's destination Y is known to
-# be B's (by). The address not known that way must be plausible for its ENI and held by no other
-# ENI then; a side whose local address pkt fields told must agree.
+# be B's (by). A side whose local address pkt fields told must agree. x_ok / y_ok: the pair may
+# resolve A (X is known to be A's, or plausible for A and held by no other ENI) / B (likewise Y).
+# A pair whose Y cannot be B's (a public address: B forwards, e.g. a NAT gateway) still tells A.
 _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 WITH j AS (
@@ -328,36 +331,36 @@ WITH j AS (
   SELECT rid, count(*) AS n FROM _res_ro GROUP BY rid
 )
 SELECT g.arid, g.brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
+       NOT a.fwd AND (g.ax OR (nb.n IS NULL AND {_PLAUSIBLE.format(x='b.rm', pip='a.pip')})) AS x_ok,
+       NOT b.fwd AND (g.by_ OR (na.n IS NULL AND {_PLAUSIBLE.format(x='a.rm', pip='b.pip')})) AS y_ok,
        least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov
 FROM g JOIN _res_e a ON a.rid = g.arid JOIN _res_e b ON b.rid = g.brid
 LEFT JOIN n na ON na.rid = a.rid LEFT JOIN n nb ON nb.rid = b.rid
 WHERE greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
   AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)
-  AND (g.ax OR (nb.n IS NULL AND {_PLAUSIBLE.format(x='b.rm', pip='a.pip')}))
-  AND (g.by_ OR (na.n IS NULL AND {_PLAUSIBLE.format(x='a.rm', pip='b.pip')}))
 """
 
-# A record r claims the address its partners imply only when all its partners are on one ENI
-# and imply one address, and each partner has all its own partners on r's ENI (else two ENIs
-# compete for the same packets and neither side can be told). Example: a client using one port
-# to reach both addresses of a server: the server's two records each pair with both client
-# records, which imply different addresses, so the server side stays unresolved; the client
-# side, implied the client's address by both, is resolved.
+# A record r claims the address its partners imply only when: all its partners are on one ENI,
+# imply one address and may resolve r; and every partner p is as unambiguous: all p's partners
+# are on r's ENI and imply one address for p. So a record pairs only with records that are
+# surely the same packets. Example: a client using one port to reach both addresses of a
+# server at once; the server logged both flows alike, each server record pairs with both client
+# records (implying different addresses), so neither side is claimed.
 _CLAIMS = """
 CREATE OR REPLACE TABLE _res_peerclaim AS
 WITH c AS (
-  SELECT arid AS r, brid AS p, aeni AS reni, beni AS peni, x AS implied, ov FROM _res_pairs
-  UNION ALL SELECT brid, arid, beni, aeni, y, ov FROM _res_pairs
+  SELECT arid AS r, brid AS p, aeni AS reni, beni AS peni, x AS implied, x_ok AS ok, ov FROM _res_pairs
+  UNION ALL SELECT brid, arid, beni, aeni, y, y_ok, ov FROM _res_pairs
 ), s AS (
-  SELECT r, min(reni) AS eni, count(DISTINCT implied) AS ni, count(DISTINCT peni) AS np, min(implied) AS implied,
-         max_by(p, ov) AS best
+  SELECT r, min(reni) AS eni, count(DISTINCT implied) AS ni, count(DISTINCT peni) AS np, bool_and(ok) AS ok,
+         min(implied) AS implied, max_by(p, ov) AS best
   FROM c GROUP BY r
 ), m AS (
-  SELECT c.r, bool_and(sp.np = 1) AS alone FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
+  SELECT c.r, bool_and(sp.np = 1 AND sp.ni = 1) AS clear FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
 )
 SELECT s.r AS rid, s.eni, s.implied AS addr, s.best AS peer_rid, e.t0, e.t1
 FROM s JOIN m ON m.r = s.r JOIN _res_e e ON e.rid = s.r
-WHERE s.ni = 1 AND s.np = 1 AND m.alone AND e.lk IS NULL
+WHERE s.ni = 1 AND s.np = 1 AND s.ok AND m.clear AND e.lk IS NULL
 """
 
 
@@ -428,19 +431,22 @@ UNION ALL SELECT rid, addr, 'single', NULL, true FROM _res_single
   WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim)
 """
 
-# inferred: learned from this ENI's resolved records with the same protocol and local port, or
-# else the same protocol, remote address and remote port: a majority address seen min_support
-# times or more; confidence = its share.
+# inferred: learned from this ENI's resolved records with the same protocol and local port
+# (support: distinct remote endpoints), or else the same protocol, remote address and port
+# (support: distinct local ports): a majority address with min_support or more; confidence =
+# its share of the support. Counting endpoints, not records, keeps one long flow from counting
+# as many.
 _INFERRED = """
 CREATE OR REPLACE TABLE _res_inf AS
 WITH k AS (
   SELECT d.rid, d.eni, d.pr, d.lport, d.rm, d.rport, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid WHERE k.own
 ), byport AS (
   SELECT eni, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eni, pr, lport, addr, count(*) AS n FROM k GROUP BY eni, pr, lport, addr) GROUP BY eni, pr, lport
+  FROM (SELECT eni, pr, lport, addr, count(DISTINCT rm || ':' || CAST(rport AS VARCHAR)) AS n FROM k
+        GROUP BY eni, pr, lport, addr) GROUP BY eni, pr, lport
 ), byremote AS (
   SELECT eni, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eni, pr, rm, rport, addr, count(*) AS n FROM k GROUP BY eni, pr, rm, rport, addr)
+  FROM (SELECT eni, pr, rm, rport, addr, count(DISTINCT lport) AS n FROM k GROUP BY eni, pr, rm, rport, addr)
   GROUP BY eni, pr, rm, rport
 ), todo AS (
   SELECT d.* FROM _res_d d WHERE d.dir IS NOT NULL AND NOT d.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
