@@ -215,12 +215,27 @@ def _drop_idle(obs: pl.DataFrame, conns: pl.DataFrame, net: Network, idle) -> pl
 
 
 def _connections_for(records: int, mix, pools, net, coverage, types, begin, length, seed) -> int:
-    """How many random connections make about ``records`` records: measured on a pilot sample."""
+    """How many random connections make about ``records`` records (NODATA included).
+
+    A pilot sample gives the records per connection and how fast windows fill up; idle
+    windows (NODATA) are then modelled as Poisson-empty, and the count solved by bisection.
+    """
     pilot = min(20_000, max(1_000, records // 50))
     conns, pieces = random_tables(pilot, mix, start=begin, duration=length, seed=seed + 7919, first_conn=0, **pools)
-    per_connection = max(aggregate(net.observe(conns), pieces.clear(), pieces, 0, coverage, types).height / pilot, 0.01)
-    windows = coverage.select(((length / pl.col("W")) + 1).sum()).item() if coverage.height else 0
-    return max(0, int(round((records - min(windows, records * 0.05)) / per_connection)))
+    sample = aggregate(net.observe(conns), pieces.clear(), pieces, 0, coverage, types)
+    per_connection = max(sample.height / pilot, 0.01)
+    windows = coverage.select((length / pl.col("W") + 1).floor().sum()).item() if coverage.height else 0
+    busy = sample.select("fl", "eni", "k").unique().height
+    rate = -math.log(max(1e-9, 1 - min(busy, windows - 1) / windows)) / pilot if windows else 0.0
+
+    def expected(n: float) -> float:
+        return per_connection * n + windows * math.exp(-rate * n)
+
+    low, high = 0.0, records / per_connection + 1
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if expected(mid) < records else (low, mid)
+    return int(round(low))
 
 
 class _Progress:
