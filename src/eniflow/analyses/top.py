@@ -237,8 +237,6 @@ def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: 
         params.append(end)
     selected = f"WITH selected AS (SELECT * FROM eniflow_top_input WHERE coalesce(log_status, 'OK') = 'OK' AND {condition}) "
     counted = "selected" if by in PER_ENI_KEYS else f"({deduplicated_sql('selected')})"
-    records, kept = con.execute(selected + f"SELECT (SELECT count(*) FROM selected), (SELECT count(*) FROM {counted})",
-                                params).fetchall()[0]
     keys = KEYS[by]
     names = [name for name, _ in keys]
     shown = [f"{expr} AS {name}" for name, expr in keys]
@@ -250,8 +248,14 @@ def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: 
               "flows": f"count(DISTINCT {_FLOW})"}
     sql = (f"SELECT {', '.join(shown)}, "
            + ", ".join(f"{expr} AS {m}" for m, expr in totals.items())
-           + f", round(100.0 * {totals[metric]} / nullif(sum({totals[metric]}) OVER (), 0), 1) AS share "
+           + f", round(100.0 * {totals[metric]} / nullif(sum({totals[metric]}) OVER (), 0), 1) AS share, "
+           "sum(count(*)) OVER () AS kept_records "
            f"FROM {counted} GROUP BY {', '.join(str(i + 1) for i in range(len(shown)))} "
            f"ORDER BY {metric} DESC NULLS LAST, {', '.join(names)} LIMIT {int(n)}")
-    relation = con.sql(selected + sql, params=params)
+    # The ranking is small: compute it once (with the number of records it kept), then count
+    # what the filters selected, which needs no deduplication.
+    ranking = con.sql(selected + sql, params=params).to_arrow_table()
+    kept = ranking.column("kept_records")[0].as_py() if ranking.num_rows else 0
+    records = con.execute(selected + "SELECT count(*) FROM selected", params).fetchall()[0][0]
+    relation = con.from_arrow(ranking.drop_columns(["kept_records"]))
     return Top(relation, by, metric, records - kept, records)

@@ -7,6 +7,7 @@ rows that end up on the page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from ..analyses.top import protocol_name_sql, service_name_sql, top
 from ..read import ensure_columns
@@ -60,7 +61,11 @@ def _rows(con, sql: str, params=None) -> list[dict]:
 def collect(resolved, stats=None, inventory=None) -> ReportData:
     """Compute every table of the report from a resolved relation (``.con``/``.relation``)."""
     con = resolved.con
-    ensure_columns(resolved.relation, _NEEDED).create_view(VIEW, replace=True)
+    # One pass over the resolution joins; every section below scans this copy of the columns it needs.
+    ensure_columns(resolved.relation, _NEEDED).select(", ".join(f'"{c}"' for c in _NEEDED)).create_view(
+        f"{VIEW}_source", replace=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {VIEW} AS SELECT * FROM {VIEW}_source")
+    copy = SimpleNamespace(con=con, relation=con.table(VIEW))
     summary = _rows(con, f"""
         SELECT count(*) FILTER (WHERE {_OK}) AS records, count(DISTINCT interface_id) AS enis,
                count(DISTINCT local_ip) AS local_addresses, min(start) AS first, max("end") AS last,
@@ -77,9 +82,9 @@ def collect(resolved, stats=None, inventory=None) -> ReportData:
         FROM {VIEW} WHERE {_OK} GROUP BY ALL ORDER BY interface_id, local_ip NULLS LAST""")
     return ReportData(
         summary=summary, stats=stats, enis=enis, addresses=addresses, series=_series(con, summary),
-        top_sources=top(resolved, by="src_ip", metric="bytes", n=TOP_N),
-        top_pairs=top(resolved, by="pair", metric="bytes", n=TOP_N),
-        actions=top(resolved, by="action", metric="records", n=TOP_N),
+        top_sources=top(copy, by="src_ip", metric="bytes", n=TOP_N),
+        top_pairs=top(copy, by="pair", metric="bytes", n=TOP_N),
+        actions=top(copy, by="action", metric="records", n=TOP_N),
         resolutions=con.execute(f"SELECT coalesce(resolution, '(none)'), count(*) FROM {VIEW} GROUP BY 1 "
                                 "ORDER BY 2 DESC, 1").fetchall(),
         conversations=_conversations(con), rejected=_rejected(con),
