@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import UsageError
 from .common import EndpointOpt, app, err
 
 
@@ -45,9 +46,9 @@ def simulate_cmd(
             typer.echo(f"{name:16} {text}")
         return
     if bool(topology) == bool(scenario):
-        raise typer.BadParameter("give either --scenario NAME or a TOPOLOGY.yaml file (not both)", param_hint="TOPOLOGY")
+        raise UsageError("give either --scenario NAME or a TOPOLOGY.yaml file (not both); --list shows the scenarios.")
     if not out:
-        raise typer.BadParameter("give the output directory with --out DIR", param_hint="--out")
+        raise UsageError("give the output directory with --out DIR.")
     result = simulate(scenario or topology, out, layout=layout, file_format=file_format, log_format=log_format,
                       truth=truth, seed=seed, start=start, duration=duration, records=records,
                       endpoint_url=endpoint_url, progress=bool(records and records >= 200_000))

@@ -405,11 +405,11 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
         what = f"ENI {eni_id}"
         primary = check.address(node, "primary", what)
         secondary = [check.address(node, "secondary", what, value=v) for v in check.strings(node, "secondary", what)]
-        for ip in [primary, *secondary]:
+        for ip, key in [(primary, "primary"), *((s, "secondary") for s in secondary)]:
             if ipaddress.ip_address(ip) not in subnet.cidr:
-                check.fail(node, "secondary" if ip != primary else "primary", f"{what}: {ip} is not in its subnet {subnet_id} ({subnet.cidr}).")
+                check.fail(node, key, f"{what}: {ip} is not in its subnet {subnet_id} ({subnet.cidr}).")
             if ip in owned:
-                check.fail(node, "secondary" if ip != primary else "primary", f"{what}: {ip} is already assigned to {owned[ip]}.")
+                check.fail(node, key, f"{what}: {ip} is already assigned to {owned[ip]}.")
             owned[ip] = eni_id
         ipv6 = [check.address(node, "ipv6", what, value=v, v6=True) for v in check.strings(node, "ipv6", what)]
         prefixes = [check.network(node, "prefixes", what, value=v) for v in check.strings(node, "prefixes", what)]
