@@ -135,3 +135,42 @@ def test_mixed_scenario_without_inventory(tmp_path):
     assert wrong_claims(con) == [] and lost(con) == 0
     assert summary["single"] == 0
     assert unresolved_with_peer(con, anchored=True) == 0
+
+
+def test_busy_server_with_colliding_and_reused_ports(tmp_path):
+    """24 clients use the same ephemeral ports towards three server addresses, reusing them every
+    two minutes; server windows are 600 s, client windows 60 s. Every record pairs exactly."""
+    con, summary = compare(DATA / "busy-server.yaml", tmp_path)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    assert unresolved_with_peer(con) == 0
+    ok = con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
+    assert summary["peer"] == ok
+
+
+def test_busy_server_version5_format(tmp_path):
+    fmt = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action " \
+          "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr"
+    con, summary = compare(DATA / "busy-server.yaml", tmp_path, with_inventory=False, log_format=fmt)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    assert summary["pkt"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
+
+
+@pytest.mark.parametrize("with_inventory", [True, False])
+def test_both_sides_multi_ip(tmp_path, with_inventory):
+    """Every address of the app server talks to both database addresses: with the inventory every
+    pair resolves; without it, the pairs where both sides used a secondary cannot be keyed."""
+    con, summary = compare(DATA / "both-multi.yaml", tmp_path, with_inventory=with_inventory)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    assert unresolved_with_peer(con, anchored=not with_inventory) == 0
+    if with_inventory:
+        assert summary["peer"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
+
+
+def test_only_one_side_logged(tmp_path):
+    """Only the two-address database is logged: nothing can be paired, nothing is claimed, and its
+    records are ambiguous between its two addresses (or inferred)."""
+    con, summary = compare(DATA / "one-side.yaml", tmp_path)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    assert summary["peer"] == summary["single"] == summary["pkt"] == 0
+    assert con.execute("SELECT DISTINCT candidates FROM judged WHERE resolution = 'ambiguous'").fetchall() == \
+        [(["10.0.2.10", "10.0.2.11"],)]

@@ -310,7 +310,8 @@ SELECT DISTINCT e.rid, o.eni AS oeni FROM _res_e e JOIN _res_own_all o ON o.addr
 
 # Candidate pairs: a = egress on A, b = ingress on B, same protocol and ports, a time bucket in
 # common, and an ENI key: B's source X is known to be A's (ax) or A's destination Y is known to
-# be B's (by). A side whose local address pkt fields told must agree. x_ok / y_ok: the pair may
+# be B's (by). Not the same packets when X is known to be another ENI's than A (or Y another's
+# than B), or when a side's pkt-told local address disagrees. x_ok / y_ok: the pair may
 # resolve A (X is known to be A's, or plausible for A and held by no other ENI) / B (likewise Y).
 # A pair whose Y cannot be B's (a public address: B forwards, e.g. a NAT gateway) still tells A.
 _PAIRS = f"""
@@ -338,6 +339,7 @@ FROM g JOIN _res_e a ON a.rid = g.arid JOIN _res_e b ON b.rid = g.brid
 LEFT JOIN n na ON na.rid = a.rid LEFT JOIN n nb ON nb.rid = b.rid
 WHERE greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
   AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)
+  AND (g.ax OR nb.n IS NULL) AND (g.by_ OR na.n IS NULL)
 """
 
 # A record r claims the address its partners imply only when: all its partners are on one ENI,
