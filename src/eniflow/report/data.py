@@ -19,6 +19,7 @@ TOP_N = 10
 SERIES_MAX = 8  # local addresses drawn in the time chart; the rest are summed as "other"
 BUCKETS = 48  # time buckets across the span
 ROWS_MAX = 50  # rows of the conversation and rejection tables
+LIST_MAX = 500  # ENIs and local addresses listed (the busiest first)
 _NEEDED = ("interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end",
            "action", "log_status", "tcp_flags", "reject_reason", "source", "line", "direction", "src_ip", "dst_ip",
            "local_ip", "resolution", "confidence", "peer_interface_id", "peer_source", "peer_line", "owner")
@@ -79,7 +80,8 @@ def collect(resolved, stats=None, inventory=None) -> ReportData:
                sum(bytes) FILTER (WHERE direction = 'ingress') AS bytes_in,
                sum(bytes) FILTER (WHERE direction = 'egress') AS bytes_out,
                count(*) AS records, string_agg(DISTINCT resolution, ', ' ORDER BY resolution) AS resolutions
-        FROM {VIEW} WHERE {_OK} GROUP BY ALL ORDER BY interface_id, local_ip NULLS LAST""")
+        FROM {VIEW} WHERE {_OK} GROUP BY ALL
+        ORDER BY coalesce(bytes_in, 0) + coalesce(bytes_out, 0) DESC, interface_id, local_ip NULLS LAST LIMIT {LIST_MAX}""")
     return ReportData(
         summary=summary, stats=stats, enis=enis, addresses=addresses, series=_series(con, summary),
         top_sources=top(copy, by="src_ip", metric="bytes", n=TOP_N),
@@ -98,7 +100,7 @@ def _enis(con, inventory) -> list[dict]:
         SELECT interface_id, mode({_LOGGED_LOCAL}) AS logged_as,
                list(DISTINCT local_ip ORDER BY local_ip) FILTER (WHERE local_ip IS NOT NULL) AS addresses,
                any_value(owner) AS owner, count(*) FILTER (WHERE {_OK}) AS records, sum(bytes) AS bytes
-        FROM {VIEW} GROUP BY interface_id ORDER BY interface_id""")
+        FROM {VIEW} GROUP BY interface_id ORDER BY bytes DESC NULLS LAST, interface_id LIMIT {LIST_MAX}""")
     known = {}
     if inventory:
         for fact in inventory.ownership():

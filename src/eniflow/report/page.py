@@ -16,6 +16,8 @@ from .data import REJECT_CAUSES, ReportData
 
 __all__ = ["render_page"]
 
+FOLD_ROWS = 25
+
 
 def _e(value) -> str:
     if value is None:
@@ -48,6 +50,13 @@ def _table(table_id: str, columns: list[tuple[str, str, str]], rows: list[dict],
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table id="{table_id}" class="sortable"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _fold(html: str, rows: int, what: str) -> str:
+    """Long tables start folded so that the charts stay within reach."""
+    if rows <= FOLD_ROWS:
+        return html
+    return f"<details><summary>{rows:,} {_e(what)} (busiest first): show</summary>{html}</details>"
 
 
 def _card(test_id: str, value, label: str) -> str:
@@ -88,10 +97,12 @@ def _enis(d: ReportData) -> str:
                            ("secondary", "secondary / other addresses", "mono"), ("pods", "pods", "mono"),
                            ("records", "records", "num"), ("bytes", "bytes", "num"), ("basis", "addresses from", "")],
                   rows, "No records.")
+    enis = _fold(enis, len(rows), "network interfaces")
     per = _table("addresses", [("interface_id", "ENI", "mono"), ("local_ip", "local address", "mono"),
                                ("owner", "owner", ""), ("bytes_in", "bytes in", "num"), ("bytes_out", "bytes out", "num"),
                                ("records", "records", "num"), ("resolutions", "resolution", "")],
                  d.addresses, "No records.")
+    per = _fold(per, len(d.addresses), "local addresses")
     return enis + "<h3>Traffic per local address</h3>" + per
 
 
