@@ -98,7 +98,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     run(f"CREATE OR REPLACE TABLE _res_f AS SELECT row_number() OVER () AS rid, *{''.join(', ' + e for e in extra)} "
         "FROM _res_input")
     con.unregister("_res_input")
-    for step in (_BASE, _PRIMARY, _DIRECTION, _OWNERSHIP, _PKT):
+    for step in (_BASE, _PRIMARY_CANDIDATES, _PRIMARY, _DIRECTION, _OWNERSHIP, _PKT):
         run(step)
     _peer_rounds(con)
     for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer else _NO_INFERRED,
@@ -180,42 +180,74 @@ SELECT rid, interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, ds
 FROM _res_f
 """
 
-# Each ENI's primary: the inventory's when the logs agree, else the one address present in every
-# IPv4 record of the ENI (two such addresses: the one that is not another ENI's primary).
-# With flow_direction the local side says it directly.
-_PRIMARY = """
-CREATE OR REPLACE TABLE _res_primary AS
+# Each ENI's primary, in three steps. (1) Candidates: the address present in every IPv4
+# record of the ENI (k1, k2: at most two can be); flow_direction names it directly, and so does a
+# pkt field that differs from srcaddr/dstaddr (the logged address there is the masked primary).
+# (2) Sure: that, or the inventory's primary when the logs agree, or the only candidate.
+# (3) An ENI with two candidates (it talked to one address only) is decided by its counterpart
+# records: a record of the same packets (protocol, ports, source, overlapping time) logged as
+# ingress on an ENI whose direction is sure shows that the tied ENI sent them, so its source is
+# the tied ENI's primary (likewise a counterpart egress record: its destination); a forwarding
+# hop that the inventory does not name can mislead this. Else, a candidate that is another
+# ENI's primary is not this one's.
+_PRIMARY_CANDIDATES = """
+CREATE OR REPLACE TABLE _res_pc AS
 WITH r AS (
-  SELECT rid, eni, sa, da, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
+  SELECT rid, eni, sa, da, psa, pda, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
 ), f AS (
   SELECT eni, min_by(sa, rid) AS c1, min_by(da, rid) AS c2,
-         min_by(CASE WHEN fd = 'egress' THEN sa ELSE da END, rid) FILTER (WHERE fd IN ('egress', 'ingress')) AS cfd
+         min_by(CASE WHEN fd = 'egress' THEN sa ELSE da END, rid) FILTER (WHERE fd IN ('egress', 'ingress')) AS cfd,
+         min_by(CASE WHEN pda <> da THEN da ELSE sa END, rid) FILTER (WHERE pda <> da OR psa <> sa) AS cpkt
   FROM r GROUP BY eni
 ), c AS (
   SELECT r.eni, count(*) AS n, sum(CASE WHEN r.sa = f.c1 OR r.da = f.c1 THEN 1 ELSE 0 END) AS n1,
          sum(CASE WHEN r.sa = f.c2 OR r.da = f.c2 THEN 1 ELSE 0 END) AS n2
   FROM r JOIN f ON r.eni = f.eni GROUP BY r.eni
 ), k AS (
-  SELECT f.eni, f.cfd, i.primary_ip AS inv,
+  SELECT f.eni, coalesce(f.cfd, f.cpkt) AS cfd, i.primary_ip AS inv,
          CASE WHEN c.n1 = c.n THEN f.c1 END AS k1, CASE WHEN c.n2 = c.n AND f.c2 <> f.c1 THEN f.c2 END AS k2
   FROM f JOIN c ON f.eni = c.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = f.eni
-), sure AS (
-  SELECT eni, CASE WHEN cfd IS NOT NULL THEN cfd
-                   WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
-                   WHEN k1 IS NOT NULL AND k2 IS NULL THEN k1
-                   WHEN k2 IS NOT NULL AND k1 IS NULL THEN k2 END AS p
-  FROM k
-), tied AS (
-  SELECT k.eni, CASE WHEN s1.eni IS NOT NULL AND s2.eni IS NULL THEN k.k2
-                     WHEN s2.eni IS NOT NULL AND s1.eni IS NULL THEN k.k1 END AS p
-  FROM k JOIN sure ON sure.eni = k.eni AND sure.p IS NULL AND k.k1 IS NOT NULL AND k.k2 IS NOT NULL
-  LEFT JOIN sure s1 ON s1.p = k.k1 AND s1.eni <> k.eni
-  LEFT JOIN sure s2 ON s2.p = k.k2 AND s2.eni <> k.eni
 )
-SELECT eni, p AS primary_ip FROM sure WHERE p IS NOT NULL
-UNION ALL SELECT eni, p FROM tied WHERE p IS NOT NULL
+SELECT eni, k1, k2, CASE WHEN cfd IS NOT NULL THEN cfd
+                         WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
+                         WHEN k1 IS NOT NULL AND k2 IS NULL THEN k1
+                         WHEN k2 IS NOT NULL AND k1 IS NULL THEN k2 END AS sure
+FROM k
+"""
+
+_PRIMARY = f"""
+CREATE OR REPLACE TABLE _res_primary AS
+WITH tie AS (
+  SELECT eni, k1, k2 FROM _res_pc WHERE sure IS NULL AND k1 IS NOT NULL AND k2 IS NOT NULL
+), known AS (
+  SELECT b.eni, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1,
+         CASE WHEN b.fd IN ('ingress', 'egress') THEN b.fd WHEN b.sa = p.sure THEN 'egress' WHEN b.da = p.sure THEN 'ingress' END AS dir
+  FROM _res_b b JOIN _res_pc p ON p.eni = b.eni AND p.sure IS NOT NULL
+  WHERE b.ok AND b.eni NOT IN (SELECT interface_id FROM _res_inventory_interfaces WHERE intermediate)
+), tr AS (
+  SELECT b.eni, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1 FROM _res_b b JOIN tie ON tie.eni = b.eni WHERE b.ok
+), votes AS (
+  SELECT tr.eni, tr.sa AS v FROM tr JOIN known q ON q.sa = tr.sa AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
+   AND q.dir = 'ingress' AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
+  UNION ALL
+  SELECT tr.eni, tr.da FROM tr JOIN known q ON q.da = tr.da AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
+   AND q.dir = 'egress' AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
+), voted AS (
+  SELECT v.eni, min(v.v) AS p FROM votes v JOIN tie ON tie.eni = v.eni AND v.v IN (tie.k1, tie.k2)
+  GROUP BY v.eni HAVING count(DISTINCT v.v) = 1
+), decided AS (
+  SELECT eni, sure AS p FROM _res_pc WHERE sure IS NOT NULL UNION ALL SELECT eni, p FROM voted
+), excluded AS (
+  SELECT tie.eni, CASE WHEN s1.eni IS NOT NULL AND s2.eni IS NULL THEN tie.k2
+                       WHEN s2.eni IS NOT NULL AND s1.eni IS NULL THEN tie.k1 END AS p
+  FROM tie LEFT JOIN decided s1 ON s1.p = tie.k1 AND s1.eni <> tie.eni
+  LEFT JOIN decided s2 ON s2.p = tie.k2 AND s2.eni <> tie.eni
+  WHERE tie.eni NOT IN (SELECT eni FROM voted)
+)
+SELECT eni, p AS primary_ip FROM decided
+UNION ALL SELECT eni, p FROM excluded WHERE p IS NOT NULL
 UNION ALL SELECT interface_id, primary_ip FROM _res_inventory_interfaces
-  WHERE primary_ip IS NOT NULL AND interface_id NOT IN (SELECT eni FROM k)
+  WHERE primary_ip IS NOT NULL AND interface_id NOT IN (SELECT eni FROM _res_pc)
 """
 
 # Direction, the logged local address ll (masked for IPv4), the real remote rm and the pkt local pl.
