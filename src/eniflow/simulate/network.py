@@ -23,7 +23,7 @@ from .topology import Eni, Topology, TopologyError
 __all__ = ["Network", "UNLOGGED_ADDRESSES"]
 
 # Addresses whose traffic AWS never logs (reference section 11); the VPC's Amazon DNS
-# server (base + 2) and router (base + 1) are added per VPC.
+# server (VPC base + 2) and each subnet's router (subnet base + 1) are added per network.
 UNLOGGED_ADDRESSES = ("169.254.169.254", "169.254.169.123", "169.254.169.253")
 _LOCAL, _IGW_OUT, _NAT_OUT, _IGW_IN, _TGW = range(5)
 # Public prefixes of a few AWS services, for pkt-*-aws-service of random internet hosts.
@@ -71,8 +71,10 @@ class Network:
         for vpc in topo.vpcs.values():
             for cidr in vpc.cidrs:
                 if cidr.version == 4:
-                    self._add(str(cidr.network_address + 1), unlogged=True)
-                    self._add(str(cidr.network_address + 2), unlogged=True)
+                    self._add(str(cidr.network_address + 2), unlogged=True)  # Amazon DNS
+        for subnet in self.subnets:
+            if subnet.cidr.version == 4:
+                self._add(str(subnet.cidr.network_address + 1), unlogged=True)  # the subnet's router
 
     # -- addresses ---------------------------------------------------------------------
 
