@@ -140,3 +140,18 @@ def test_rejected_reply_of_an_accepted_flow_points_at_the_network_acl(tmp_path):
     assert rows == [("egress", "10.0.1.10", "443", "network ACL dropped the reply of an accepted flow: ACLs are "
                      "stateless, security groups never drop replies; allow the ephemeral ports in the ACL"),
                     ("ingress", "10.0.9.9", "40000", "no rule allows it: the security group (or network ACL) of this ENI")]
+
+
+def test_pod_addresses_are_listed_with_their_pod(tmp_path):
+    logs, inventory = write_seed_logs(tmp_path)
+    pods = tmp_path / "pods.json"
+    pods.write_text(json.dumps({"items": [{"metadata": {"namespace": "shop", "name": "web-0"},
+                                           "status": {"podIP": "10.0.1.20", "podIPs": [{"ip": "10.0.1.20"}],
+                                                      "hostIP": "10.0.1.10"}}]}))
+    inv = eniflow.Inventory.load([inventory, pods])
+    document = report(eniflow.resolve(eniflow.read(logs), inventory=inv), inventory=inv)
+    enis = dict(zip(_cells(document, "enis", "interface_id"), zip(_cells(document, "enis", "secondary"),
+                                                                   _cells(document, "enis", "pods"))))
+    assert enis["eni-server"] == ("", "10.0.1.20 (shop/web-0)")
+    owners = dict(zip(_cells(document, "addresses", "local_ip"), _cells(document, "addresses", "owner")))
+    assert owners["10.0.1.20"] == "shop/web-0"

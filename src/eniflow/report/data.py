@@ -117,8 +117,10 @@ def _enis(con, inventory) -> list[dict]:
         addresses = eni["addresses"] or []
         eni["primary"] = inv["primary"] if inv and inv["primary"] else eni["logged_as"]
         secondary = inv["secondary"] if inv else []
-        eni["secondary"] = sorted(set(secondary) | {a for a in addresses if a != eni["primary"] and a not in pods})
-        eni["pods"] = sorted(f"{a} ({pods[a]})" for a in addresses if a in pods)
+        # a pod IP is a secondary IP of its node's ENI: listed once, with its pod
+        held = (set(secondary) | set(addresses)) - {eni["primary"]}
+        eni["secondary"] = sorted(held - set(pods))
+        eni["pods"] = sorted(f"{a} ({pods[a]})" for a in held if a in pods)
         eni["from_inventory"] = bool(inv)
     return seen
 
