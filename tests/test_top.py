@@ -138,7 +138,7 @@ def test_cli_top_table_and_usage_exit_code(tmp_path, cli, monkeypatch):
     logs, inventory = write_seed_logs(tmp_path)
     code, out, _ = cli("top", logs, "-i", inventory, "--by", "dstport")
     assert code == 0
-    assert "top dstport by bytes" in out and "telnet" in out and "\x1b[" not in out
+    assert "top dstport by bytes (each conversation counted once)" in out and "telnet" in out and "\x1b[" not in out
     code, out, err = cli("top", logs, "--by", "nothing")
     assert code == 2 and out == ""
     assert "eniflow: error: --by nothing: choose one of" in err

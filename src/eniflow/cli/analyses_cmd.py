@@ -51,7 +51,10 @@ def top(
     aws = aws_options(profile, region, endpoint_url)
     resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     result = run_top(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
-    write(result.relation, output, out, title=f"top {by} by {metric}")
+    from ..analyses.top import PER_ENI_KEYS
+
+    counted = "each ENI's own records" if by in PER_ENI_KEYS else "each conversation counted once"
+    write(result.relation, output, out, title=f"top {by} by {metric} ({counted})")
     err(result.note)
 
 

@@ -6,7 +6,7 @@ rows that end up on the page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from ..analyses.top import protocol_name_sql, service_name_sql, top
@@ -50,7 +50,6 @@ class ReportData:
     conversations: list[dict]
     rejected: list[dict]
     gaps: list[dict]
-    notes: list[str] = field(default_factory=list)
 
 
 def _rows(con, sql: str, params=None) -> list[dict]:
@@ -101,17 +100,16 @@ def _enis(con, inventory) -> list[dict]:
                list(DISTINCT local_ip ORDER BY local_ip) FILTER (WHERE local_ip IS NOT NULL) AS addresses,
                any_value(owner) AS owner, count(*) FILTER (WHERE {_OK}) AS records, sum(bytes) AS bytes
         FROM {VIEW} GROUP BY interface_id ORDER BY bytes DESC NULLS LAST, interface_id LIMIT {LIST_MAX}""")
-    known = {}
-    if inventory:
-        for fact in inventory.ownership():
-            entry = known.setdefault(fact.interface_id, {"primary": None, "secondary": [], "pods": []})
+    facts = inventory.ownership() if inventory else []
+    known: dict[str, dict] = {}
+    for fact in facts:
+        if fact.interface_id is not None:
+            entry = known.setdefault(fact.interface_id, {"primary": None, "secondary": []})
             if fact.is_primary:
                 entry["primary"] = fact.address
             elif fact.address not in entry["secondary"]:
                 entry["secondary"].append(fact.address)
-        pods = {f.address: f.owner for f in inventory.ownership() if f.interface_id is None}
-    else:
-        pods = {}
+    pods = {f.address: f.owner for f in facts if f.interface_id is None}
     for eni in seen:
         inv = known.get(eni["interface_id"])
         addresses = eni["addresses"] or []
