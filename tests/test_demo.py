@@ -51,3 +51,8 @@ def test_eniflow_demo_runs_as_a_program(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "42 of 42 records have the right local address" in done.stdout
     assert (tmp_path / "report.html").exists()
+
+
+def test_cli_help_has_a_worked_example(cli):
+    code, out, _ = cli("demo", "--help")
+    assert code == 0 and "eniflow demo --out demo/" in out

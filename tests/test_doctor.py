@@ -155,3 +155,8 @@ def test_cli_exit_code_and_jsonl(ec2, vpc, aws, cli):
     [row] = [json.loads(line) for line in out.splitlines()]
     assert row["kind"] == "no-pkt-fields" and row["resource"] == vpc["server"]
 
+
+
+def test_cli_help_has_a_worked_example(cli):
+    code, out, _ = cli("doctor", "--help")
+    assert code == 0 and "eniflow doctor --region eu-west-1 --exit-code" in out

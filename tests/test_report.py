@@ -155,3 +155,8 @@ def test_pod_addresses_are_listed_with_their_pod(tmp_path):
     assert enis["eni-server"] == ("", "10.0.1.20 (shop/web-0)")
     owners = dict(zip(_cells(document, "addresses", "local_ip"), _cells(document, "addresses", "owner")))
     assert owners["10.0.1.20"] == "shop/web-0"
+
+
+def test_cli_help_has_a_worked_example(cli):
+    code, out, _ = cli("report", "--help")
+    assert code == 0 and "eniflow report AWSLogs/ --html report.html" in out

@@ -72,3 +72,8 @@ def test_save_refuses_to_overwrite_another_kind_of_file(seed, tmp_path):
     with pytest.raises(UsageError, match="the file exists and is not a DuckDB database"):
         sql(logs, "SELECT 1", save=precious)
     assert precious.read_text() == "keep me"
+
+
+def test_cli_help_has_a_worked_example(cli):
+    code, out, _ = cli("sql", "--help")
+    assert code == 0 and "eniflow sql AWSLogs/ --save flows.duckdb -q" in out
