@@ -25,7 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 import eniflow
@@ -33,9 +33,11 @@ from eniflow.errors import MalformedRecordError
 from eniflow.fields import DEFAULT_FORMAT
 
 _EXAMPLES = os.environ.get("ENIFLOW_FUZZ_EXAMPLES")
-settings.register_profile("eniflow-ci", deadline=None, derandomize=True, print_blob=True,
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]  # no slow "explain"
+settings.register_profile("eniflow-ci", deadline=None, derandomize=True, database=None, print_blob=True, phases=_PHASES,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("eniflow-long", deadline=None, max_examples=int(_EXAMPLES or 0) or 100, print_blob=True,
+                          phases=_PHASES,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 PROFILE = settings.get_profile("eniflow-long" if _EXAMPLES else "eniflow-ci")
 
@@ -169,7 +171,11 @@ KINDS = ["truncate", "extra-field", "binary", "huge-number", "invalid-ip", "mixe
 mutation = st.builds(Mutation, st.sampled_from(KINDS), st.integers(0, 200), st.integers(0, 400), st.integers(0, 1000))
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def expected_lines(data: bytes) -> int:
+    data = data.removeprefix(BOM)  # a byte order mark alone is no line
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
@@ -214,6 +220,16 @@ def test_header_repeating_a_field_is_accounted_for_not_a_crash(tmp_path):
     path.write_text(f"{V2_HEADER} extra extra\n{v2_line(1)} x y\n")
     flows = eniflow.read(path)
     check_accounting(flows, path.read_bytes())
+
+
+@pytest.mark.xfail(strict=True, reason="a UTF-8 byte order mark (Windows editors, PowerShell) hides the header line, so "
+                   "every record of a custom-format file is malformed; reported to lead")
+def test_byte_order_mark_before_the_header_is_ignored(tmp_path):
+    path = tmp_path / "bom.log"
+    path.write_bytes(BOM + f"{V5_HEADER}\n{v5_line(1)}\n{v5_line(2)}\n".encode())
+    flows = eniflow.read(path)
+    assert (flows.stats.headers, flows.stats.records, flows.stats.malformed) == (1, 2, 0)
+    assert flows.relation.select("pkt_srcaddr").fetchall() == [("10.0.1.21",), ("10.0.1.22",)]
 
 
 @pytest.mark.xfail(strict=True, raises=OSError, reason="parse._parquet lets pyarrow's OSError from iter_batches (corrupt "
@@ -281,3 +297,151 @@ def test_strict_stops_only_with_a_malformed_record_error(mutations):
         else:
             assert flows.stats.malformed == 0
             check_accounting(flows, data)
+
+
+# -- resolution: claims of certainty against the ground truth --------------------------------
+# A small VPC: ENI k has primary 10.0.k.10 and up to two secondaries 10.0.k.20/21; other hosts
+# are 10.0.9.9 (in the VPC, no flow log) and 203.0.113.5 (the internet). Few ports and close
+# times, so that unrelated flows collide on protocol, ports and time as often as possible.
+T0 = 1_700_000_000
+EXTERNAL = ["10.0.9.9", "203.0.113.5"]
+RES_FIELDS = ("version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+              "log-status").split()
+PKT_FIELDS = RES_FIELDS + ["pkt-srcaddr", "pkt-dstaddr"]
+
+
+@dataclass(frozen=True)
+class Flow:
+    src: int | str  # ENI index, or an external address
+    src_addr: int  # which of the ENI's addresses (0 = primary)
+    dst: int | str
+    dst_addr: int
+    sport: int
+    dport: int
+    proto: int
+    t: int
+
+
+def eni_addresses(k: int, secondaries: int) -> list[str]:
+    return [f"10.0.{k}.10"] + [f"10.0.{k}.{20 + s}" for s in range(secondaries)]
+
+
+endpoint = st.one_of(st.integers(0, 2), st.sampled_from(EXTERNAL))
+flow = st.builds(Flow, endpoint, st.integers(0, 2), endpoint, st.integers(0, 2), st.sampled_from([40000, 40001, 443]),
+                 st.sampled_from([80, 443]), st.sampled_from([6, 17]), st.integers(0, 4).map(lambda k: T0 + 60 * k))
+
+
+def logged(flows: list[Flow], secondaries: list[int], pkt: list[bool], drops: list[bool]):
+    """The records AWS writes for ``flows`` (per ENI: egress on the source, ingress on the
+    destination, the ENI's primary in place of its own address), with each one's truth."""
+    lines: dict[int, list[tuple[str, tuple[str, str, str]]]] = {k: [] for k in range(3)}
+    n = 0
+    for f in flows:
+        if f.src == f.dst:
+            continue
+        addr = lambda end, which: eni_addresses(end, secondaries[end])[which % (1 + secondaries[end])] \
+            if isinstance(end, int) else end  # noqa: E731
+        real_src, real_dst = addr(f.src, f.src_addr), addr(f.dst, f.dst_addr)
+        for side, eni in (("egress", f.src), ("ingress", f.dst)):
+            if not isinstance(eni, int):
+                continue
+            n += 1
+            if drops[n % len(drops)]:
+                continue  # this side's record is missing (aggregation, a flow log on one ENI only)
+            primary = eni_addresses(eni, secondaries[eni])[0]
+            sa, da = (primary, real_dst) if side == "egress" else (real_src, primary)
+            fields = [2, f"eni-{eni}", sa, da, f.sport, f.dport, f.proto, 1, 100, f.t, f.t + 59, "ACCEPT", "OK"]
+            if pkt[eni]:
+                fields += [real_src, real_dst]
+            truth = real_src if side == "egress" else real_dst
+            lines[eni].append((" ".join(map(str, fields)), (side, truth, real_src + ">" + real_dst)))
+    return lines
+
+
+def inventory_of(secondaries: list[int], known: list[bool]):
+    doc = {"NetworkInterfaces": [
+        {"NetworkInterfaceId": f"eni-{k}", "PrivateIpAddresses": [
+            {"PrivateIpAddress": a, "Primary": i == 0} for i, a in enumerate(eni_addresses(k, secondaries[k]))]}
+        for k in range(3) if known[k]]}
+    return eniflow.Inventory.from_document(doc, at=T0, source="fuzz")
+
+
+@examples(60)
+@given(st.lists(flow, min_size=1, max_size=10), st.lists(st.sampled_from([0, 0, 1, 2]), min_size=3, max_size=3),
+       st.lists(st.booleans(), min_size=3, max_size=3),
+       # Records missing on one side make port collisions pair wrongly (see the test after this
+       # one); until that is fixed, every record of the flows is logged here.
+       st.just([False]),
+       st.one_of(st.none(), st.lists(st.booleans(), min_size=3, max_size=3), st.just([True] * 3)))
+def test_resolution_claims_of_certainty_are_never_wrong(flows, secondaries, pkt, drops, known):
+    per_eni = logged(flows, secondaries, pkt, drops)
+    truth: dict[tuple[str, int], tuple[str, str, str]] = {}
+    with tempfile.TemporaryDirectory() as tmp, bounded():
+        paths = []
+        for eni, records in per_eni.items():
+            path = Path(tmp) / f"eni-{eni}.log"
+            header = " ".join(PKT_FIELDS if pkt[eni] else RES_FIELDS)
+            path.write_text("".join(line + "\n" for line in [header] + [r for r, _ in records]))
+            paths.append(str(path))
+            truth.update({(str(path), i + 2): t for i, (_, t) in enumerate(records)})
+        read = eniflow.read(paths, workers=1)
+        inventory = inventory_of(secondaries, known) if known is not None else None
+        resolved = eniflow.resolve(read, inventory)
+        columns = ["source", "line", "interface_id", "direction", "src_ip", "dst_ip", "local_ip", "resolution",
+                   "confidence", "peer_interface_id", "peer_source", "peer_line", "protocol", "srcport", "dstport",
+                   "srcaddr", "dstaddr", "start", "end"]
+        columns += [c for c in ("pkt_srcaddr", "pkt_dstaddr") if c in resolved.columns]
+        rows = {(r["source"], r["line"]): r for r in (dict(zip(columns, v)) for v in
+                resolved.relation.select(", ".join(f'"{c}"' for c in columns)).fetchall())}
+        assert len(rows) == len(truth)
+        for label in sorted({row["resolution"] for row in rows.values()}):
+            event(f"made {label} claims")  # shown by --hypothesis-show-statistics
+        for key, row in rows.items():
+            side, local, packet = truth[key]
+            claim = row["resolution"]
+            if claim not in ("pkt", "peer", "single"):
+                continue
+            where = f"{key[0]}:{key[1]} ({claim})"
+            assert row["direction"] == side, where
+            assert row["local_ip"] == local, where
+            assert f"{row['src_ip']}>{row['dst_ip']}" == packet, where
+            assert row["confidence"] == 1.0, where
+            if claim == "pkt":
+                assert row.get("pkt_srcaddr" if side == "egress" else "pkt_dstaddr") is not None, where
+            elif claim == "peer":
+                partner = rows[(row["peer_source"], row["peer_line"])]
+                assert partner["interface_id"] == row["peer_interface_id"] != row["interface_id"], where
+                assert (partner["protocol"], partner["srcport"], partner["dstport"]) == \
+                    (row["protocol"], row["srcport"], row["dstport"]), where
+                assert {truth[(partner["source"], partner["line"])][0], side} == {"egress", "ingress"}, where
+                assert truth[(partner["source"], partner["line"])][2] == packet, where
+                assert max(partner["start"], row["start"]) <= min(partner["end"], row["end"]) + 60, where
+            else:  # single: the inventory says the ENI had this one IPv4 address
+                eni = int(row["interface_id"].removeprefix("eni-"))
+                assert known is not None and known[eni] and secondaries[eni] == 0, where
+        read.close()
+
+
+# Found by the test above (ENIFLOW_FUZZ_EXAMPLES=600): two clients using the same source port
+# towards one server port at the same time, the server's record of one of them missing. The
+# client's egress record pairs with the other client's ingress record on the server, so the
+# client is said (peer, confidence 1) to have used the other client's address.
+COLLISION = [
+    ("eni-1", "10.0.1.10 10.0.0.10 40001 443 17"),  # client eni-1 -> server eni-0 (server side not logged)
+    ("eni-0", "10.0.9.9 10.0.0.10 40001 443 17"),  # another client, without a flow log, -> server eni-0
+]
+
+
+@pytest.mark.xfail(strict=True, reason="resolve peer join pairs records of two different flows that share ports and "
+                   "time (the implied address 10.0.9.9 is only 'plausible', and not one of eni-1's addresses in the "
+                   "inventory); reported to lead")
+def test_peer_claim_is_not_made_from_a_port_collision(tmp_path):
+    paths = []
+    for eni, record in COLLISION:
+        path = tmp_path / f"{eni}.log"
+        path.write_text(f"{' '.join(RES_FIELDS)}\n2 {eni} {record} 1 100 {T0} {T0 + 59} ACCEPT OK\n")
+        paths.append(path)
+    resolved = eniflow.resolve(eniflow.read(paths), inventory_of([0, 0, 0], [True] * 3))
+    rows = resolved.relation.select("interface_id, resolution, local_ip").fetchall()
+    wrong = [r for r in rows if r[1] in ("pkt", "peer", "single") and r[2] != {"eni-1": "10.0.1.10", "eni-0": "10.0.0.10"}[r[0]]]
+    assert wrong == []
