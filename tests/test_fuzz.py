@@ -211,8 +211,6 @@ def test_mutated_files_never_crash_and_every_line_is_accounted_for(kind, n, muta
         flows.close()
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason="polars DuplicateError from parse.py when a header names a field "
-                   "twice (formats.header_fields accepts it); reported to lead")
 def test_header_repeating_a_field_is_accounted_for_not_a_crash(tmp_path):
     """A header that names a field twice (a hand-edited export) cannot give both columns; its
     lines must be counted (header or malformed), never crash the read."""
@@ -222,8 +220,6 @@ def test_header_repeating_a_field_is_accounted_for_not_a_crash(tmp_path):
     check_accounting(flows, path.read_bytes())
 
 
-@pytest.mark.xfail(strict=True, reason="a UTF-8 byte order mark (Windows editors, PowerShell) hides the header line, so "
-                   "every record of a custom-format file is malformed; reported to lead")
 def test_byte_order_mark_before_the_header_is_ignored(tmp_path):
     path = tmp_path / "bom.log"
     path.write_bytes(BOM + f"{V5_HEADER}\n{v5_line(1)}\n{v5_line(2)}\n".encode())
@@ -232,8 +228,6 @@ def test_byte_order_mark_before_the_header_is_ignored(tmp_path):
     assert flows.relation.select("pkt_srcaddr").fetchall() == [("10.0.1.21",), ("10.0.1.22",)]
 
 
-@pytest.mark.xfail(strict=True, raises=OSError, reason="parse._parquet lets pyarrow's OSError from iter_batches (corrupt "
-                   "page data) escape read() as an internal error; reported to lead")
 @examples(40)
 @given(st.sampled_from(["v2", "v5"]), st.integers(1, 40), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
                                                                  min_size=1, max_size=8), st.booleans())

@@ -334,3 +334,13 @@ def test_tgw_format_preset_names_all_36_transit_gateway_fields(tmp_path):
     assert len(TGW_DEFAULT_FORMAT) == 36
     assert rows(flows, "version", "tgw_id", "srcaddr", "log_status", "packets_lost_no_route") == [
         {"version": 6, "tgw_id": "tgw-0123", "srcaddr": "10.0.0.1", "log_status": "OK", "packets_lost_no_route": None}]
+
+
+def test_byte_order_mark_and_a_repeated_header_field(tmp_path):
+    """Windows editors put a BOM before the header; a hand-edited header may name a field twice."""
+    bom = tmp_path / "bom.log"
+    bom.write_bytes(b"\xef\xbb\xbf" + (V2_HEADER + "\n" + SSH_ACCEPT + "\n").encode())
+    assert rows(eniflow.read(bom), "srcaddr", "line") == [{"srcaddr": "172.31.16.139", "line": 2}]
+    dup = write(tmp_path / "dup.log", "version srcaddr srcaddr", "2 10.0.0.1 10.0.0.2")
+    assert rows(eniflow.read(dup), "version", "srcaddr", "srcaddr_2") == [
+        {"version": 2, "srcaddr": "10.0.0.1", "srcaddr_2": "10.0.0.2"}]

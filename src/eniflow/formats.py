@@ -121,7 +121,18 @@ def header_fields(line: str) -> Format | None:
     names = tuple(_clean(t) for t in line.split())
     if not any(lookup(n) for n in names):
         return None
-    return Format(tuple((lookup(n).name if lookup(n) else n) for n in names))
+    return Format(unique_names(lookup(n).name if lookup(n) else n for n in names))
+
+
+def unique_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Names with repeats renamed ``name-2``, ``name-3`` (read as text): a hand-edited header
+    that names a field twice still gives every column a place."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return tuple(out)
 
 
 def is_header_candidate(lines: pl.Series) -> pl.Series:

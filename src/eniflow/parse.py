@@ -18,7 +18,7 @@ import polars as pl
 
 from .errors import InputError, MalformedRecordError
 from .fields import lookup
-from .formats import DEFAULT, Format, header_fields, is_header_candidate
+from .formats import DEFAULT, Format, header_fields, is_header_candidate, unique_names
 
 __all__ = ["Malformed", "ReadStats", "parse_source", "CHUNK_BYTES", "MALFORMED_KEPT"]
 
@@ -27,7 +27,7 @@ _READ_BYTES = 256 << 10
 MALFORMED_KEPT = 100
 _MS_EPOCH = 100_000_000_000  # start/end above this are milliseconds (year 5138 in seconds)
 _CWL_EXPORT_PREFIX = r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?\s+"
-_GZIP, _PARQUET = b"\x1f\x8b", b"PAR1"
+_GZIP, _PARQUET, _BOM = b"\x1f\x8b", b"PAR1", b"\xef\xbb\xbf"
 # How pandas and Spark spell a missing value when they store a numeric column as text.
 _MISSING_TEXT = ["None", "nan", "NaN", "null", "NULL"]
 
@@ -379,14 +379,16 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
         blocks, damaged = _gunzip(stream), (EOFError, OSError, isal_zlib.error)
     else:
         blocks, damaged = iter(lambda: stream.read(_READ_BYTES), b""), (OSError,)
-    buffer = bytearray()
+    buffer, first = bytearray(), True
     try:
         while True:
             block = next(blocks, b"")
             if not block:
                 break
-            if not buffer and parser.next_line == 1 and block.lstrip()[:1] in (b"{", b"[") and _json_document(block, blocks, parser):
-                return
+            if first:  # a byte order mark (Windows editors) would hide the header line
+                block, first = block.removeprefix(_BOM), False
+                if block.lstrip()[:1] in (b"{", b"[") and _json_document(block, blocks, parser):
+                    return
             buffer += block
             if len(buffer) >= chunk_bytes:
                 cut = buffer.rfind(b"\n") + 1
@@ -477,23 +479,31 @@ def _parquet(stream: BinaryIO, parser: _Parser) -> None:
     except Exception as exc:
         raise InputError(f"{parser.source}: not a readable Parquet file ({exc}); check that the upload is complete.",
                          parser.source) from exc
-    names = [lookup(n).name if lookup(n) else n for n in pf.schema_arrow.names]
-    fmt = Format(tuple(names))
+    fmt = Format(unique_names(lookup(n).name if lookup(n) else n for n in pf.schema_arrow.names))
     unknown = fmt.unknown
     if unknown:
         parser.counts.warnings.append(f"{parser.source}: unknown column(s) {', '.join(unknown)} read as text")
     row = 1
-    for batch in pf.iter_batches(batch_size=256_000):
-        df = pl.from_arrow(batch)
-        df.columns = list(fmt.columns)
-        df = df.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c, t in df.schema.items() if t.is_float())
-        df = df.with_columns(pl.when(pl.col(c).is_in(_MISSING_TEXT)).then(None).otherwise(pl.col(c)).alias(c)
-                             for c, t in df.schema.items() if t == pl.String and fmt.schema[c] != pl.String)
-        n = df.height
-        parser.counts.lines += n
-        df = df.with_columns(
-            line=pl.int_range(row, row + n, dtype=pl.Int64),
-            text=pl.concat_str([pl.col(c).cast(pl.String).fill_null("-") for c in fmt.columns], separator=" "),
-        )
-        row += n
-        parser.typed(df.select("line", "text", *fmt.columns), fmt)
+    try:
+        for batch in pf.iter_batches(batch_size=256_000):
+            row = _parquet_batch(batch, fmt, row, parser)
+    except (OSError, ValueError) as exc:  # damaged pages: keep the rows before them
+        parser.counts.errors.append(f"{parser.source}: the Parquet data is damaged after row {row - 1} ({exc}); "
+                                    "fetch or deliver the file again.")
+
+
+def _parquet_batch(batch, fmt: Format, row: int, parser: _Parser) -> int:
+    """Type one record batch like text tokens; returns the next row number."""
+    df = pl.from_arrow(batch)
+    df.columns = list(fmt.columns)
+    df = df.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c, t in df.schema.items() if t.is_float())
+    df = df.with_columns(pl.when(pl.col(c).is_in(_MISSING_TEXT)).then(None).otherwise(pl.col(c)).alias(c)
+                         for c, t in df.schema.items() if t == pl.String and fmt.schema[c] != pl.String)
+    n = df.height
+    parser.counts.lines += n
+    df = df.with_columns(
+        line=pl.int_range(row, row + n, dtype=pl.Int64),
+        text=pl.concat_str([pl.col(c).cast(pl.String).fill_null("-") for c in fmt.columns], separator=" "),
+    )
+    parser.typed(df.select("line", "text", *fmt.columns), fmt)
+    return row + n
