@@ -119,9 +119,8 @@ class Diagnosis:
         from ..engine import connect
 
         con = con or connect()
-        names = list(Finding.__dataclass_fields__)
-        table = pa.table({n: pa.array([asdict(f)[n] for f in self.findings], pa.string()) for n in names})
-        return con.from_arrow(table)
+        schema = pa.schema([(name, pa.string()) for name in Finding.__dataclass_fields__])
+        return con.from_arrow(pa.Table.from_pylist([asdict(f) for f in self.findings], schema=schema))
 
 
 def _addresses(eni: dict) -> list[str]:
