@@ -160,3 +160,11 @@ def test_pod_addresses_are_listed_with_their_pod(tmp_path):
 def test_cli_help_has_a_worked_example(cli):
     code, out, _ = cli("report", "--help")
     assert code == 0 and "eniflow report AWSLogs/ --html report.html" in out
+
+
+def test_public_report_reads_sources_itself(tmp_path):
+    logs, inventory = write_seed_logs(tmp_path, server_extra=HOSTILE)
+    document = eniflow.report(logs, tmp_path / "r.html", inventory=eniflow.Inventory.load(inventory))
+    assert (tmp_path / "r.html").read_text() == document
+    assert _cells(document, "read-stats", "malformed") == ["1"]
+    assert f"Sources: <code>{logs}</code>" in document

@@ -165,3 +165,10 @@ def test_top_on_the_simulated_seed(tmp_path):
     assert (result.records, result.duplicates) == (42, 21)
     ports = rows(top(resolved, by="dstport", metric="flows", n=1))
     assert [(r["dstport"], r["service"], r["flows"]) for r in ports] == [(80, "http", 3)]
+
+
+def test_public_top_reads_and_resolves_sources(tmp_path):
+    logs, inventory = write_seed_logs(tmp_path)
+    result = eniflow.top(logs, by="dst_ip", metric="packets", n=1, inventory=eniflow.Inventory.load(inventory))
+    assert rows(result) == [{"dst_ip": "10.0.1.20", "bytes": 2040, "packets": 30, "records": 2, "flows": 2,
+                             "share": 52.6}]
