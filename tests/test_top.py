@@ -172,3 +172,9 @@ def test_public_top_reads_and_resolves_sources(tmp_path):
     result = eniflow.top(logs, by="dst_ip", metric="packets", n=1, inventory=eniflow.Inventory.load(inventory))
     assert rows(result) == [{"dst_ip": "10.0.1.20", "bytes": 2040, "packets": 30, "records": 2, "flows": 2,
                              "share": 52.6}]
+
+
+def test_top_resolves_flows_it_is_given(tmp_path):
+    logs, inventory = write_seed_logs(tmp_path)
+    result = top(eniflow.read(logs), by="local_ip", n=1, inventory=eniflow.Inventory.load(inventory))
+    assert [(r["local_ip"], r["bytes"]) for r in rows(result)] == [("10.0.1.20", 8540)]

@@ -201,10 +201,12 @@ class Top:
 
 
 def _resolved(data, since, until, inventory, aws):
-    if hasattr(data, "relation") and hasattr(data, "con"):
-        return data
-    from ..read import read
+    """``data`` as resolved records: resolved already, read flows (resolved here), or sources."""
     from ..resolve import resolve
+
+    if hasattr(data, "relation") and hasattr(data, "con"):
+        return data if "local_ip" in data.relation.columns else resolve(data, inventory=inventory)
+    from ..read import read
 
     return resolve(read(data, since=since, until=until, aws=aws), inventory=inventory)
 
@@ -214,7 +216,8 @@ def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: 
     """Rank ``by`` a key on real addresses by ``metric`` (bytes, packets, records or flows).
 
     ``data`` is a :class:`eniflow.Resolved` (or anything with ``.relation`` and ``.con``
-    holding the resolved columns) or sources to read and resolve.
+    holding the resolved columns), the :class:`eniflow.Flows` of a read, or sources to read;
+    the last two are resolved with ``inventory``.
     """
     if by not in KEYS:
         raise UsageError(f"--by {by}: choose one of {', '.join(KEYS)}.")
