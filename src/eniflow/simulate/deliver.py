@@ -22,13 +22,26 @@ from ..aws import AwsOptions, translate_client_error
 from ..errors import AwsError
 from ..formats import Format
 
-__all__ = ["Delivery", "LAYOUTS", "s3_key", "TRUTH_SCHEMA"]
+__all__ = ["Delivery", "LAYOUTS", "s3_key", "TRUTH_SCHEMA", "write_truth"]
 
 LAYOUTS = ("default", "hourly", "hive", "hive-hourly", "cloudwatch")
 TRUTH_SCHEMA = {"source": pl.String, "line": pl.Int64, "interface_id": pl.String, "direction": pl.String,
                 "src_ip": pl.String, "dst_ip": pl.String, "local_ip": pl.String, "owner": pl.String,
                 "log_status": pl.String}
 _BATCH_SECONDS = 300
+
+
+def write_truth(frames: list[pl.DataFrame], path: Path) -> None:
+    """The ground truth Parquet file: plain VARCHAR/BIGINT columns for every reader.
+
+    Repetitive text columns are dictionary-encoded in memory and in the file, but no Arrow
+    schema is stored, so Polars, DuckDB and Spark all read them back as plain strings.
+    """
+    import pyarrow.parquet as pq
+
+    text = {name: pl.Categorical for name, kind in TRUTH_SCHEMA.items() if kind == pl.String}
+    table = pl.concat([f.select(list(TRUTH_SCHEMA)).cast(text) for f in frames]) if frames else pl.DataFrame(schema=TRUTH_SCHEMA)
+    pq.write_table(table.cast({**TRUTH_SCHEMA, **text}).to_arrow(), path, compression="zstd", store_schema=False)
 
 
 def s3_key(account: str, region: str, flow_log_id: str, batch: int, layout: str, prefix: str, digest: str,
@@ -94,7 +107,7 @@ class Delivery:
                 values.write_csv(buffer, separator=" ", include_header=False, null_value="-", quote_style="never")
                 data, first = igzip.compress(buffer.getvalue(), compresslevel=1, mtime=0), 2
             name = f"s3://{bucket}/{key}" if self.aws else key
-            truth = truth.with_columns(source=pl.lit(name), line=pl.int_range(first, first + truth.height, dtype=pl.Int64))
+            truth = truth.with_columns(source=pl.lit(name, pl.Categorical), line=pl.int_range(first, first + truth.height, dtype=pl.Int64))
             return key, data, truth
 
         batches = records.partition_by("_batch", as_dict=True, maintain_order=True).items()
@@ -152,7 +165,7 @@ class Delivery:
                 name = str(path.relative_to(self.out)).replace("\\", "/")
                 self.files.append(str(path))
             self.truth.append(part.select(list(TRUTH_SCHEMA)).with_columns(
-                source=pl.lit(name), line=pl.int_range(1, part.height + 1, dtype=pl.Int64)))
+                source=pl.lit(name, pl.Categorical), line=pl.int_range(1, part.height + 1, dtype=pl.Int64)))
 
     @staticmethod
     def _lines(values: pl.DataFrame) -> list[str]:

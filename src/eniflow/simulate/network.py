@@ -124,7 +124,7 @@ class Network:
         return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int32})
 
     def lookups(self) -> dict[str, pl.Series]:
-        """Per address id (ip, v6, service, owner) and per ENI index (ids, metadata) values."""
+        """Per address id (ip, v6, service, owner, pod) and per ENI index (ids, metadata) values."""
         rows, subnets = self._addresses, self.topo.subnets
         per_address = {"ip": [a.ip for a in rows], "v6": [":" in a.ip for a in rows], "service": [a.service for a in rows],
                        "owner": [a.owner or "" for a in rows]}
@@ -132,8 +132,11 @@ class Network:
                    "vpc_id": [subnets[e.subnet].vpc for e in self.enis], "subnet_id": [e.subnet for e in self.enis],
                    "instance_id": [e.instance for e in self.enis], "az_id": [subnets[e.subnet].az_id for e in self.enis],
                    "eni_owner": [e.owner for e in self.enis]}
-        tables = {k: pl.Series(k, v, dtype=pl.Boolean if k == "v6" else pl.String) for k, v in {**per_address, **per_eni}.items()}
+        # Categorical: gathering these into 10M-row columns then copies integers, not text.
+        tables = {k: pl.Series(k, v, dtype=pl.Boolean if k == "v6" else pl.Categorical)
+                  for k, v in {**per_address, **per_eni}.items()}
         tables["primary"] = pl.Series("primary", [self.address_id[e.primary] for e in self.enis], dtype=pl.Int32)
+        tables["pod"] = pl.Series("pod", [(a.owner or "").startswith("pod ") for a in rows], dtype=pl.Boolean)
         return tables
 
     def phase(self, eni: Eni) -> float:

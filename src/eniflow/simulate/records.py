@@ -75,25 +75,30 @@ def _covered(rows: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFrame:
 
 
 def _windows(rows: pl.DataFrame) -> pl.DataFrame:
-    """Split each piece over the aggregation windows of its ENI: packets, bytes, times, flags."""
+    """Split each piece over the aggregation windows of its ENI: packets, bytes, times, flags.
+
+    Most pieces fit in one window and keep their totals; the others are exploded into one
+    row per window and get their share.
+    """
     col = pl.col
     rows = rows.with_columns(k0=((col("t0") - col("phase")) / col("W")).floor().cast(pl.Int64),
                              k1=((col("t1") - col("phase")) / col("W")).floor().cast(pl.Int64))
-    single = rows.filter(col("k0") == col("k1")).with_columns(k=col("k0"))
+    syn_only = pl.when(col("rejected") & (col("dir") == 0) & (col("proto") == 6)).then(2).otherwise(0)
+    single = rows.filter(col("k0") == col("k1")).with_columns(
+        k=col("k0"), start=col("t0").floor().cast(pl.Int64), end=col("t1").floor().cast(pl.Int64),
+        flags=(col("open_flags") | col("close_flags") | syn_only).cast(pl.Int16))
     multi = rows.filter(col("k0") != col("k1")).with_columns(k=pl.int_ranges(col("k0"), col("k1") + 1)).explode("k")
-    rows = pl.concat([single, multi])
     ws = col("phase") + col("k") * col("W")
-    rows = rows.with_columns(ws=ws, we=ws + col("W"))
+    multi = multi.with_columns(ws=ws, we=ws + col("W"))
     # Packets up to time t: one at the first packet, one at the last, the rest spread evenly,
     # so that the windows of a piece always add up to its totals.
     n = col("packets")
     first, last = n.clip(0, 1), (n >= 2).cast(pl.Int64)
     spread = n - first - last
-    span = (col("t1") - col("t0"))
+    span = col("t1") - col("t0")
 
     def upto(t: pl.Expr) -> pl.Expr:
-        frac = pl.when(span > 0).then(((t - col("t0")) / span).clip(0.0, 1.0)).otherwise((t > col("t0")).cast(pl.Float64))
-        return first * (col("t0") < t) + last * (col("t1") < t) + (spread * frac).floor().cast(pl.Int64)
+        return first * (col("t0") < t) + last * (col("t1") < t) + (spread * ((t - col("t0")) / span).clip(0.0, 1.0)).floor().cast(pl.Int64)
 
     def bytes_upto(t: pl.Expr) -> pl.Expr:
         return pl.when(n > 0).then((col("bytes") * upto(t) / n).floor().cast(pl.Int64)).otherwise(0)
@@ -101,40 +106,41 @@ def _windows(rows: pl.DataFrame) -> pl.DataFrame:
     def in_window(t: pl.Expr) -> pl.Expr:
         return (col("ws") <= t) & (t < col("we"))
 
-    one = col("k0") == col("k1")
-    return rows.with_columns(
-        packets=pl.when(one).then(n).otherwise(upto(col("we")) - upto(col("ws"))),
-        bytes=pl.when(one).then(col("bytes")).otherwise(bytes_upto(col("we")) - bytes_upto(col("ws"))),
+    multi = multi.with_columns(
+        packets=upto(col("we")) - upto(col("ws")),
+        bytes=bytes_upto(col("we")) - bytes_upto(col("ws")),
         start=pl.max_horizontal(col("t0"), col("ws")).floor().cast(pl.Int64),
         end=pl.min_horizontal(col("t1"), col("we") - 0.001).floor().cast(pl.Int64),
         flags=(pl.when(in_window(col("t0"))).then(col("open_flags")).otherwise(0)
                | pl.when(in_window(col("t1"))).then(col("close_flags")).otherwise(0)
-               # a rejected TCP connection is only ever its initiator's SYNs
-               | pl.when(col("rejected") & (col("dir") == 0) & (col("proto") == 6)).then(2).otherwise(0)).cast(pl.Int16),
-    ).filter(col("packets") > 0)
+               | syn_only).cast(pl.Int16),  # a refused TCP connection is only ever its initiator's SYNs
+    ).drop("ws", "we")
+    return pl.concat([single, multi]).filter(col("packets") > 0)
 
 
 def status_records(records: pl.DataFrame, coverage: pl.DataFrame, begin: float, finish: float,
                    skips: pl.DataFrame, skip_share: float, seed: int) -> pl.DataFrame:
     """Add SKIPDATA (injected, replacing the window's records) and NODATA (idle windows)."""
     col = pl.col
-    keys = ["fl", "eni", "k"]
+    # one integer per (flow log, ENI, window): cheap to deduplicate and join on 10M rows
+    slot = (col("fl").cast(pl.Int64) * (1 << 20) + col("eni")) * (1 << 34) + col("k")
 
     def window(t: pl.Expr) -> pl.Expr:
         return ((t - col("phase")) / col("W")).floor().cast(pl.Int64)
 
-    skipped = skips.join(coverage, on="eni", how="inner").select("fl", "eni", k=window(col("at")))
-    busy = records.select(keys).unique()
+    skipped = skips.join(coverage, on="eni", how="inner").select(slot=(col("fl").cast(pl.Int64) * (1 << 20) + col("eni"))
+                                                                 * (1 << 34) + window(col("at")))
+    busy = records.select(slot=slot).unique()
     if skip_share > 0 and busy.height:
-        busy = busy.sort(keys)
+        busy = busy.sort("slot")
         skipped = pl.concat([skipped, busy.filter(uniform(busy.height, seed, 97) < skip_share)])
     skipped = skipped.unique()
     if skipped.height:
-        records = records.join(skipped, on=keys, how="anti")
-        busy = busy.join(skipped, on=keys, how="anti")
+        records = records.filter(~slot.is_in(skipped["slot"].implode()))
+        busy = busy.join(skipped, on="slot", how="anti")
     every = (coverage.with_columns(k=pl.int_ranges(window(pl.lit(begin)), window(pl.lit(finish)) + 1))
-             .explode("k").select("fl", "eni", "k", "W", "phase"))
-    idle = every.join(busy, on=keys, how="anti").join(skipped.with_columns(skip=pl.lit(True)), on=keys, how="left")
+             .explode("k").with_columns(slot=slot))
+    idle = every.join(busy, on="slot", how="anti").with_columns(skip=col("slot").is_in(skipped["slot"].implode()))
     ws = col("phase") + col("k") * col("W")
     marks = idle.select("fl", "eni", "k", start=ws.floor().cast(pl.Int64), end=(ws + col("W")).floor().cast(pl.Int64),
                         status=pl.when(col("skip")).then(2).otherwise(1).cast(pl.Int8),
@@ -142,12 +148,14 @@ def status_records(records: pl.DataFrame, coverage: pl.DataFrame, begin: float, 
     return pl.concat([records, marks], how="diagonal_relaxed").select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)
 
 
-def aws_columns(records: pl.DataFrame, fmt: Format, tables: dict[str, pl.Series], region: str) -> pl.DataFrame:
+def aws_columns(records: pl.DataFrame, fmt: Format, tables: dict[str, pl.Series], region: str,
+                plain: bool = True) -> pl.DataFrame:
     """The values of every field of ``fmt`` (typed; NULL is AWS's '-') for these records.
 
     IPv4 ``srcaddr`` on egress and ``dstaddr`` on ingress is always the ENI's primary
     private IPv4, whichever address the packet used; ``pkt-*`` keep the packet's own
-    (reference section 12). ``tables`` are the network's lookups (``Network.lookups``).
+    (reference section 12). ``tables`` are the network's lookups (``Network.lookups``);
+    ``plain=False`` leaves text columns categorical (cheaper when they are written as text).
     """
     col = pl.col
 
@@ -184,8 +192,8 @@ def aws_columns(records: pl.DataFrame, fmt: Format, tables: dict[str, pl.Series]
         value = values.get(name, pl.lit(None))
         if name not in always:
             value = pl.when(ok).then(value)
-        dtype = {"int32": pl.Int32, "int64": pl.Int64}.get(field.kind, pl.String)
-        exprs.append(value.cast(dtype).alias(field.column))
+        dtype = {"int32": pl.Int32, "int64": pl.Int64}.get(field.kind, pl.String if plain else None)
+        exprs.append((value.cast(dtype) if dtype is not None else value).alias(field.column))
     return frame.select(exprs)
 
 
@@ -197,16 +205,15 @@ def truth_columns(records: pl.DataFrame, tables: dict[str, pl.Series]) -> pl.Dat
         return pl.lit(tables[name]).gather(col(index))
 
     ok = col("status") == 0
-    address_owner = at("owner", "local")
     return records.select(
-        source=pl.lit(None, pl.String), line=pl.lit(None, pl.Int64), interface_id=at("interface_id", "eni"),
-        direction=pl.when(ok).then(pl.when(col("egress")).then(pl.lit("egress")).otherwise(pl.lit("ingress"))),
+        source=pl.lit(None, pl.Categorical), line=pl.lit(None, pl.Int64), interface_id=at("interface_id", "eni"),
+        direction=pl.when(ok).then(pl.when(col("egress")).then(pl.lit("egress", pl.Categorical))
+                                   .otherwise(pl.lit("ingress", pl.Categorical))),
         src_ip=pl.when(ok).then(at("ip", "psrc")), dst_ip=pl.when(ok).then(at("ip", "pdst")),
         local_ip=pl.when(ok).then(at("ip", "local")),
         # a pod's address belongs to the pod; any other to the ENI's instance or description
-        owner=pl.when(ok).then(pl.when(address_owner.str.starts_with("pod ")).then(address_owner)
-                               .otherwise(at("eni_owner", "eni"))),
-        log_status=pl.lit(pl.Series(STATUS)).gather(col("status")))
+        owner=pl.when(ok).then(pl.when(at("pod", "local")).then(at("owner", "local")).otherwise(at("eni_owner", "eni"))),
+        log_status=pl.lit(pl.Series(STATUS, dtype=pl.Categorical)).gather(col("status")))
 
 
 def coverage_table(flow_logs: list[FlowLog], net) -> pl.DataFrame:

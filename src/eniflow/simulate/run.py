@@ -13,7 +13,7 @@ from ..aws import AwsOptions
 from ..errors import UsageError
 from ..formats import parse_format
 from ..times import parse_duration, parse_time
-from .deliver import LAYOUTS, TRUTH_SCHEMA, Delivery
+from .deliver import LAYOUTS, Delivery, write_truth
 from .generate import expand
 from .network import Network
 from .records import STATUS, aggregate, aws_columns, coverage_table, status_records, truth_columns
@@ -119,8 +119,8 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
         if not part.height:
             continue
 
-        def columns(chunk: pl.DataFrame, fmt=fl.format):
-            return aws_columns(chunk, fmt, tables, topo.region), truth_columns(chunk, tables)
+        def columns(chunk: pl.DataFrame, fmt=fl.format, plain=fl.file_format == "parquet"):
+            return aws_columns(chunk, fmt, tables, topo.region, plain), truth_columns(chunk, tables)
 
         if fl.destination == "cloudwatch":
             delivery.cloudwatch(part, columns, log_group=fl.log_group)
@@ -133,8 +133,7 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
                         file_format=fl.file_format, bucket=fl.bucket, prefix=fl.prefix)
     truth_path = Path(truth) if truth else out / "truth.parquet"
     truth_path.parent.mkdir(parents=True, exist_ok=True)
-    table = (pl.concat(delivery.truth) if delivery.truth else pl.DataFrame(schema=TRUTH_SCHEMA))
-    table.select(list(TRUTH_SCHEMA)).cast(TRUTH_SCHEMA).write_parquet(truth_path, compression="zstd")
+    write_truth(delivery.truth, truth_path)
     bar.done()
     counts = {STATUS[code]: n for code, n in recs.group_by("status").len().sort("status").iter_rows()}
     return SimulationResult(out=out, files=delivery.files, truth=truth_path, records=recs.height, start=int(begin),
