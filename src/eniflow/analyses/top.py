@@ -21,7 +21,7 @@ import duckdb
 from ..errors import UsageError
 from ..times import parse_time
 
-__all__ = ["top", "Top", "KEYS", "METRICS", "PROTOCOLS", "SERVICES", "where_clause", "protocol_name_sql",
+__all__ = ["top", "Top", "KEYS", "PER_ENI_KEYS", "METRICS", "PROTOCOLS", "SERVICES", "where_clause", "protocol_name_sql",
            "service_name_sql", "deduplicated_sql"]
 
 PROTOCOLS = {1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 51: "ah",
