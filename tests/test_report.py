@@ -55,10 +55,13 @@ def test_summary_and_tables_show_the_numbers(seed_report):
     assert _cells(document, "gaps", "log_status") == ["SKIPDATA"]
     assert _cells(document, "rejected", "dst_ip") == ["10.0.1.10"]
     assert _cells(document, "rejected", "why") == ["no rule allows it: the security group (or network ACL) of this ENI"]
-    # Both sides of the conversation: the client's record shows the secondary, the server's the primary.
-    sides = set(zip(_cells(document, "conversations", "logged"), _cells(document, "conversations", "peer_logged")))
-    assert sides == {("10.0.1.20 → 10.0.2.30", "10.0.1.10 → 10.0.2.30"),
-                     ("10.0.2.30 → 10.0.1.20", "10.0.2.30 → 10.0.1.10")}
+    # Each flow direction as both ENIs logged it: the client shows the secondary, the server its primary.
+    both = list(zip(*(_cells(document, "conversations", c) for c in ("dstport", "eni_a", "logged_a", "eni_b",
+                                                                      "logged_b", "bytes"))))
+    assert both == [("49152", "eni-client", "10.0.1.20 → 10.0.2.30", "eni-server", "10.0.1.10 → 10.0.2.30", "5,000"),
+                    ("49153", "eni-client", "10.0.1.20 → 10.0.2.30", "eni-server", "10.0.1.10 → 10.0.2.30", "1,500"),
+                    ("23", "eni-client", "10.0.2.30 → 10.0.1.20", "eni-server", "10.0.2.30 → 10.0.1.10", "1,200"),
+                    ("80", "eni-client", "10.0.2.30 → 10.0.1.20", "eni-server", "10.0.2.30 → 10.0.1.10", "840")]
     assert _cells(document, "malformed", "line") == ["9"]
 
 def test_every_log_value_is_escaped(seed_report):

@@ -145,19 +145,19 @@ def _series(con, summary) -> dict:
 
 
 def _conversations(con) -> list[dict]:
-    """Conversations whose two sides were joined: each side's ENI and what AWS wrote there."""
+    """Flows logged on two ENIs (the same real 5-tuple): what each ENI wrote for it."""
     return _rows(con, f"""
+        WITH f AS (
+          SELECT src_ip, srcport, dst_ip, dstport, protocol, interface_id,
+                 min(srcaddr || ' → ' || dstaddr) AS logged, count(*) AS records, sum(bytes) AS bytes
+          FROM {VIEW} WHERE {_OK} AND src_ip IS NOT NULL GROUP BY ALL)
         SELECT a.src_ip, a.srcport, a.dst_ip, a.dstport, {protocol_name_sql('a.protocol')} AS protocol,
                {service_name_sql('a.dstport', 'a.protocol')} AS service,
-               b.interface_id AS peer_eni, b.srcaddr || ' → ' || b.dstaddr AS peer_logged,
-               a.interface_id AS eni, a.srcaddr || ' → ' || a.dstaddr AS logged,
-               count(*) AS records, sum(a.bytes) AS bytes
-        FROM {VIEW} a JOIN {VIEW} b ON a.peer_source = b.source AND a.peer_line = b.line
-        WHERE coalesce(a.log_status, 'OK') = 'OK'
-          -- a pair linked both ways is shown once
-          AND NOT (b.peer_source IS NOT DISTINCT FROM a.source AND b.peer_line IS NOT DISTINCT FROM a.line
-                   AND (a.source > b.source OR (a.source = b.source AND a.line > b.line)))
-        GROUP BY ALL ORDER BY bytes DESC NULLS LAST, a.src_ip, a.dst_ip LIMIT {ROWS_MAX}""")
+               a.interface_id AS eni_a, a.logged AS logged_a, b.interface_id AS eni_b, b.logged AS logged_b,
+               a.records AS records, a.bytes AS bytes
+        FROM f a JOIN f b ON a.src_ip = b.src_ip AND a.dst_ip = b.dst_ip AND a.srcport = b.srcport
+             AND a.dstport = b.dstport AND a.protocol = b.protocol AND a.interface_id < b.interface_id
+        ORDER BY a.bytes DESC NULLS LAST, a.src_ip, a.dst_ip, a.srcport LIMIT {ROWS_MAX}""")
 
 
 def _rejected(con) -> list[dict]:

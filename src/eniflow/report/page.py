@@ -142,10 +142,10 @@ def _conversations(d: ReportData) -> str:
     return _table("conversations", [
         ("src_ip", "source", "mono"), ("srcport", "port", "int"), ("dst_ip", "destination", "mono"),
         ("dstport", "port", "int"), ("protocol", "proto", ""), ("service", "service", ""),
-        ("peer_eni", "one side: ENI", "mono"), ("peer_logged", "logged there as", "mono"),
-        ("eni", "other side: ENI", "mono"), ("logged", "logged there as", "mono"),
+        ("eni_a", "one ENI", "mono"), ("logged_a", "logged there as", "mono"),
+        ("eni_b", "other ENI", "mono"), ("logged_b", "logged there as", "mono"),
         ("records", "records", "num"), ("bytes", "bytes", "num")], d.conversations,
-        "No conversation was logged on both of its ENIs (or pkt-* fields made joining unnecessary).")
+        "No flow was logged on two ENIs with the same real addresses.")
 
 
 def _rejected(d: ReportData) -> str:
@@ -191,7 +191,8 @@ def render_page(d: ReportData, *, title: str, sources: list[str]) -> str:
 <section id="charts"><h2>Traffic</h2>{_charts(d)}</section>
 <section id="conversation-section"><h2>Conversations seen from both sides</h2>
 <p class="note">AWS writes an ENI's primary address in srcaddr/dstaddr on that ENI, whatever address the packet used;
-the other side's record shows the real one. Each row is one flow direction joined with its record on the other ENI.</p>
+the other side's record shows the real one. Each row is one flow direction (real addresses and ports) as both ENIs
+logged it.</p>
 {_conversations(d)}</section>
 <section id="rejected-section"><h2>Rejected traffic and its likely cause</h2>{_rejected(d)}</section>
 <section id="malformed-section"><h2>Malformed input</h2>{_malformed(d)}</section>
