@@ -21,8 +21,7 @@ BUCKETS = 48  # time buckets across the span
 ROWS_MAX = 50  # rows of the conversation and rejection tables
 LIST_MAX = 500  # ENIs and local addresses listed (the busiest first)
 _NEEDED = ("interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end",
-           "action", "log_status", "tcp_flags", "reject_reason", "source", "line", "direction", "src_ip", "dst_ip",
-           "local_ip", "resolution", "confidence", "peer_interface_id", "peer_source", "peer_line", "owner")
+           "action", "log_status", "reject_reason", "direction", "src_ip", "dst_ip", "local_ip", "resolution", "owner")
 _OK = "coalesce(log_status, 'OK') = 'OK'"
 # The address AWS wrote for the logging ENI (its primary IPv4, whatever the packet used).
 _LOGGED_LOCAL = "CASE direction WHEN 'ingress' THEN dstaddr WHEN 'egress' THEN srcaddr END"
