@@ -133,3 +133,14 @@ def test_cli_usage_errors(cli, tmp_path):
     assert code == 2 and "unknown layout 'flat'; choose one of default, hourly, hive, hive-hourly, cloudwatch." in err
     code, _, err = cli("simulate", "--scenario", "seed", "--out", tmp_path, "--records", "1000")
     assert code == 2 and "--records needs a scenario with random traffic" in err
+
+
+def test_the_readme_topology_example_runs(tmp_path):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section:simulate -->", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    result = simulate(parse_topology(example, "README.md"), tmp_path)
+    assert set(result.status) == {"OK", "NODATA", "SKIPDATA"}
