@@ -7,7 +7,6 @@ always builds the same network.
 
 from __future__ import annotations
 
-import ipaddress
 import zlib
 from dataclasses import replace
 

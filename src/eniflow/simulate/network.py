@@ -146,15 +146,12 @@ class Network:
         return (zlib.crc32(f"{self.seed}:{eni.id}".encode()) % 600_000) / 1000.0
 
     def pool(self, which: str) -> pl.DataFrame:
-        """Address ids to draw random traffic from: 'clients', 'servers' (instance ENIs) or 'unlogged'."""
+        """Address ids for random traffic: 'vpc' (IPv4 addresses of instance ENIs) or 'unlogged'."""
         if which == "unlogged":
             ids = [i for i, a in enumerate(self._addresses) if a.unlogged]
         else:
             ids = [i for i, a in enumerate(self._addresses)
                    if a.eni >= 0 and ":" not in a.ip and self.enis[a.eni].kind == "instance"]
-            if which == "servers":
-                ids = [i for i in ids if self._addresses[i].owner and not self._addresses[i].owner.startswith("pod ")
-                       or (zlib.crc32(f"{i}".encode()) % 3 == 0)]
         return pl.DataFrame({"addr": ids}, schema={"addr": pl.Int32})
 
     # -- observations ------------------------------------------------------------------

@@ -35,46 +35,43 @@ def aggregate(obs: pl.DataFrame, explicit: pl.DataFrame, random: pl.DataFrame, f
     ``explicit`` pieces (connections below ``first_random``) may be several per direction, so
     their windows are merged per flow; ``random`` pieces are exactly one per connection and
     direction (all initiator pieces, then all replies), found by position instead of a join.
+    Both run as lazy queries, so intermediate columns are never all in memory at once.
     """
     col = pl.col
-    parts = []
-    few = obs.filter(col("conn") < first_random)
-    if few.height:
-        rows = _covered(few.join(explicit, on=["conn", "dir"], how="inner"), coverage)
-        rows = _windows(rows)
-        parts.append(rows.group_by(_KEYS).agg(
-            col("packets").sum(), col("bytes").sum(), col("start").min(), col("end").max(), col("flags").bitwise_or(),
-            col("tp").min(), col("local").min(), col("order").min()))
-    many = obs.filter(col("conn") >= first_random)
-    if many.height:
-        count = random.height // 2
-        index = col("dir").cast(pl.Int64) * count + (col("conn") - first_random)
-        many = many.with_columns(**{name: pl.lit(random[name]).gather(index) for name in _PIECE_COLUMNS})
-        parts.append(_windows(_covered(many, coverage)).select(*_KEYS, "packets", "bytes", "start", "end", "flags", "tp",
-                                                               "local", "order"))
-    if not parts:
-        return pl.DataFrame(schema=RECORD_SCHEMA)
-    records = pl.concat([p.select(list(RECORD_SCHEMA)[:-2] + ["order"]) for p in parts], how="vertical_relaxed")
     kinds = pl.Series([{"ALL": 0, "ACCEPT": 1, "REJECT": 2}[t] for t in traffic_types], dtype=pl.Int8)
     kind = pl.lit(kinds).gather(col("fl"))
-    records = records.filter((kind == 0) | ((kind == 1) & ~col("reject")) | ((kind == 2) & col("reject")))
-    return records.with_columns(status=pl.lit(0, pl.Int8)).select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)
+    wanted = (kind == 0) | ((kind == 1) & ~col("reject")) | ((kind == 2) & col("reject"))
+    columns = [c for c in RECORD_SCHEMA if c != "status"]
+    few = obs.lazy().filter(col("conn") < first_random).join(explicit.lazy(), on=["conn", "dir"], how="inner")
+    few = _windows(_covered(few, coverage)).group_by(_KEYS).agg(
+        col("packets").sum(), col("bytes").sum(), col("start").min(), col("end").max(), col("flags").bitwise_or(),
+        col("tp").min(), col("local").min(), col("order").min())
+    count = random.height // 2
+    index = col("dir").cast(pl.Int64) * count + (col("conn") - first_random)
+    many = obs.lazy().filter(col("conn") >= first_random).with_columns(
+        **{name: pl.lit(random[name]).gather(index) for name in _PIECE_COLUMNS})
+    many = _windows(_covered(many, coverage))
+    parts = [few.select(columns)] + ([many.select(columns)] if count else [])
+    records = pl.concat(parts, how="vertical_relaxed").filter(wanted)
+    return records.with_columns(status=pl.lit(0, pl.Int8)).select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA).collect()
 
 
-def _covered(rows: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFrame:
+def _covered(rows: pl.LazyFrame, coverage: pl.DataFrame) -> pl.LazyFrame:
     """Attach flow log, window length and phase; rows of ENIs no flow log covers disappear."""
     col = pl.col
     rows = rows.with_columns(order=col("conn") * 16 + col("dir").cast(pl.Int64) * 8 + col("step").cast(pl.Int64))
     if coverage["eni"].is_duplicated().any():
-        return rows.join(coverage, on="eni", how="inner")
+        return rows.join(coverage.lazy(), on="eni", how="inner")
     size = int(coverage["eni"].max()) + 1 if coverage.height else 0
+    if not size:
+        return rows.with_columns(fl=pl.lit(None, pl.Int32), W=pl.lit(None, pl.Int64), phase=pl.lit(None, pl.Float64)).filter(False)
     table = pl.DataFrame({"eni": range(size)}, schema={"eni": pl.Int32}).join(coverage, on="eni", how="left")
     inside = col("eni") < size
-    lookups = {c: pl.when(inside).then(pl.lit(table[c]).gather(col("eni").clip(0, max(size - 1, 0)))) for c in ("fl", "W", "phase")}
+    lookups = {c: pl.when(inside).then(pl.lit(table[c]).gather(col("eni").clip(0, size - 1))) for c in ("fl", "W", "phase")}
     return rows.with_columns(**lookups).filter(col("fl").is_not_null())
 
 
-def _windows(rows: pl.DataFrame) -> pl.DataFrame:
+def _windows(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Split each piece over the aggregation windows of its ENI: packets, bytes, times, flags.
 
     Most pieces fit in one window and keep their totals; the others are exploded into one

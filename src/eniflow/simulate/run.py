@@ -90,7 +90,7 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     bar.stage("traffic")
     random_conns, random_pieces = explicit_tables([], net.address_id, seed)
     if mix:
-        pools = {"clients": net.pool("clients"), "servers": net.pool("servers"),
+        pools = {"clients": net.pool("vpc"), "servers": net.pool("vpc"),
                  "internet": net.add_random_hosts(int(topo.generate.get("internet_hosts", 500)) if topo.generate else 500),
                  "unlogged": net.pool("unlogged")}
         wanted = mix["connections"]
@@ -148,7 +148,9 @@ def _in_file_order(recs: pl.DataFrame) -> pl.DataFrame:
     first = recs["start"].min()
     key = (pl.col("fl").cast(pl.Int64) * (1 << 27) + (pl.col("start") - first)) * (1 << 32) + pl.col("order") + (1 << 31)
     packed = recs["start"].max() - first < (1 << 27) and recs["order"].max() < (1 << 31) and -recs["order"].min() < (1 << 31)
-    return recs.sort(key) if packed else recs.sort("fl", "start", "order")
+    if not packed:
+        return recs.sort("fl", "start", "order")
+    return recs[recs.select(key.arg_sort()).to_series()]  # faster than sort(key) on wide frames
 
 
 def _override(topo: Topology, *, layout, file_format, log_format) -> Topology:
