@@ -141,3 +141,14 @@ def test_mixed_scales_to_about_the_requested_records_and_is_deterministic(tmp_pa
     # secondary IPs and the NAT gateway are in play; AWS-internal traffic is never logged
     assert ok.filter(pl.col("owner").str.starts_with("NAT gateway")).height > 0
     assert not ok["dst_ip"].is_in(["169.254.169.254", "169.254.169.123", "10.0.0.2"]).any()
+
+
+def test_start_moves_the_whole_scenario_including_the_ip_move(tmp_path):
+    base = simulate("floating-ip", tmp_path / "a")
+    later = simulate("floating-ip", tmp_path / "b", start="2026-12-01T08:00:00Z")
+    shift = 1796112000 - 1795860000
+    assert (later.start, later.end) == (base.start + shift, base.end + shift)
+    a, b = records(base), records(later)
+    assert b.filter(pl.col("log_status") == "OK")["start"].cast(pl.Int64).to_list() == \
+        (a.filter(pl.col("log_status") == "OK")["start"].cast(pl.Int64) + shift).to_list()
+    assert b.select("interface_id", "srcaddr", "dstaddr").equals(a.select("interface_id", "srcaddr", "dstaddr"))

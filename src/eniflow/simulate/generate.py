@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import replace
 
-from .topology import Eni, Topology
+from .topology import Eni, Topology, TopologyError
 
 __all__ = ["expand"]
 
@@ -32,7 +32,8 @@ def expand(topo: Topology, seed: int) -> Topology:
             primary = next(free[subnet])
             secondary = [next(free[subnet]) for _ in range(n_secondary)]
         except StopIteration:
-            raise ValueError(f"generate: subnet {subnet} has no free addresses for {count} instances") from None
+            raise TopologyError(f"{topo.source}: generate: subnet {subnet} has no free addresses left for {count} "
+                                "instances; use larger or more subnets.", topo.source) from None
         prefixes = []
         if (draw * 7919) % 1 < float(spec.get("prefix_share", 0.0)):
             prefixes = [_prefix(topo.subnets[subnet].cidr, taken)]

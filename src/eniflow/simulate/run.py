@@ -75,9 +75,9 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     bar = _Progress(progress)
 
     begin, length = _span(topo, start, duration, endpoint_url, layout)
-    shift = begin - topo.traffic.start
+    topo = _shifted(topo, begin - topo.traffic.start)
     net = Network(topo, seed)
-    specs = [_shifted(s, shift) for s in topo.traffic.connections]
+    specs = topo.traffic.connections
     net.use_addresses(specs)
     conns, pieces = explicit_tables(specs, net.address_id, seed)
     first_random = conns.height
@@ -101,11 +101,11 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     bar.stage("records")
     conns = pl.concat([conns, random_conns])
     obs = net.observe(conns)
-    obs = _drop_idle(obs, conns, net, [(e, a + shift, b + shift) for e, a, b in topo.traffic.idle])
+    obs = _drop_idle(obs, conns, net, topo.traffic.idle)
     del conns
     recs = aggregate(obs, pieces, random_pieces, first_random, coverage, types)
     del obs, random_pieces
-    skips = pl.DataFrame([(net.eni_index[e], at + shift) for e, at in topo.traffic.skipdata],
+    skips = pl.DataFrame([(net.eni_index[e], at) for e, at in topo.traffic.skipdata],
                          schema={"eni": pl.Int32, "at": pl.Float64}, orient="row")
     recs = status_records(recs, coverage, begin, begin + length, skips, mix["skipdata_share"] if mix else 0.0, seed)
     recs = _in_file_order(recs)
@@ -198,11 +198,18 @@ def _covering(topo: Topology) -> float:
     return max(span + 1, _DEFAULT_RANDOM_DURATION if topo.traffic.random else 60.0)
 
 
-def _shifted(spec: dict, shift: float) -> dict:
+def _shifted(topo: Topology, shift: float) -> Topology:
+    """The same scenario ``shift`` seconds later (``--start``): traffic, moves, SKIPDATA, idle."""
     if not shift:
-        return spec
-    segments = [{**seg, "t0": seg["t0"] + shift, "t1": seg["t1"] + shift} for seg in spec["segments"]]
-    return {**spec, "at": spec["at"] + shift, "segments": segments}
+        return topo
+    traffic = topo.traffic
+    specs = [{**spec, "at": spec["at"] + shift,
+              "segments": [{**seg, "t0": seg["t0"] + shift, "t1": seg["t1"] + shift} for seg in spec["segments"]]}
+             for spec in traffic.connections]
+    traffic = replace(traffic, start=traffic.start + shift, connections=specs,
+                      skipdata=[(eni, at + shift) for eni, at in traffic.skipdata],
+                      idle=[(eni, a + shift, b + shift) for eni, a, b in traffic.idle])
+    return replace(topo, traffic=traffic, moves=[replace(m, at=m.at + shift) for m in topo.moves])
 
 
 def _drop_idle(obs: pl.DataFrame, conns: pl.DataFrame, net: Network, idle) -> pl.DataFrame:

@@ -346,7 +346,7 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
     check.keys(root, "topology", required=("vpcs", "subnets", "enis"), optional=(
         "description", "account", "region", "security_groups", "network_acls", "internet_hosts",
         "transit_gateways", "pods", "moves", "flow_logs", "traffic", "generate"))
-    account = str(root.get("account", "123456789012")).zfill(12)
+    account = _account(root.get("account", "123456789012"))
     region = str(root.get("region", "us-east-1"))
 
     vpcs: dict[str, Vpc] = {}
@@ -358,7 +358,7 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
         if not raw:
             check.fail(node, None, f"VPC {node['id']}: give its 'cidr' (e.g. 10.0.0.0/16).")
         cidrs = [check.network(node, "cidrs" if "cidrs" in node else "cidr", "VPC", value=c) for c in raw]
-        vpcs[str(node["id"])] = Vpc(str(node["id"]), cidrs, str(node.get("account", account)).zfill(12))
+        vpcs[str(node["id"])] = Vpc(str(node["id"]), cidrs, _account(node.get("account", account)))
 
     security_groups = {}
     for node in check.items(root, "security_groups", "security groups"):
@@ -431,7 +431,7 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
             kind=kind, instance=instance,
             description=str(node.get("description") or (f"{kind} {eni_id}" if kind != "instance" else f"instance {instance}")),
             nitro=check.flag(node, "nitro", what, default=False), security_groups=groups,
-            account=str(node.get("account", vpcs[subnet.vpc].account)).zfill(12) if str(node.get("account", "")) != "unknown" else "unknown",
+            account=_account(node.get("account", vpcs[subnet.vpc].account)),
             window_phase=check.number(node, "window_phase", what), name=check.text(node, "name", what))
 
     for subnet_node, subnet in zip(check.items(root, "subnets", "subnets"), subnets.values()):
@@ -531,17 +531,10 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
 
     names = _names(enis, hosts, pods)
     connections = parse_connections(check, traffic_node, start, names)
-    skipdata, idle = [], []
-    for node in check.items(traffic_node, "skipdata", "SKIPDATA injections"):
-        check.keys(node, "skipdata", required=("eni", "at"))
-        if str(node["eni"]) not in enis:
-            check.fail(node, "eni", f"skipdata: unknown ENI '{node['eni']}'.")
-        skipdata.append((str(node["eni"]), _time(check, node, "at", start)))
-    for node in check.items(traffic_node, "idle", "idle periods"):
-        check.keys(node, "idle", required=("eni", "from", "until"))
-        if str(node["eni"]) not in enis:
-            check.fail(node, "eni", f"idle: unknown ENI '{node['eni']}'.")
-        idle.append((str(node["eni"]), _time(check, node, "from", start), _time(check, node, "until", start)))
+    skipdata = [(eni, _time(check, node, "at", start))
+                for node, eni in _per_eni(check, traffic_node, "skipdata", ("at",), enis)]
+    idle = [(eni, _time(check, node, "from", start), _time(check, node, "until", start))
+            for node, eni in _per_eni(check, traffic_node, "idle", ("from", "until"), enis)]
     random_mix = parse_random(check, traffic_node)
 
     generate = root.get("generate")
@@ -562,6 +555,23 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
     if not flow_logs:
         check.fail(root, None, "the topology has no 'flow_logs'; add one, e.g. {resources: [vpc-...]}.")
     return topo
+
+
+def _per_eni(check: _Checker, node: _Map, key: str, times: tuple[str, ...], enis: dict) -> list[tuple[_Map, str]]:
+    """Entries of ``traffic.skipdata`` / ``traffic.idle``: a known ENI and its times."""
+    result = []
+    for item in check.items(node, key, f"{key} entries"):
+        check.keys(item, key, required=("eni", *times))
+        if str(item["eni"]) not in enis:
+            check.fail(item, "eni", f"{key}: unknown ENI '{item['eni']}'.")
+        result.append((item, str(item["eni"])))
+    return result
+
+
+def _account(value) -> str:
+    """A 12-digit account id (YAML may have read it as a number), or AWS's 'unknown'."""
+    text = str(value)
+    return text if text == "unknown" else text.zfill(12)
 
 
 def _names(enis: dict[str, Eni], hosts: list[InternetHost], pods: list[Pod]) -> dict[str, str]:
