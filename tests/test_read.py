@@ -344,3 +344,12 @@ def test_byte_order_mark_and_a_repeated_header_field(tmp_path):
     dup = write(tmp_path / "dup.log", "version srcaddr srcaddr", "2 10.0.0.1 10.0.0.2")
     assert rows(eniflow.read(dup), "version", "srcaddr", "srcaddr_2") == [
         {"version": 2, "srcaddr": "10.0.0.1", "srcaddr_2": "10.0.0.2"}]
+
+
+def test_eniflow_parquet_output_reads_back_with_fresh_provenance(tmp_path, cli):
+    path = write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT)
+    assert cli("read", path, "-o", "parquet", "--out", tmp_path / "out.parquet")[0] == 0
+    again = eniflow.read(tmp_path / "out.parquet")
+    assert rows(again) == [{**SSH_ROW, "source": str(tmp_path / "out.parquet"), "line": 1}]
+    assert again.stats.warnings == [f"{tmp_path / 'out.parquet'}: column(s) source, line ignored; "
+                                    "eniflow sets source and line itself"]

@@ -24,6 +24,7 @@ _EXPORTS = {
     "top": "analyses.top",
     "flows_for_ip": "analyses.flows_for_ip",
     "trace": "analyses.trace",
+    "sql": "analyses.sql",
     "doctor": "analyses.doctor",
     "report": "report",
     "EniflowError": "errors",

@@ -27,6 +27,7 @@ _READ_BYTES = 256 << 10
 MALFORMED_KEPT = 100
 _MS_EPOCH = 100_000_000_000  # start/end above this are milliseconds (year 5138 in seconds)
 _CWL_EXPORT_PREFIX = r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?\s+"
+_OWN_COLUMNS = ("source", "line")
 _GZIP, _PARQUET, _BOM = b"\x1f\x8b", b"PAR1", b"\xef\xbb\xbf"
 # How pandas and Spark spell a missing value when they store a numeric column as text.
 _MISSING_TEXT = ["None", "nan", "NaN", "null", "NULL"]
@@ -479,13 +480,18 @@ def _parquet(stream: BinaryIO, parser: _Parser) -> None:
     except Exception as exc:
         raise InputError(f"{parser.source}: not a readable Parquet file ({exc}); check that the upload is complete.",
                          parser.source) from exc
-    fmt = Format(unique_names(lookup(n).name if lookup(n) else n for n in pf.schema_arrow.names))
+    names = list(pf.schema_arrow.names)
+    own = [n for n in names if n in _OWN_COLUMNS]
+    if own:  # e.g. eniflow's own Parquet output read again: provenance is set here, per file
+        parser.counts.warnings.append(f"{parser.source}: column(s) {', '.join(own)} ignored; "
+                                      "eniflow sets source and line itself")
+    fmt = Format(unique_names(lookup(n).name if lookup(n) else n for n in names if n not in _OWN_COLUMNS))
     unknown = fmt.unknown
     if unknown:
         parser.counts.warnings.append(f"{parser.source}: unknown column(s) {', '.join(unknown)} read as text")
     row = 1
     try:
-        for batch in pf.iter_batches(batch_size=256_000):
+        for batch in pf.iter_batches(batch_size=256_000, columns=[n for n in names if n not in _OWN_COLUMNS]):
             row = _parquet_batch(batch, fmt, row, parser)
     except (OSError, ValueError) as exc:  # damaged pages: keep the rows before them
         parser.counts.errors.append(f"{parser.source}: the Parquet data is damaged after row {row - 1} ({exc}); "

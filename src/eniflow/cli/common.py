@@ -36,13 +36,14 @@ OutputOpt = Annotated[str, typer.Option("-o", "--output", help="table | jsonl | 
 OutOpt = Annotated[Optional[str], typer.Option("--out", help="Write to this file instead of stdout.")]
 FormatOpt = Annotated[Optional[str], typer.Option(
     "--format", "-f", help="Log format for sources without a header line: '${version} ${srcaddr} ...', "
-    "'version srcaddr ...' or underscore names. Default: the version-2 default format.")]
+    "'version srcaddr ...', underscore names, or a preset: 'default' (version 2) or 'tgw' (Transit Gateway). "
+    "Default: the version-2 default format. 'eniflow read --fields' lists every field.")]
 SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only records ending at or after this time (ISO 8601, Unix seconds, or '2h'/'3d' ago).")]
 UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only records starting before this time (same forms as --since).")]
 ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="AWS profile (default: the standard credential chain).")]
 RegionOpt = Annotated[Optional[str], typer.Option("--region", help="AWS region.")]
 EndpointOpt = Annotated[Optional[str], typer.Option("--endpoint-url", help="AWS endpoint URL (e.g. a local moto server).")]
-SourcesArg = Annotated[list[str], typer.Argument(help="Files, directories, globs, '-' (stdin), s3://bucket/prefix or cwl://log-group[/stream-prefix].")]
+SourcesArg = Annotated[list[str], typer.Argument(help="Files, directories, globs, '-' (stdin), s3://bucket/prefix or cwl://log-group\\[/stream-prefix].")]
 
 
 def aws_options(profile: str | None, region: str | None, endpoint_url: str | None) -> AwsOptions:

@@ -57,9 +57,7 @@ def read_cmd(
 ) -> None:
     """Parse flow logs and write every record with typed columns.
 
-    Each text file's header line decides its columns; header-less sources (CloudWatch Logs,
-    stdin) use --format, else the default version-2 format. gzip and Parquet are recognised
-    by content. The summary of what was read goes to stderr.
+    Each text file's header line decides its columns; header-less sources (CloudWatch Logs, stdin) use --format, else the default version-2 format. gzip and Parquet are recognised by content. A summary of what was read, and the first malformed lines with file:line, go to stderr.
 
     [bold]Examples[/bold]
 
