@@ -93,11 +93,9 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     columns = list(rel.columns)
     have = set(columns)
     extra = [f'CAST(NULL AS {t}) AS "{c}"' for c, t in _NEEDED.items() if c not in have]
-    con.register("_res_input", rel)
+    rel.create_view("_res_in", replace=True)
     run = lambda sql: con.execute(sql)  # noqa: E731
-    run(f"CREATE OR REPLACE TABLE _res_f AS SELECT row_number() OVER () AS rid, *{''.join(', ' + e for e in extra)} "
-        "FROM _res_input")
-    con.unregister("_res_input")
+    run(f"CREATE OR REPLACE VIEW _res_src AS SELECT *{''.join(', ' + e for e in extra)} FROM _res_in")
     for step in (_BASE, _PRIMARY_CANDIDATES, _PRIMARY, _DIRECTION, _OWNERSHIP, _PKT):
         run(step)
     _peer_rounds(con)
@@ -105,9 +103,17 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
                  _CANDIDATES, _FINAL):
         run(step)
     listed = ", ".join(f'f."{c}"' for c in columns)
-    res = ", ".join(f"r.{c}" for c in RESOLUTION_COLUMNS)
-    run(f"CREATE OR REPLACE VIEW resolved AS SELECT {listed}, {res} FROM _res_f f JOIN _res_r r ON f.rid = r.rid "
-        "ORDER BY f.rid")
+    # Records are numbered by the same scan of the same view as in _DIRECTION (rid); the
+    # packet's addresses are the record's own except the local side resolution found.
+    run(f"""CREATE OR REPLACE VIEW resolved AS
+        SELECT {listed}, r.direction,
+          CASE WHEN r.direction = 'egress' AND r.resolution <> 'pkt' THEN r.local_ip
+               ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
+          CASE WHEN r.direction = 'ingress' AND r.resolution <> 'pkt' THEN r.local_ip
+               ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
+          r.local_ip, r.resolution, r.candidates, r.confidence, r.peer_interface_id, r.peer_source, r.peer_line, r.owner
+        FROM (SELECT row_number() OVER () AS rid, * FROM _res_src) f JOIN _res_r r ON f.rid = r.rid
+        ORDER BY f.rid""")
     return Resolved(con, columns + list(RESOLUTION_COLUMNS))
 
 
@@ -164,20 +170,21 @@ def _input(flows, con):
             from .engine import connect
 
             con = connect()
-            con.register("_res_arrow", flows.arrow())
+            table = flows.arrow()
+            con.register("_res_arrow", table.read_all() if hasattr(table, "read_all") else table)
             return con.view("_res_arrow"), con
         return flows, con
     raise TypeError("resolve() takes the result of eniflow.read() or a DuckDB relation")
 
 
-# Narrow copy of what resolution reads. ok: a record with both addresses (not NODATA/SKIPDATA).
+# What resolution reads of each record. ok: a record with both addresses (not NODATA/SKIPDATA).
 _BASE = """
-CREATE OR REPLACE TABLE _res_b AS
-SELECT rid, interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
+CREATE OR REPLACE VIEW _res_b AS
+SELECT interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
        "start" AS t0, "end" AS t1, pkt_srcaddr AS psa, pkt_dstaddr AS pda, lower(flow_direction) AS fd,
        coalesce(upper(log_status), 'OK') = 'OK' AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AS ok,
-       coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata
-FROM _res_f
+       coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata, source, line
+FROM _res_src
 """
 
 # Each ENI's primary, in three steps. (1) Candidates: the address present in every IPv4
@@ -193,12 +200,14 @@ FROM _res_f
 _PRIMARY_CANDIDATES = """
 CREATE OR REPLACE TABLE _res_pc AS
 WITH r AS (
-  SELECT rid, eni, sa, da, psa, pda, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
-), f AS (
-  SELECT eni, min_by(sa, rid) AS c1, min_by(da, rid) AS c2,
-         min_by(CASE WHEN fd = 'egress' THEN sa ELSE da END, rid) FILTER (WHERE fd IN ('egress', 'ingress')) AS cfd,
-         min_by(CASE WHEN pda <> da THEN da ELSE sa END, rid) FILTER (WHERE pda <> da OR psa <> sa) AS cpkt
+  SELECT eni, sa, da, psa, pda, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
+), f0 AS (
+  SELECT eni, min(sa || ' ' || da) AS first,
+         min(CASE WHEN fd = 'egress' THEN sa WHEN fd = 'ingress' THEN da END) AS cfd,
+         min(CASE WHEN pda <> da THEN da WHEN psa <> sa THEN sa END) AS cpkt
   FROM r GROUP BY eni
+), f AS (
+  SELECT eni, split_part(first, ' ', 1) AS c1, split_part(first, ' ', 2) AS c2, cfd, cpkt FROM f0
 ), c AS (
   SELECT r.eni, count(*) AS n, sum(CASE WHEN r.sa = f.c1 OR r.da = f.c1 THEN 1 ELSE 0 END) AS n1,
          sum(CASE WHEN r.sa = f.c2 OR r.da = f.c2 THEN 1 ELSE 0 END) AS n2
@@ -262,7 +271,7 @@ WITH d AS (
               WHEN p.primary_ip IS NULL AND b.psa <> b.sa AND coalesce(b.pda, b.da) = b.da THEN 'egress'
               WHEN p.primary_ip IS NULL AND b.pda <> b.da AND coalesce(b.psa, b.sa) = b.sa THEN 'ingress'
          END AS dir
-  FROM _res_b b LEFT JOIN _res_primary p ON p.eni = b.eni
+  FROM (SELECT row_number() OVER () AS rid, * FROM _res_b) b LEFT JOIN _res_primary p ON p.eni = b.eni
   LEFT JOIN _res_inventory_interfaces i ON i.interface_id = b.eni
 )
 SELECT *, CASE dir WHEN 'egress' THEN sa WHEN 'ingress' THEN da END AS ll,
@@ -282,14 +291,14 @@ UNION SELECT eni, primary_ip, NULL, NULL FROM _res_primary
 """
 
 
-# May address {x} be an address of the ENI whose primary is {pip}? Only a private address
-# (RFC 1918 or 100.64/10; flow logs show an ENI's private addresses) in the /16 of the primary
-# (a subnet is at most a /16 and all of an ENI's addresses are in its subnet).
-_PLAUSIBLE = """(
-  ({x} LIKE '10.%' OR {x} LIKE '192.168.%' OR regexp_matches({x}, '^172\\.(1[6-9]|2[0-9]|3[01])\\.')
-   OR regexp_matches({x}, '^100\\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\\.'))
-  AND ({pip} IS NULL
-       OR regexp_extract({x}, '^[0-9]+\\.[0-9]+\\.', 0) = regexp_extract({pip}, '^[0-9]+\\.[0-9]+\\.', 0)))"""
+# May an address be one of an ENI's? Only a private one (RFC 1918 or 100.64/10: flow logs show
+# an ENI's private addresses) in the /16 of the ENI's primary (a subnet is at most a /16 and an
+# ENI's addresses are all in its subnet).
+_PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
+  OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
+  OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
+_SLASH16 = "(split_part({x}, '.', 1) || '.' || split_part({x}, '.', 2))"
+_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16.format(x='{x}')} = {_SLASH16.format(x='{pip}')}))"
 
 _COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
 
@@ -312,66 +321,72 @@ SELECT rid, eni, t0, t1, ll,
 FROM c
 """
 
+# ENIs with records, as small integers: joins and groupings on them are cheap.
+_ENI_IDS = """
+CREATE OR REPLACE TABLE _res_eni AS
+SELECT eni, CAST(row_number() OVER (ORDER BY eni) AS INTEGER) AS id FROM (SELECT DISTINCT eni FROM _res_d WHERE dir IS NOT NULL)
+"""
+
 # Records that take part in peer joins: IPv4 with direction known. lk = the local address when
 # pkt fields told it; fwd = the record is on a forwarding ENI or forwarded a packet (pkt), so it
 # can confirm its partner's address but is not resolved by it. The time range is padded by half
-# the tolerance on each side, so that overlapping ranges share a bucket.
+# the tolerance on each side, so that ranges overlapping within the tolerance share a bucket.
 _PARTICIPANTS = f"""
 CREATE OR REPLACE TABLE _res_e AS
-SELECT d.rid, d.eni, d.dir, d.pr, d.sp, d.dp, d.t0, d.t1, d.pip, d.rm, k.own_local AS lk,
+SELECT d.rid, n.id AS eni, d.dir = 'egress' AS egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, d.pip, k.own_local AS lk,
        d.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
        CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
        CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1
-FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid
+FROM _res_d d JOIN _res_eni n ON n.eni = d.eni LEFT JOIN _res_pkt k ON k.rid = d.rid
 WHERE d.dir IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
   AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL
 """
 
+# Who is known to hold each participant's remote address at its time, when that is one ENI:
+# owned; rown = that ENI's id (NULL when it has no records). An address that several ENIs are
+# said to hold then counts as unknown: pairs are then neither keyed on it nor excluded by it.
+_REMOTE_OWNERS = f"""
+CREATE OR REPLACE TABLE _res_ro AS
+SELECT e.rid, min(n.id) AS rown
+FROM _res_e e JOIN _res_own_all o ON o.addr = e.rm AND {_COVERS.format(o='o', r='e')}
+LEFT JOIN _res_eni n ON n.eni = o.eni
+GROUP BY e.rid HAVING min(o.eni) = max(o.eni)
+"""
+
+# One row per participant and time bucket it spans, with its remote's owner.
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
-SELECT e.rid, e.eni, e.dir, e.pr, e.sp, e.dp, e.b0 + n.k AS bk
-FROM _res_e e JOIN _res_n n ON n.k <= e.b1 - e.b0
+SELECT e.rid, e.eni, e.egress, e.pr, e.sp, e.dp, e.t0, e.t1, e.rm, e.pip, e.lk, e.fwd, e.b0, e.b0 + n.k AS bk,
+       r.rown, r.rid IS NOT NULL AS owned
+FROM _res_e e JOIN _res_n n ON n.k <= e.b1 - e.b0 LEFT JOIN _res_ro r ON r.rid = e.rid
 WHERE e.b1 - e.b0 <= {_MAX_SPAN_BUCKETS}
 """
 
-# The ENIs known to hold each participant's remote address at its time.
-_REMOTE_OWNERS = f"""
-CREATE OR REPLACE TABLE _res_ro AS
-SELECT DISTINCT e.rid, o.eni AS oeni FROM _res_e e JOIN _res_own_all o ON o.addr = e.rm AND {_COVERS.format(o='o', r='e')}
-"""
-
-# Candidate pairs: a = egress on A, b = ingress on B, same protocol and ports, a time bucket in
-# common, and an ENI key: B's source X is known to be A's (ax) or A's destination Y is known to
-# be B's (by). Not the same packets when X is known to be another ENI's than A (or Y another's
-# than B), or when a side's pkt-told local address disagrees. x_ok / y_ok: the pair may
-# resolve A (X is known to be A's, or plausible for A and held by no other ENI) / B (likewise Y).
-# A pair whose Y cannot be B's (a public address: B forwards, e.g. a NAT gateway) still tells A.
+# Candidate pairs: a = egress on A (PA -> Y), b = ingress on B (X -> PB), same protocol and
+# ports, times overlapping within the tolerance (counted once, in the first bucket both span),
+# and an ENI key: X is known to be A's (ax), else Y is known to be B's (by). Not the same packets
+# when X (Y) is known to be another ENI's than A (B), or a side's pkt-told local address
+# disagrees. x_ok / y_ok: the pair may resolve A (X is A's, or plausible for A) / B (likewise Y);
+# a pair whose Y cannot be B's (public: B forwards, e.g. a NAT gateway) still tells A.
+_PAIR_SIDES = f"""a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
+  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov"""
+_PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
+  AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
+  AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
+  AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)"""
 _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
-WITH j AS (
-  SELECT a.rid AS arid, b.rid AS brid, true AS ax, false AS by_
-  FROM _res_x b JOIN _res_ro r ON r.rid = b.rid
-  JOIN _res_x a ON a.eni = r.oeni AND a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
-  WHERE b.dir = 'ingress' AND a.dir = 'egress' AND a.eni <> b.eni
-  UNION ALL
-  SELECT a.rid, b.rid, false, true
-  FROM _res_x a JOIN _res_ro r ON r.rid = a.rid
-  JOIN _res_x b ON b.eni = r.oeni AND a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
-  WHERE a.dir = 'egress' AND b.dir = 'ingress' AND a.eni <> b.eni
-), g AS (
-  SELECT arid, brid, bool_or(ax) AS ax, bool_or(by_) AS by_ FROM j GROUP BY arid, brid
-), n AS (
-  SELECT rid, count(*) AS n FROM _res_ro GROUP BY rid
-)
-SELECT g.arid, g.brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
-       NOT a.fwd AND (g.ax OR (nb.n IS NULL AND {_PLAUSIBLE.format(x='b.rm', pip='a.pip')})) AS x_ok,
-       NOT b.fwd AND (g.by_ OR (na.n IS NULL AND {_PLAUSIBLE.format(x='a.rm', pip='b.pip')})) AS y_ok,
-       least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov
-FROM g JOIN _res_e a ON a.rid = g.arid JOIN _res_e b ON b.rid = g.brid
-LEFT JOIN n na ON na.rid = a.rid LEFT JOIN n nb ON nb.rid = b.rid
-WHERE greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
-  AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)
-  AND (g.ax OR nb.n IS NULL) AND (g.by_ OR na.n IS NULL)
+SELECT {_PAIR_SIDES},
+       a.lk IS NULL AND NOT a.fwd AS x_ok,
+       b.lk IS NULL AND NOT b.fwd AND (a.rown IS NOT DISTINCT FROM b.eni OR {_PLAUSIBLE.format(x='a.rm', pip='b.pip')}) AS y_ok
+FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN}
+WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
+UNION ALL
+SELECT {_PAIR_SIDES},
+       a.lk IS NULL AND NOT a.fwd AND {_PLAUSIBLE.format(x='b.rm', pip='a.pip')} AS x_ok,
+       b.lk IS NULL AND NOT b.fwd AS y_ok
+FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN}
+WHERE NOT b.owned
 """
 
 # A record r claims the address its partners imply only when: all its partners are on one ENI,
@@ -383,18 +398,18 @@ WHERE greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
 _CLAIMS = """
 CREATE OR REPLACE TABLE _res_peerclaim AS
 WITH c AS (
-  SELECT arid AS r, brid AS p, aeni AS reni, beni AS peni, x AS implied, x_ok AS ok, ov FROM _res_pairs
-  UNION ALL SELECT brid, arid, beni, aeni, y, y_ok, ov FROM _res_pairs
+  SELECT arid AS r, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM _res_pairs
+  UNION ALL SELECT brid, arid, aeni, y, y_ok, ov FROM _res_pairs
 ), s AS (
-  SELECT r, min(reni) AS eni, count(DISTINCT implied) AS ni, count(DISTINCT peni) AS np, bool_and(ok) AS ok,
+  SELECT r, min(implied) = max(implied) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
          min(implied) AS implied, max_by(p, ov) AS best
   FROM c GROUP BY r
 ), m AS (
-  SELECT c.r, bool_and(sp.np = 1 AND sp.ni = 1) AS clear FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
+  SELECT c.r, bool_and(sp.one) AS clear FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
 )
-SELECT s.r AS rid, s.eni, s.implied AS addr, s.best AS peer_rid, e.t0, e.t1
-FROM s JOIN m ON m.r = s.r JOIN _res_e e ON e.rid = s.r
-WHERE s.ni = 1 AND s.np = 1 AND s.ok AND m.clear AND e.lk IS NULL
+SELECT s.r AS rid, d.eni, s.implied AS addr, s.best AS peer_rid, d.t0, d.t1
+FROM s JOIN m ON m.r = s.r JOIN _res_d d ON d.rid = s.r
+WHERE s.one AND s.ok AND m.clear
 """
 
 
@@ -402,15 +417,15 @@ def _peer_rounds(con) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
     adds the addresses round 1 resolved, which pairs records where both sides used secondary
     addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates."""
+    con.execute(_ENI_IDS)
     con.execute(_PARTICIPANTS)
     span = con.execute("SELECT coalesce(max(b1 - b0), 0) FROM _res_e").fetchone()[0]
     con.execute("CREATE OR REPLACE TABLE _res_n AS SELECT range AS k FROM "
                 f"range(0, {min(int(span), _MAX_SPAN_BUCKETS) + 1})")
-    con.execute(_EXPAND)
     con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eni, addr, vf, vt FROM _res_own "
                 "UNION SELECT eni, own_local, NULL, NULL FROM _res_pkt WHERE own_local IS NOT NULL")
     for _ in range(2):
-        for step in (_REMOTE_OWNERS, _PAIRS, _CLAIMS):
+        for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
             con.execute(step)
         new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eni, addr FROM _res_peerclaim "
                           "EXCEPT SELECT eni, addr FROM _res_own_all)").fetchone()[0]
@@ -472,18 +487,22 @@ UNION ALL SELECT rid, addr, 'single', NULL, true FROM _res_single
 # as many.
 _INFERRED = """
 CREATE OR REPLACE TABLE _res_inf AS
-WITH k AS (
-  SELECT d.rid, d.eni, d.pr, d.lport, d.rm, d.rport, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid WHERE k.own
+WITH todo AS (
+  SELECT d.rid, d.eni, d.pr, d.lport, d.rm, d.rport FROM _res_d d
+  WHERE d.dir IS NOT NULL AND NOT d.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
+), k AS (
+  SELECT d.eni, d.pr, d.lport, d.rm, d.rport, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid
+  WHERE k.own AND d.eni IN (SELECT eni FROM todo)
 ), byport AS (
   SELECT eni, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eni, pr, lport, addr, count(DISTINCT rm || ':' || CAST(rport AS VARCHAR)) AS n FROM k
-        GROUP BY eni, pr, lport, addr) GROUP BY eni, pr, lport
+  FROM (SELECT eni, pr, lport, addr, count(*) AS n
+        FROM (SELECT DISTINCT eni, pr, lport, addr, rm, rport FROM k) GROUP BY eni, pr, lport, addr)
+  GROUP BY eni, pr, lport
 ), byremote AS (
   SELECT eni, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eni, pr, rm, rport, addr, count(DISTINCT lport) AS n FROM k GROUP BY eni, pr, rm, rport, addr)
+  FROM (SELECT eni, pr, rm, rport, addr, count(*) AS n
+        FROM (SELECT DISTINCT eni, pr, rm, rport, addr, lport FROM k) GROUP BY eni, pr, rm, rport, addr)
   GROUP BY eni, pr, rm, rport
-), todo AS (
-  SELECT d.* FROM _res_d d WHERE d.dir IS NOT NULL AND NOT d.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
 )
 SELECT t.rid,
        CASE WHEN p.top >= {min_support} AND 2 * p.top > p.total THEN p.addr ELSE r.addr END AS addr,
@@ -515,34 +534,27 @@ FROM todo t JOIN a ON a.eni = t.eni AND {_COVERS.format(o='a', r='t')}
 GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1
 """
 
-# The resolution columns of every record. owner: the pod with that IP (kubectl), else the
-# inventory's owner of (ENI, address) then, else the ENI's owner.
-_FINAL = f"""
+# The resolution columns of every record (src_ip/dst_ip are derived in the view `resolved`).
+# owner: the pod with that IP (kubectl) for a located address, else the ENI's owner.
+_FINAL = """
 CREATE OR REPLACE TABLE _res_r AS
-WITH z AS (
-  SELECT d.rid, d.eni, d.dir, d.nodata, d.sa, d.da, d.psa, d.pda, d.ll, d.t0, d.t1,
+WITH pod AS (
+  SELECT address, min(owner) AS owner FROM _res_inventory WHERE interface_id IS NULL GROUP BY address
+), z AS (
+  SELECT d.rid, d.eni, d.dir,
          CASE WHEN d.nodata THEN 'none' WHEN k.how IS NOT NULL THEN k.how WHEN i.rid IS NOT NULL THEN 'inferred'
               WHEN c.rid IS NOT NULL THEN 'ambiguous' ELSE 'as-logged' END AS resolution,
          CASE WHEN d.dir IS NOT NULL THEN coalesce(k.addr, i.addr, d.ll) END AS local_ip,
-         CASE WHEN k.how IN ('peer', 'single', 'pkt') THEN 1.0 WHEN i.rid IS NOT NULL THEN i.confidence END AS confidence,
+         CASE WHEN k.how IS NOT NULL THEN 1.0 WHEN i.rid IS NOT NULL THEN i.confidence END AS confidence,
          c.candidates, k.peer_rid
   FROM _res_d d LEFT JOIN _res_known k ON k.rid = d.rid LEFT JOIN _res_inf i ON i.rid = d.rid
   LEFT JOIN _res_cand c ON c.rid = d.rid
-), w AS (
-  SELECT z.rid, min(o.owner) AS owner FROM z JOIN _res_inventory o ON o.interface_id = z.eni AND o.address = z.local_ip
-   AND {_COVERS.format(o='o', r='z').replace('o.vf', 'o.valid_from').replace('o.vt', 'o.valid_to')}
-  GROUP BY z.rid
-), pod AS (
-  SELECT address, min(owner) AS owner FROM _res_inventory WHERE interface_id IS NULL GROUP BY address
 )
-SELECT z.rid, z.dir AS direction,
-       CASE WHEN z.dir = 'egress' AND z.resolution <> 'pkt' THEN z.local_ip ELSE coalesce(z.psa, z.sa) END AS src_ip,
-       CASE WHEN z.dir = 'ingress' AND z.resolution <> 'pkt' THEN z.local_ip ELSE coalesce(z.pda, z.da) END AS dst_ip,
-       z.local_ip, z.resolution, z.candidates, CAST(z.confidence AS DOUBLE) AS confidence,
-       p.interface_id AS peer_interface_id, p.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
+SELECT z.rid, z.dir AS direction, z.local_ip, z.resolution, z.candidates, CAST(z.confidence AS DOUBLE) AS confidence,
+       p.eni AS peer_interface_id, p.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
        CASE WHEN z.resolution <> 'none' THEN coalesce(
-         CASE WHEN z.resolution IN ('pkt', 'peer', 'single', 'inferred') THEN pod.owner END, w.owner, ie.owner) END AS owner
-FROM z LEFT JOIN _res_f p ON p.rid = z.peer_rid
-LEFT JOIN w ON w.rid = z.rid LEFT JOIN pod ON pod.address = z.local_ip
+         CASE WHEN z.resolution IN ('pkt', 'peer', 'single', 'inferred') THEN pod.owner END, ie.owner) END AS owner
+FROM z LEFT JOIN _res_d p ON p.rid = z.peer_rid
+LEFT JOIN pod ON pod.address = z.local_ip
 LEFT JOIN _res_inventory_interfaces ie ON ie.interface_id = z.eni
 """
