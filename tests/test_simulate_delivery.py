@@ -104,3 +104,31 @@ def test_upload_to_cloudwatch_registers_the_flow_log_format(aws, tmp_path):
     flows = eniflow.read("cwl:///eniflow/simulated/flow-logs", aws=aws)
     assert "pkt_srcaddr" in flows.columns
     assert _joined(flows, result.truth) == (result.records, result.records)
+
+
+def test_two_flow_logs_into_one_log_group_share_the_enis_stream(tmp_path):
+    from eniflow.simulate.topology import parse_topology
+
+    topo = parse_topology("""
+vpcs: [{id: vpc-1, cidr: 10.0.0.0/16}]
+subnets: [{id: subnet-1, vpc: vpc-1, cidr: 10.0.1.0/24}]
+security_groups: [{id: sg-1, inbound: [{protocol: tcp, ports: 443, cidr: 0.0.0.0/0}]}]
+enis:
+  - {id: eni-a, subnet: subnet-1, primary: 10.0.1.10, instance: i-a, security_groups: [sg-1]}
+  - {id: eni-b, subnet: subnet-1, primary: 10.0.1.20, instance: i-b}
+flow_logs:
+  - {resources: [eni-a], traffic_type: ACCEPT, destination: cloudwatch, log_group: /vpc/flows}
+  - {resources: [eni-a], traffic_type: REJECT, destination: cloudwatch, log_group: /vpc/flows}
+traffic:
+  connections:
+    - {from: eni-b, to: '10.0.1.10:443', at: +10s}
+    - {from: eni-b, to: '10.0.1.10:22', src_port: 40000, at: +20s, packets: [2, 0], bytes: [120, 0]}
+""", "t.yaml")
+    result = simulate(topo, tmp_path)
+    assert [Path(f).relative_to(tmp_path).as_posix() for f in result.files] == ["vpc/flows/eni-a-all.log"]
+    lines = (tmp_path / "vpc/flows/eni-a-all.log").read_text().splitlines()
+    ok = [line.split()[12] for line in lines if line.endswith(" OK")]
+    assert sorted(ok) == ["ACCEPT", "ACCEPT", "REJECT"]
+    truth = pl.read_parquet(result.truth)
+    assert truth["line"].to_list() == list(range(1, len(lines) + 1))
+    assert set(truth["source"]) == {"vpc/flows/eni-a-all.log"}

@@ -73,6 +73,7 @@ class Delivery:
     buckets: set[str] = field(default_factory=set)
     log_groups: set[str] = field(default_factory=set)
     _clients: dict = field(default_factory=dict)
+    _events: dict = field(default_factory=dict)
 
     def client(self, service: str):
         if service not in self._clients:
@@ -148,24 +149,32 @@ class Delivery:
     # -- CloudWatch Logs ---------------------------------------------------------------
 
     def cloudwatch(self, records: pl.DataFrame, columns, *, log_group: str) -> None:
-        """One stream per ENI; each event is one record line, time-ordered by record start."""
+        """Queue one flow log's events for its log group (written by :meth:`flush_cloudwatch`)."""
         values, truth = columns(records)
-        frame = pl.concat([pl.DataFrame({"message": self._lines(values)}), truth,
-                           records.select(timestamp=pl.col("start") * 1000)], how="horizontal")
-        for (eni,), part in frame.partition_by("interface_id", as_dict=True, maintain_order=True).items():
-            stream = f"{eni}-all"
-            part = part.sort("timestamp", maintain_order=True)
-            if self.aws:
-                name = f"cwl://{log_group}/{stream}"
-                self._put_events(log_group, stream, part)
-            else:
-                path = self.out / log_group.strip("/") / f"{stream}.log"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text("".join(m + "\n" for m in part["message"]), encoding="utf-8")
-                name = str(path.relative_to(self.out)).replace("\\", "/")
-                self.files.append(str(path))
-            self.truth.append(part.select(list(TRUTH_SCHEMA)).with_columns(
-                source=pl.lit(name, pl.Categorical), line=pl.int_range(1, part.height + 1, dtype=pl.Int64)))
+        self._events.setdefault(log_group, []).append(pl.concat(
+            [pl.DataFrame({"message": self._lines(values)}), truth, records.select(timestamp=pl.col("start") * 1000)],
+            how="horizontal"))
+
+    def flush_cloudwatch(self) -> None:
+        """One stream per ENI and log group, time-ordered by record start; an ENI that several
+        flow logs deliver to the same group gets one combined stream (reference section 5)."""
+        for log_group, frames in self._events.items():
+            frame = pl.concat(frames)
+            for (eni,), part in frame.partition_by("interface_id", as_dict=True, maintain_order=True).items():
+                stream = f"{eni}-all"
+                part = part.sort("timestamp", maintain_order=True)
+                if self.aws:
+                    name = f"cwl://{log_group}/{stream}"
+                    self._put_events(log_group, stream, part)
+                else:
+                    path = self.out / log_group.strip("/") / f"{stream}.log"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text("".join(m + "\n" for m in part["message"]), encoding="utf-8")
+                    name = str(path.relative_to(self.out)).replace("\\", "/")
+                    self.files.append(str(path))
+                self.truth.append(part.select(list(TRUTH_SCHEMA)).with_columns(
+                    source=pl.lit(name, pl.Categorical), line=pl.int_range(1, part.height + 1, dtype=pl.Int64)))
+        self._events.clear()
 
     @staticmethod
     def _lines(values: pl.DataFrame) -> list[str]:

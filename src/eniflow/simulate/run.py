@@ -128,9 +128,9 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
                 delivery.register_flow_log(fl.format, fl.log_group, str(next(iter(topo.vpcs.values())).cidrs[0]),
                                            fl.interval, fl.traffic_type)
         else:
-            layout_name = ("hive" if fl.hive else "") + ("-hourly" if fl.hive and fl.hourly else "hourly" if fl.hourly else "")
-            delivery.s3(part, columns, fl.format, flow_log_id=fl.id, layout=layout_name or "default",
+            delivery.s3(part, columns, fl.format, flow_log_id=fl.id, layout=fl.layout,
                         file_format=fl.file_format, bucket=fl.bucket, prefix=fl.prefix)
+    delivery.flush_cloudwatch()
     truth_path = Path(truth) if truth else out / "truth.parquet"
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     write_truth(delivery.truth, truth_path)

@@ -282,6 +282,12 @@ class FlowLog:
     hive: bool
     hourly: bool
 
+    @property
+    def layout(self) -> str:
+        """The S3 key layout: default, hourly, hive or hive-hourly."""
+        return {(False, False): "default", (False, True): "hourly", (True, False): "hive", (True, True): "hive-hourly"}[
+            (self.hive, self.hourly)]
+
 
 @dataclass
 class Traffic:
