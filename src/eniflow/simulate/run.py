@@ -18,7 +18,7 @@ from .generate import expand
 from .network import Network
 from .records import STATUS, aggregate, aws_columns, coverage_table, status_records, truth_columns
 from .topology import SCENARIO_DIR, Topology, load_topology
-from .traffic import explicit_tables, random_tables
+from .traffic import CONN_SCHEMA, PIECE_SCHEMA, explicit_tables, random_tables
 
 __all__ = ["simulate", "SimulationResult", "list_scenarios"]
 
@@ -74,34 +74,32 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     out.mkdir(parents=True, exist_ok=True)
     bar = _Progress(progress)
 
-    begin, length = _span(topo, start, duration, endpoint_url, layout)
+    begin, length = _span(topo, start, duration, endpoint_url)
     topo = _shifted(topo, begin - topo.traffic.start)
-    net = Network(topo, seed)
-    specs = topo.traffic.connections
-    net.use_addresses(specs)
-    conns, pieces = explicit_tables(specs, net.address_id, seed)
-    first_random = conns.height
-    mix = topo.traffic.random
-    if records is not None and mix is None:
+    if records is not None and topo.traffic.random is None:
         raise UsageError(f"{topo.source}: --records needs a scenario with random traffic ('traffic: random:'), "
                          "such as the built-in 'mixed'.")
+    net = Network(topo, seed)
     coverage = coverage_table(topo.flow_logs, net)
     types = [f.traffic_type for f in topo.flow_logs]
+
     bar.stage("traffic")
-    random_conns, random_pieces = explicit_tables([], net.address_id, seed)
+    net.use_addresses(topo.traffic.connections)
+    conns, pieces = explicit_tables(topo.traffic.connections, net.address_id, seed)
+    first_random = conns.height
+    random_conns, random_pieces = pl.DataFrame(schema=CONN_SCHEMA), pl.DataFrame(schema=PIECE_SCHEMA)
+    mix = topo.traffic.random
     if mix:
-        pools = {"clients": net.pool("vpc"), "servers": net.pool("vpc"),
-                 "internet": net.add_random_hosts(int(topo.generate.get("internet_hosts", 500)) if topo.generate else 500),
-                 "unlogged": net.pool("unlogged")}
-        wanted = mix["connections"]
-        if records is not None:
-            wanted = _connections_for(records, mix, pools, net, coverage, types, begin, length, seed)
+        pools = {"clients": net.pool("vpc"), "servers": net.pool("vpc"), "unlogged": net.pool("unlogged"),
+                 "internet": net.add_random_hosts(int((topo.generate or {}).get("internet_hosts", 500)))}
+        wanted = mix["connections"] if records is None else _connections_for(
+            records, mix, pools, net, coverage, types, begin, length, seed)
         random_conns, random_pieces = random_tables(wanted, mix, start=begin, duration=length, seed=seed,
                                                     first_conn=first_random, **pools)
+
     bar.stage("records")
     conns = pl.concat([conns, random_conns])
-    obs = net.observe(conns)
-    obs = _drop_idle(obs, conns, net, topo.traffic.idle)
+    obs = _drop_idle(net.observe(conns), conns, net, topo.traffic.idle)
     del conns
     recs = aggregate(obs, pieces, random_pieces, first_random, coverage, types)
     del obs, random_pieces
@@ -113,7 +111,19 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     bar.stage("writing")
     aws = AwsOptions(region=topo.region, endpoint_url=endpoint_url) if endpoint_url else None
     delivery = Delivery(out, topo.account, topo.region, seed, aws=aws, progress=bar.advance)
-    tables = net.lookups()
+    _deliver(delivery, recs, topo, net.lookups())
+    truth_path = Path(truth) if truth else out / "truth.parquet"
+    truth_path.parent.mkdir(parents=True, exist_ok=True)
+    write_truth(delivery.truth, truth_path)
+    bar.done()
+    counts = {STATUS[code]: n for code, n in recs.group_by("status").len().sort("status").iter_rows()}
+    return SimulationResult(out=out, files=delivery.files, truth=truth_path, records=recs.height, start=int(begin),
+                            end=int(begin + length), buckets=sorted(delivery.buckets), log_groups=sorted(delivery.log_groups),
+                            status=counts)
+
+
+def _deliver(delivery: Delivery, recs: pl.DataFrame, topo: Topology, tables: dict[str, pl.Series]) -> None:
+    """Each flow log's records to its destination, rendered in its format."""
     for index, fl in enumerate(topo.flow_logs):
         part = recs.filter(pl.col("fl") == index)
         if not part.height:
@@ -124,21 +134,13 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
 
         if fl.destination == "cloudwatch":
             delivery.cloudwatch(part, columns, log_group=fl.log_group)
-            if aws:
+            if delivery.aws:
                 delivery.register_flow_log(fl.format, fl.log_group, str(next(iter(topo.vpcs.values())).cidrs[0]),
                                            fl.interval, fl.traffic_type)
         else:
-            delivery.s3(part, columns, fl.format, flow_log_id=fl.id, layout=fl.layout,
-                        file_format=fl.file_format, bucket=fl.bucket, prefix=fl.prefix)
+            delivery.s3(part, columns, fl.format, flow_log_id=fl.id, layout=fl.layout, file_format=fl.file_format,
+                        bucket=fl.bucket, prefix=fl.prefix)
     delivery.flush_cloudwatch()
-    truth_path = Path(truth) if truth else out / "truth.parquet"
-    truth_path.parent.mkdir(parents=True, exist_ok=True)
-    write_truth(delivery.truth, truth_path)
-    bar.done()
-    counts = {STATUS[code]: n for code, n in recs.group_by("status").len().sort("status").iter_rows()}
-    return SimulationResult(out=out, files=delivery.files, truth=truth_path, records=recs.height, start=int(begin),
-                            end=int(begin + length), buckets=sorted(delivery.buckets), log_groups=sorted(delivery.log_groups),
-                            status=counts)
 
 
 def _in_file_order(recs: pl.DataFrame) -> pl.DataFrame:
@@ -170,7 +172,7 @@ def _override(topo: Topology, *, layout, file_format, log_format) -> Topology:
     return replace(topo, flow_logs=logs)
 
 
-def _span(topo: Topology, start, duration, endpoint_url, layout) -> tuple[float, float]:
+def _span(topo: Topology, start, duration, endpoint_url) -> tuple[float, float]:
     """The simulated time range: CLI/API values first, then the topology's, then defaults."""
     if duration is not None:
         length = float(duration) if isinstance(duration, (int, float)) else float(parse_duration(str(duration)))
