@@ -3,9 +3,10 @@
     result = eniflow.simulate("seed", "out/")            # a built-in scenario
     result = eniflow.simulate("topology.yaml", "out/", layout="hive", records=1_000_000)
 
-Modules: ``topology`` (the YAML file), ``traffic`` (connections), ``network`` (routes,
-security groups, NACLs), ``records`` (AWS aggregation and fields), ``deliver`` (S3 and
-CloudWatch Logs layouts), ``generate`` (networks at scale), ``run`` (``simulate()``).
+Modules: ``topology`` (the YAML file's model), ``yamlfile`` (YAML with line numbers and
+checked values), ``traffic`` (connections), ``network`` (routes, security groups, NACLs),
+``records`` (AWS aggregation and fields), ``deliver`` (S3 and CloudWatch Logs layouts),
+``generate`` (networks at scale), ``run`` (``simulate()``).
 """
 
 from __future__ import annotations

@@ -14,11 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import InputError, UsageError
 from ..formats import Format, parse_format
-from ..times import parse_duration, parse_time
+from .traffic import parse_connections, parse_random
+from .yamlfile import PROTOCOLS, Checker, Map, TopologyError, duration_value, load_yaml, time_value
 
 __all__ = [
     "Topology", "Vpc", "Subnet", "Eni", "Rule", "SecurityGroup", "NetworkAcl", "InternetHost",
@@ -31,137 +30,6 @@ REQUESTER_MANAGED = {"nat-gateway", "transit-gateway-attachment", "vpc-endpoint"
 KINDS = {"instance"} | REQUESTER_MANAGED
 # Traffic without a 'start' begins here, so that a scenario's output never depends on the clock.
 DEFAULT_START = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc).timestamp()
-PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "all": -1, "-1": -1}
-
-
-class TopologyError(InputError):
-    """A topology file that cannot be used, with the file and line of the problem."""
-
-
-# --------------------------------------------------------------------------------------
-# YAML with line numbers
-
-
-class _Map(dict):
-    """A YAML mapping that remembers its own line and the line of each key."""
-
-    line: int = 0
-    key_lines: dict
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    result = _Map()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-
-
-class _Checker:
-    """Reads validated values out of the YAML tree; every error names file:line and the key."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, where: Any, key: str | None, message: str):
-        line = None
-        if isinstance(where, _Map):
-            line = where.key_lines.get(key, where.line) if key is not None else where.line
-        place = f"{self.source}:{line}" if line else self.source
-        raise TopologyError(f"{place}: {message}", self.source, line)
-
-    def mapping(self, value: Any, parent: Any, key: str, what: str) -> _Map:
-        if not isinstance(value, _Map):
-            self.fail(parent, key, f"'{key}' must be a mapping ({what}), not {_kind(value)}.")
-        return value
-
-    def keys(self, node: _Map, what: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> None:
-        allowed = set(required) | set(optional)
-        for key in node:
-            if key not in allowed:
-                self.fail(node, key, f"{what}: unknown key '{key}' (allowed: {', '.join(sorted(allowed))}).")
-        for key in required:
-            if key not in node:
-                self.fail(node, None, f"{what}: the key '{key}' is missing.")
-
-    def items(self, node: _Map, key: str, what: str) -> list[_Map]:
-        value = node.get(key) or []
-        if not isinstance(value, list):
-            self.fail(node, key, f"'{key}' must be a list of {what}, not {_kind(value)}.")
-        for item in value:
-            if not isinstance(item, _Map):
-                self.fail(node, key, f"every entry of '{key}' must be a mapping ({what}), found {_kind(item)}.")
-        return value
-
-    def text(self, node: _Map, key: str, what: str, default: str | None = None) -> str | None:
-        value = node.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, (dict, list)):
-            self.fail(node, key, f"{what}: '{key}' must be a single value, not {_kind(value)}.")
-        return str(value)
-
-    def strings(self, node: _Map, key: str, what: str) -> list[str]:
-        value = node.get(key) or []
-        if isinstance(value, (str, int)):
-            value = [value]
-        if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
-            self.fail(node, key, f"{what}: '{key}' must be a list of values.")
-        return [str(v) for v in value]
-
-    def address(self, node: _Map, key: str, what: str, value: Any = None, v6: bool = False) -> str:
-        raw = node.get(key) if value is None else value
-        try:
-            ip = ipaddress.ip_address(str(raw))
-        except ValueError:
-            self.fail(node, key, f"{what}: '{key}' is not an IP address: {raw!r}.")
-        if (ip.version == 6) != v6:
-            self.fail(node, key, f"{what}: '{key}' must be an IPv{6 if v6 else 4} address, not {raw}.")
-        return str(ip)
-
-    def network(self, node: _Map, key: str, what: str, value: Any = None):
-        raw = node.get(key) if value is None else value
-        try:
-            return ipaddress.ip_network(str(raw), strict=True)
-        except ValueError as exc:
-            self.fail(node, key, f"{what}: '{key}' is not a CIDR block ({exc}).")
-
-    def number(self, node: _Map, key: str, what: str, default: float | None = None, choices=None) -> float | None:
-        value = node.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(node, key, f"{what}: '{key}' must be a number, not {value!r}.")
-        if choices and value not in choices:
-            self.fail(node, key, f"{what}: '{key}' must be one of {', '.join(map(str, choices))}, not {value}.")
-        return value
-
-    def flag(self, node: _Map, key: str, what: str, default: bool = False) -> bool:
-        value = node.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(node, key, f"{what}: '{key}' must be true or false, not {value!r}.")
-        return value
-
-    def choice(self, node: _Map, key: str, what: str, choices: tuple[str, ...], default: str) -> str:
-        value = str(node.get(key, default))
-        if value not in choices:
-            self.fail(node, key, f"{what}: '{key}' must be one of {', '.join(choices)}, not {value!r}.")
-        return value
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", _Map: "a mapping", list: "a list", str: f"the text {value!r}"}.get(type(value), repr(value))
 
 
 # --------------------------------------------------------------------------------------
@@ -340,14 +208,9 @@ def load_topology(path_or_name: str | Path) -> Topology:
 
 
 def parse_topology(text: str, source: str = "<topology>") -> Topology:
-    check = _Checker(source)
-    try:
-        root = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise TopologyError(f"{source}:{line or '?'}: not valid YAML ({getattr(exc, 'problem', exc)}).", source, line) from exc
-    if not isinstance(root, _Map):
+    check = Checker(source)
+    root = load_yaml(text, source)
+    if not isinstance(root, Map):
         raise TopologyError(f"{source}: the topology must be a YAML mapping with keys such as 'vpcs', 'subnets', 'enis'.", source)
     check.keys(root, "topology", required=("vpcs", "subnets", "enis"), optional=(
         "description", "account", "region", "security_groups", "network_acls", "internet_hosts",
@@ -483,10 +346,10 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
         pods.append(Pod(str(node.get("namespace", "default")), str(node["name"]), ip, eni_id,
                         check.flag(node, "snat", "pod", default=True)))
 
-    traffic_node = root.get("traffic") or _Map()
+    traffic_node = root.get("traffic") or Map()
     if "traffic" in root:
         traffic_node = check.mapping(traffic_node, root, "traffic", "start, duration, connections, ...")
-    start = _time(check, traffic_node, "start", None) or DEFAULT_START
+    start = time_value(check, traffic_node, "start", None) or DEFAULT_START
 
     moves = []
     for node in check.items(root, "moves", "address moves"):
@@ -497,7 +360,7 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
                 check.fail(node, key, f"move of {ip}: unknown ENI '{node[key]}'.")
         if enis[str(node["to"])].subnet != enis[str(node["from"])].subnet:
             check.fail(node, "to", f"move of {ip}: a secondary IP can only move between ENIs of the same subnet.")
-        moves.append(Move(ip, str(node["from"]), str(node["to"]), _time(check, node, "at", start)))
+        moves.append(Move(ip, str(node["from"]), str(node["to"]), time_value(check, node, "at", start)))
     moves.sort(key=lambda m: m.at)
 
     flow_logs = []
@@ -532,14 +395,12 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
     check.keys(traffic_node, "traffic", optional=("start", "duration", "connections", "skipdata", "idle", "random"))
     duration = traffic_node.get("duration")
     if duration is not None:
-        duration = float(duration) if isinstance(duration, (int, float)) else _duration(check, traffic_node, "duration")
-    from .traffic import parse_connections, parse_random  # the traffic grammar lives with its generator
-
+        duration = float(duration) if isinstance(duration, (int, float)) else duration_value(check, traffic_node, "duration")
     names = _names(enis, hosts, pods)
     connections = parse_connections(check, traffic_node, start, names)
-    skipdata = [(eni, _time(check, node, "at", start))
+    skipdata = [(eni, time_value(check, node, "at", start))
                 for node, eni in _per_eni(check, traffic_node, "skipdata", ("at",), enis)]
-    idle = [(eni, _time(check, node, "from", start), _time(check, node, "until", start))
+    idle = [(eni, time_value(check, node, "from", start), time_value(check, node, "until", start))
             for node, eni in _per_eni(check, traffic_node, "idle", ("from", "until"), enis)]
     random_mix = parse_random(check, traffic_node)
 
@@ -563,7 +424,7 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
     return topo
 
 
-def _per_eni(check: _Checker, node: _Map, key: str, times: tuple[str, ...], enis: dict) -> list[tuple[_Map, str]]:
+def _per_eni(check: Checker, node: Map, key: str, times: tuple[str, ...], enis: dict) -> list[tuple[Map, str]]:
     """Entries of ``traffic.skipdata`` / ``traffic.idle``: a known ENI and its times."""
     result = []
     for item in check.items(node, key, f"{key} entries"):
@@ -595,7 +456,7 @@ def _names(enis: dict[str, Eni], hosts: list[InternetHost], pods: list[Pod]) -> 
     return names
 
 
-def _rules(check: _Checker, node: _Map, key: str, acl: bool) -> list[Rule]:
+def _rules(check: Checker, node: Map, key: str, acl: bool) -> list[Rule]:
     rules = []
     what = f"{'network ACL' if acl else 'security group'} {node['id']} {key} rule"
     for item in check.items(node, key, "rules"):
@@ -613,7 +474,7 @@ def _rules(check: _Checker, node: _Map, key: str, acl: bool) -> list[Rule]:
     return rules
 
 
-def _ports(check: _Checker, item: _Map, what: str) -> tuple[int, int]:
+def _ports(check: Checker, item: Map, what: str) -> tuple[int, int]:
     value = item.get("ports", "all")
     if value in ("all", None):
         return (0, 65535)
@@ -626,41 +487,3 @@ def _ports(check: _Checker, item: _Map, what: str) -> tuple[int, int]:
     if not 0 <= ports[0] <= ports[1] <= 65535:
         check.fail(item, "ports", f"{what}: port range {text} is outside 0-65535.")
     return ports
-
-
-def _duration(check: _Checker, node: _Map, key: str) -> float:
-    value = node.get(key)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    try:
-        return float(parse_duration(str(value)))
-    except UsageError:
-        check.fail(node, key, f"'{key}' must be seconds or a duration such as 90s, 15m, 2h; not {value!r}.")
-
-
-def _time(check: _Checker, node: _Map, key: str, start: float | None) -> float | None:
-    """A time: Unix seconds (>= 1e9), an ISO 8601 timestamp, or an offset from the traffic start."""
-    value = node.get(key)
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value >= 1e9 or start is None:
-            return float(value)
-        return start + float(value)
-    text = str(value).strip()
-    if text.startswith("+") or text[-1:] in "smhdw" and text[:1].isdigit():
-        if start is None:
-            check.fail(node, key, f"'{key}' is an offset ({text}) but the traffic has no 'start'; give traffic.start.")
-        return start + _duration(check, _offset_map(node, key, text.lstrip("+")), key)
-    try:
-        return float(parse_time(text))
-    except UsageError:
-        check.fail(node, key, f"'{key}' must be a time (ISO 8601 or Unix seconds) or an offset such as +90s; not {text!r}.")
-
-
-def _offset_map(node: _Map, key: str, text: str) -> _Map:
-    copy = _Map({key: text})
-    copy.line, copy.key_lines = node.line, node.key_lines
-    return copy

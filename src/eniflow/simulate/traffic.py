@@ -17,7 +17,7 @@ import re
 import polars as pl
 import pyarrow.compute as pc
 
-from .topology import PROTOCOLS
+from .yamlfile import PROTOCOLS, duration_value, time_value
 
 __all__ = ["parse_connections", "parse_random", "explicit_tables", "random_tables", "uniform", "CONN_SCHEMA", "PIECE_SCHEMA"]
 
@@ -33,8 +33,6 @@ RANDOM_KEYS = ("connections", "internet_share", "inbound_share", "ports", "mean_
 
 def parse_connections(check, node, start: float, names: dict[str, str]) -> list[dict]:
     """Validated connection specs (plain dicts with the YAML line kept for later errors)."""
-    from .topology import _duration, _time
-
     specs = []
     for item in check.items(node, "connections", "connections"):
         check.keys(item, "connection", required=("from", "to"), optional=(
@@ -45,8 +43,8 @@ def parse_connections(check, node, start: float, names: dict[str, str]) -> list[
         proto = PROTOCOLS[proto_text]
         src, _ = _endpoint(check, item, "from", names, want_port=False)
         dst, dport = _endpoint(check, item, "to", names, want_port=proto in (6, 17))
-        at = _time(check, item, "at", start) if "at" in item else start
-        duration = _duration(check, item, "duration") if "duration" in item else 1.0
+        at = time_value(check, item, "at", start) if "at" in item else start
+        duration = duration_value(check, item, "duration") if "duration" in item else 1.0
         if duration < 0:
             check.fail(item, "duration", "connection: 'duration' cannot be negative.")
         packets = _pair(check, item, "packets", (10, 8))
@@ -63,8 +61,8 @@ def parse_connections(check, node, start: float, names: dict[str, str]) -> list[
         for seg in check.items(item, "segments", "segments"):
             check.keys(seg, "segment", required=("dir", "at", "packets", "bytes"), optional=("until", "flags"))
             direction = check.choice(seg, "dir", "segment", ("fwd", "rev"), "fwd")
-            t0 = _time(check, seg, "at", start)
-            t1 = _time(check, seg, "until", start) if "until" in seg else t0
+            t0 = time_value(check, seg, "at", start)
+            t1 = time_value(check, seg, "until", start) if "until" in seg else t0
             segments.append({"dir": 0 if direction == "fwd" else 1, "t0": t0, "t1": t1,
                              "packets": int(check.number(seg, "packets", "segment")),
                              "bytes": int(check.number(seg, "bytes", "segment")), "flags": _flags(check, seg)})
@@ -76,7 +74,7 @@ def parse_connections(check, node, start: float, names: dict[str, str]) -> list[
             "at": at, "duration": duration, "packets": packets, "bytes": size,
             "close": check.flag(item, "close", "connection", default=True), "segments": segments,
             "repeat": int(check.number(item, "repeat", "connection", 1)),
-            "every": _duration(check, item, "every") if "every" in item else 60.0})
+            "every": duration_value(check, item, "every") if "every" in item else 60.0})
     return specs
 
 
@@ -85,8 +83,6 @@ def parse_random(check, node) -> dict | None:
         return None
     spec = check.mapping(node["random"], node, "random", "a random traffic mix")
     check.keys(spec, "random traffic", optional=RANDOM_KEYS)
-    from .topology import _duration
-
     ports = spec.get("ports", [443, 80, 22, 5432, 3306, 8080, 6379, 3389])
     if not isinstance(ports, list) or not all(isinstance(p, int) for p in ports):
         check.fail(spec, "ports", "random traffic: 'ports' must be a list of port numbers.")
@@ -95,7 +91,7 @@ def parse_random(check, node) -> dict | None:
         "internet_share": float(check.number(spec, "internet_share", "random traffic", 0.2)),
         "inbound_share": float(check.number(spec, "inbound_share", "random traffic", 0.05)),
         "ports": ports,
-        "mean_duration": _duration(check, spec, "mean_duration") if "mean_duration" in spec else 20.0,
+        "mean_duration": duration_value(check, spec, "mean_duration") if "mean_duration" in spec else 20.0,
         "mean_packets": float(check.number(spec, "mean_packets", "random traffic", 12)),
         "mean_bytes_per_packet": float(check.number(spec, "mean_bytes_per_packet", "random traffic", 420)),
         "unlogged_share": float(check.number(spec, "unlogged_share", "random traffic", 0.01)),
