@@ -144,3 +144,15 @@ def test_the_readme_topology_example_runs(tmp_path):
     example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
     result = simulate(parse_topology(example, "README.md"), tmp_path)
     assert set(result.status) == {"OK", "NODATA", "SKIPDATA"}
+
+
+def test_moves_start_where_the_ip_is():
+    two = GOOD.replace("flow_logs:", "  - {id: eni-2, subnet: subnet-1, primary: 10.0.1.11, instance: i-2}\nflow_logs:")
+    assert str(error(two + "moves: [{ip: 10.0.1.50, from: eni-1, to: eni-2, at: 1795860000}]\n")) == \
+        "net.yaml:16: move of 10.0.1.50: declare it as a 'secondary' IP of eni-1 first."
+    with_secondary = two.replace("    instance: i-1\n", "    instance: i-1\n    secondary: [10.0.1.50]\n")
+    assert str(error(with_secondary + "moves: [{ip: 10.0.1.50, from: eni-2, to: eni-1, at: 1795860000}]\n")) == \
+        "net.yaml:17: move of 10.0.1.50: at that time the IP is on eni-1, not on eni-2."
+    back_and_forth = with_secondary + ("moves: [{ip: 10.0.1.50, from: eni-1, to: eni-2, at: 1795860000},\n"
+                                       "        {ip: 10.0.1.50, from: eni-2, to: eni-1, at: 1795860600}]\n")
+    assert [m.to_eni for m in parse_topology(back_and_forth, "net.yaml").moves] == ["eni-2", "eni-1"]

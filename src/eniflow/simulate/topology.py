@@ -360,8 +360,17 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
                 check.fail(node, key, f"move of {ip}: unknown ENI '{node[key]}'.")
         if enis[str(node["to"])].subnet != enis[str(node["from"])].subnet:
             check.fail(node, "to", f"move of {ip}: a secondary IP can only move between ENIs of the same subnet.")
-        moves.append(Move(ip, str(node["from"]), str(node["to"]), time_value(check, node, "at", start)))
-    moves.sort(key=lambda m: m.at)
+        moves.append((node, Move(ip, str(node["from"]), str(node["to"]), time_value(check, node, "at", start))))
+    moves.sort(key=lambda item: item[1].at)
+    holder = {}  # where each moving IP is, move after move
+    for node, move in moves:
+        where = holder.get(move.ip, owned.get(move.ip))
+        if move.ip not in owned or move.ip == enis[owned[move.ip]].primary:
+            check.fail(node, "ip", f"move of {move.ip}: declare it as a 'secondary' IP of {move.from_eni} first.")
+        if where != move.from_eni:
+            check.fail(node, "from", f"move of {move.ip}: at that time the IP is on {where}, not on {move.from_eni}.")
+        holder[move.ip] = move.to_eni
+    moves = [move for _, move in moves]
 
     flow_logs = []
     for index, node in enumerate(check.items(root, "flow_logs", "flow logs")):
