@@ -156,3 +156,11 @@ def test_moves_start_where_the_ip_is():
     back_and_forth = with_secondary + ("moves: [{ip: 10.0.1.50, from: eni-1, to: eni-2, at: 1795860000},\n"
                                        "        {ip: 10.0.1.50, from: eni-2, to: eni-1, at: 1795860600}]\n")
     assert [m.to_eni for m in parse_topology(back_and_forth, "net.yaml").moves] == ["eni-2", "eni-1"]
+
+
+def test_transit_gateway_fields_are_refused_for_eni_flow_logs(cli, tmp_path):
+    exc = error(GOOD.replace("  - resources: [vpc-1]", "  - resources: [vpc-1]\n    format: version tgw-id srcaddr"))
+    assert str(exc) == ("net.yaml:15: flow log fl-00000000000000000: tgw-id: Transit Gateway fields belong to transit "
+                        "gateway flow logs, not ENI flow logs.")
+    code, _, err = cli("simulate", "--scenario", "seed", "--out", tmp_path, "--log-format", "${version} ${tgw-src-eni}")
+    assert code == 2 and "tgw-src-eni: Transit Gateway fields belong to transit gateway flow logs" in err

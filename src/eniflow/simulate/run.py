@@ -11,13 +11,12 @@ import polars as pl
 
 from ..aws import AwsOptions
 from ..errors import UsageError
-from ..formats import parse_format
 from ..times import parse_duration, parse_time
 from .deliver import LAYOUTS, Delivery, write_truth
 from .generate import expand
 from .network import Network
 from .records import STATUS, aggregate, aws_columns, coverage_table, status_records, truth_columns
-from .topology import SCENARIO_DIR, Topology, load_topology
+from .topology import SCENARIO_DIR, Topology, eni_format, load_topology
 from .traffic import CONN_SCHEMA, PIECE_SCHEMA, explicit_tables, random_tables
 
 __all__ = ["simulate", "SimulationResult", "list_scenarios"]
@@ -156,7 +155,7 @@ def _in_file_order(recs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _override(topo: Topology, *, layout, file_format, log_format) -> Topology:
-    fmt = parse_format(log_format) if log_format else None
+    fmt = eni_format(log_format) if log_format else None
     logs = []
     for fl in topo.flow_logs:
         changes = {}

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UsageError
+from ..fields import lookup
 from ..formats import Format, parse_format
 from .traffic import parse_connections, parse_random
 from .yamlfile import PROTOCOLS, Checker, Map, TopologyError, duration_value, load_yaml, time_value
@@ -22,7 +23,7 @@ from .yamlfile import PROTOCOLS, Checker, Map, TopologyError, duration_value, lo
 __all__ = [
     "Topology", "Vpc", "Subnet", "Eni", "Rule", "SecurityGroup", "NetworkAcl", "InternetHost",
     "TransitGateway", "Pod", "Move", "FlowLog", "Traffic", "TopologyError", "load_topology",
-    "parse_topology", "SCENARIO_DIR", "DEFAULT_START",
+    "parse_topology", "eni_format", "SCENARIO_DIR", "DEFAULT_START",
 ]
 
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
@@ -189,6 +190,15 @@ class Topology:
 
 # --------------------------------------------------------------------------------------
 # Parsing
+
+
+def eni_format(spec: str | None) -> Format:
+    """A flow log format for ENIs: any known fields except the Transit Gateway-only ones."""
+    fmt = parse_format(spec)
+    tgw = [name for name in fmt.names if lookup(name).tgw]
+    if tgw:
+        raise UsageError(f"{', '.join(tgw)}: Transit Gateway fields belong to transit gateway flow logs, not ENI flow logs.")
+    return fmt
 
 
 def load_topology(path_or_name: str | Path) -> Topology:
@@ -383,11 +393,9 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
             if res not in enis and res not in subnets and res not in vpcs:
                 check.fail(node, "resources", f"flow log {fl_id}: '{res}' is not a declared ENI, subnet or VPC.")
         try:
-            fmt = parse_format(None if node.get("format", "default") == "default" else str(node["format"]))
+            fmt = eni_format(None if node.get("format", "default") == "default" else str(node["format"]))
         except UsageError as exc:
             check.fail(node, "format", f"flow log {fl_id}: {exc}")
-        if any(f.startswith("tgw-") or f in ("resource-type", "packets-lost-no-route") for f in fmt.names):
-            check.fail(node, "format", f"flow log {fl_id}: Transit Gateway fields belong to transit gateway flow logs, not ENI flow logs.")
         prefix = str(node.get("prefix", "")).strip("/")
         if prefix.split("/")[-1:] == ["AWSLogs"]:
             check.fail(node, "prefix", f"flow log {fl_id}: AWS does not allow a prefix named AWSLogs.")
