@@ -122,3 +122,12 @@ def test_cli_lists_the_scenarios(cli):
     assert code == 0
     names = [line.split()[0] for line in out.splitlines()]
     assert "seed" in names and "mixed" in names
+
+
+def test_cli_start_and_duration_in_seconds(cli, tmp_path):
+    code, _, err = cli("simulate", "--scenario", "seed", "--out", tmp_path, "--start", "2026-11-28T12:00:00Z",
+                       "--duration", "300")
+    assert code == 0, err
+    truth = pl.read_parquet(tmp_path / "truth.parquet")
+    stamps = sorted({s.split("_")[-2] for s in truth["source"]})
+    assert stamps == ["20261128T1200Z", "20261128T1205Z"]

@@ -21,7 +21,7 @@ def simulate_cmd(
     truth: Annotated[Optional[str], typer.Option("--truth", help="Ground truth Parquet file (default: OUT/truth.parquet).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same output.")] = 0,
     start: Annotated[Optional[str], typer.Option("--start", help="Start time (ISO 8601 or Unix seconds); default: the scenario's.")] = None,
-    duration: Annotated[Optional[str], typer.Option("--duration", help="Simulated time span, e.g. 15m, 2h.")] = None,
+    duration: Annotated[Optional[str], typer.Option("--duration", help="Simulated time span: seconds or e.g. 15m, 2h.")] = None,
     records: Annotated[Optional[int], typer.Option("--records", help="About this many records of random traffic (scenarios with a random mix, e.g. mixed).")] = None,
     endpoint_url: EndpointOpt = None,
     list_: Annotated[bool, typer.Option("--list", help="List the built-in scenarios and exit.")] = False,
@@ -52,7 +52,7 @@ def simulate_cmd(
     result = simulate(scenario or topology, out, layout=layout, file_format=file_format, log_format=log_format,
                       truth=truth, seed=seed, start=start, duration=duration, records=records,
                       endpoint_url=endpoint_url, progress=bool(records and records >= 200_000))
-    status = ", ".join(f"{n:,} {s}" for s, n in sorted(result.status.items()))
+    status = ", ".join(f"{n:,} {s}" for s, n in sorted(result.status.items())) or "none: no flow log covers an ENI"
     where = result.buckets or result.log_groups or [str(result.out)]
     err(f"wrote {result.records:,} records ({status}) in {len(result.files)} files/streams to {', '.join(where)}; "
         f"truth: {result.truth}")

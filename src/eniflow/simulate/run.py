@@ -174,7 +174,8 @@ def _override(topo: Topology, *, layout, file_format, log_format) -> Topology:
 def _span(topo: Topology, start, duration, endpoint_url) -> tuple[float, float]:
     """The simulated time range: CLI/API values first, then the topology's, then defaults."""
     if duration is not None:
-        length = float(duration) if isinstance(duration, (int, float)) else float(parse_duration(str(duration)))
+        text = str(duration).strip()
+        length = float(text) if text.replace(".", "", 1).isdigit() else float(parse_duration(text))
     else:
         length = topo.traffic.duration or _covering(topo)
     if start is not None:
