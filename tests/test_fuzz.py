@@ -439,3 +439,26 @@ def test_peer_claim_is_not_made_from_a_port_collision(tmp_path):
     rows = resolved.relation.select("interface_id, resolution, local_ip").fetchall()
     wrong = [r for r in rows if r[1] in ("pkt", "peer", "single") and r[2] != {"eni-1": "10.0.1.10", "eni-0": "10.0.0.10"}[r[0]]]
     assert wrong == []
+
+
+# Found by the resolution test with every record logged and no inventory: an ENI with a single
+# record (an ingress from the internet) is taken to have the public source as its primary, so
+# the record counts as egress and pairs with another ENI's ingress from the same client and port.
+LONE_INGRESS = {
+    "eni-0": ["10.0.0.10 10.0.9.9 40000 80 6", "203.0.113.5 10.0.0.10 40001 80 17"],
+    "eni-1": ["203.0.113.5 10.0.1.10 40001 80 17"],
+}
+
+
+@pytest.mark.xfail(strict=True, reason="resolve takes a public address for an ENI's primary (one record, no inventory), "
+                   "gets the direction wrong and pairs two ingress records as peers; reported to lead")
+def test_lone_ingress_from_the_internet_makes_no_peer_claim(tmp_path):
+    paths = []
+    for eni, records in LONE_INGRESS.items():
+        path = tmp_path / f"{eni}.log"
+        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
+                                                             for r in records))
+        paths.append(path)
+    rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, direction, resolution, local_ip").fetchall()
+    assert [r for r in rows if r[2] == "peer"] == []
+    assert ("eni-1", "ingress") in [(r[0], r[1]) for r in rows] or ("eni-1", None) in [(r[0], r[1]) for r in rows]
