@@ -91,3 +91,26 @@ def test_ipv6_keeps_real_addresses(tmp_path):
     assert [r for r in rows if r[10] == "OK"] == [
         ["eni-a", "2001:db8:1234:a100::5", "2600:1f18::10", "34892", "443", "54", "8855", "1795860010", "1795860011", "ACCEPT", "OK", "IPv6"],
         ["eni-a", "2600:1f18::10", "2001:db8:1234:a100::5", "443", "34892", "40", "3000", "1795860010", "1795860011", "ACCEPT", "OK", "IPv6"]]
+
+
+def test_ipv6_from_a_private_subnet_bypasses_the_nat_gateway(tmp_path):
+    topo = parse_topology("""
+vpcs: [{id: vpc-1, cidr: 10.0.0.0/16, ipv6_cidr: "2600:1f18:1::/56"}]
+subnets:
+  - {id: subnet-pub, vpc: vpc-1, cidr: 10.0.0.0/24}
+  - {id: subnet-priv, vpc: vpc-1, cidr: 10.0.1.0/24, internet: eni-nat}
+enis:
+  - {id: eni-nat, subnet: subnet-pub, primary: 10.0.0.5, kind: nat-gateway}
+  - {id: eni-a, subnet: subnet-priv, primary: 10.0.1.10, ipv6: ["2600:1f18:1:1::10"], instance: i-a, nitro: true}
+flow_logs: [{resources: [vpc-1], format: "${interface-id} ${srcaddr} ${dstaddr} ${traffic-path} ${type}"}]
+traffic:
+  start: 1795860000
+  connections:
+    - {from: "2600:1f18:1:1::10", to: "[2001:db8::1]:443", at: +10s}
+    - {from: 10.0.1.10, to: "198.51.100.1:443", at: +20s}
+""", "t.yaml")
+    result = simulate(topo, tmp_path)
+    rows = {line for f in result.files for line in gzip.decompress(Path(f).read_bytes()).decode().splitlines()[1:]
+            if "NODATA" not in line}
+    assert {r for r in rows if "IPv6" in r} == {"eni-a 2600:1f18:1:1::10 2001:db8::1 8 IPv6", "eni-a 2001:db8::1 2600:1f18:1:1::10 - IPv6"}
+    assert sum(r.startswith("eni-nat") for r in rows) == 4  # only the IPv4 connection goes through the NAT gateway

@@ -219,10 +219,12 @@ class Network:
                     same = [x for x in ids if subnets[self.topo.enis[x].subnet].az_id == zone]
                     attach[self.vpc_index[vpc_id] * n_az + i] = self.eni_index[(same or ids)[0]]
         src_in, dst_in = col("se") >= 0, col("de") >= 0
-        conns = conns.with_columns(tgw=_lookup(pair, col("s_vpc") * n_vpc + col("d_vpc")))
+        conns = conns.with_columns(tgw=_lookup(pair, col("s_vpc") * n_vpc + col("d_vpc")),
+                                   v6=_lookup([":" in a.ip for a in self._addresses], col("dst")))
+        # IPv6 is never NAT-ed: it leaves through the (egress-only) internet gateway
         category = (pl.when(src_in & dst_in & (col("s_vpc") == col("d_vpc")) & (col("se") != col("de"))).then(_LOCAL)
                     .when(src_in & dst_in & col("tgw")).then(_TGW)
-                    .when(src_in & ~dst_in & col("s_igw")).then(_IGW_OUT)
+                    .when(src_in & ~dst_in & (col("s_igw") | col("v6"))).then(_IGW_OUT)
                     .when(src_in & ~dst_in & (col("s_nat") >= 0)).then(_NAT_OUT)
                     .when(~src_in & dst_in & col("d_igw")).then(_IGW_IN))
         # Egress to an internet gateway: path 8 from Nitro instances, else 2 (reference section 10).
