@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .common import EndpointOpt, app, err
+from .common import app, err
 
 
 @app.command("simulate")
 def simulate_cmd(
-    topology: Annotated[Optional[str], typer.Argument(help="A topology YAML file (see README, 'Simulate').")] = None,
+    topology: Annotated[Optional[str], typer.Argument(help="A topology YAML file (see the README, section 'Simulation').")] = None,
     scenario: Annotated[Optional[str], typer.Option("--scenario", "-s", help="A built-in scenario (see --list).")] = None,
     out: Annotated[Optional[str], typer.Option("--out", help="Directory to write into (the S3 bucket root, or one folder per log group).")] = None,
     layout: Annotated[Optional[str], typer.Option("--layout", help="default | hourly | hive | hive-hourly | cloudwatch (default: as each flow log says).")] = None,
@@ -23,7 +23,9 @@ def simulate_cmd(
     start: Annotated[Optional[str], typer.Option("--start", help="Start time (ISO 8601 or Unix seconds); default: the scenario's.")] = None,
     duration: Annotated[Optional[str], typer.Option("--duration", help="Simulated time span: seconds or e.g. 15m, 2h.")] = None,
     records: Annotated[Optional[int], typer.Option("--records", help="About this many records of random traffic (scenarios with a random mix, e.g. mixed).")] = None,
-    endpoint_url: EndpointOpt = None,
+    endpoint_url: Annotated[Optional[str], typer.Option(
+        "--endpoint-url", help="Upload to S3 / CloudWatch Logs at this endpoint (e.g. a local moto server) instead of "
+        "writing files; credentials from the standard chain (AWS_PROFILE, ...).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the built-in scenarios and exit.")] = False,
 ) -> None:
     """Write VPC Flow Logs exactly as AWS would for a scenario or topology, plus the ground truth.
