@@ -89,7 +89,7 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     random_conns, random_pieces = pl.DataFrame(schema=CONN_SCHEMA), pl.DataFrame(schema=PIECE_SCHEMA)
     mix = topo.traffic.random
     if mix:
-        pools = {"clients": net.pool("vpc"), "servers": net.pool("vpc"), "unlogged": net.pool("unlogged"),
+        pools = {"vpc": net.pool("vpc"), "unlogged": net.pool("unlogged"),
                  "internet": net.add_random_hosts(int((topo.generate or {}).get("internet_hosts", 500)))}
         wanted = mix["connections"] if records is None else _connections_for(
             records, mix, pools, net, coverage, types, begin, length, seed)

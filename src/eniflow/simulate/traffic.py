@@ -177,14 +177,14 @@ def uniform(n: int, seed: int, stream: int) -> pl.Series:
     return pl.Series(pc.random(n, initializer=seed * 1_000_003 + stream))
 
 
-def random_tables(count: int, mix: dict, *, clients: pl.DataFrame, servers: pl.DataFrame, internet: pl.DataFrame,
-                  unlogged: pl.DataFrame, start: float, duration: float, seed: int, first_conn: int = 0
-                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def random_tables(count: int, mix: dict, *, vpc: pl.DataFrame, internet: pl.DataFrame, unlogged: pl.DataFrame,
+                  start: float, duration: float, seed: int, first_conn: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``count`` random connections, drawn column-wise.
 
-    ``clients``/``servers``/``internet``/``unlogged`` are one-column frames of address ids
-    (``addr``) to draw from: VPC addresses that open connections, VPC addresses that accept
-    them, internet hosts, and addresses AWS never logs (metadata, Amazon DNS).
+    ``vpc``/``internet``/``unlogged`` are one-column frames of address ids (``addr``) to draw
+    from: instance addresses in the VPCs, internet hosts, and addresses AWS never logs
+    (metadata, Amazon DNS). Each connection is VPC to VPC, VPC to internet, internet to VPC
+    (``inbound_share``) or to an unlogged address, in the shares of ``mix``.
     """
     u = [uniform(count, seed, s) for s in range(10)]
     ports = pl.Series(mix["ports"], dtype=pl.Int32)
@@ -192,22 +192,16 @@ def random_tables(count: int, mix: dict, *, clients: pl.DataFrame, servers: pl.D
             .when(u[0] < mix["unlogged_share"] + mix["inbound_share"]).then(2)
             .when(u[0] < mix["unlogged_share"] + mix["inbound_share"] + mix["internet_share"]).then(1)
             .otherwise(0))
-
-    base = pl.DataFrame({f"u{i}": s for i, s in enumerate(u)})
-    frame = base.with_columns(kind=kind).with_columns(
-        client=_gather(clients["addr"], pl.col("u1")),
-        server=_gather(servers["addr"], pl.col("u2")),
-        host=_gather(internet["addr"], pl.col("u2")),
-        hidden=_gather(unlogged["addr"], pl.col("u2")),
-        inbound=_gather(clients["addr"], pl.col("u1")),
-        port=_gather(ports, pl.col("u3")),
-    )
+    frame = pl.DataFrame({f"u{i}": s for i, s in enumerate(u)}).with_columns(
+        kind=kind, client=_gather(vpc["addr"], pl.col("u1")), server=_gather(vpc["addr"], pl.col("u2")),
+        host=_gather(internet["addr"], pl.col("u2")), hidden=_gather(unlogged["addr"], pl.col("u2")),
+        port=_gather(ports, pl.col("u3")))
     mean_packets = mix["mean_packets"]
     conns = frame.select(
         conn=pl.int_range(first_conn, first_conn + count, dtype=pl.Int64),
         src=pl.when(pl.col("kind") == 2).then(pl.col("host")).otherwise(pl.col("client")),
         dst=pl.when(pl.col("kind") == 0).then(pl.col("server")).when(pl.col("kind") == 1).then(pl.col("host"))
-        .when(pl.col("kind") == 2).then(pl.col("inbound")).otherwise(pl.col("hidden")),
+        .when(pl.col("kind") == 2).then(pl.col("client")).otherwise(pl.col("hidden")),
         sport=(32768 + (pl.col("u4") * 28231).floor()).cast(pl.Int32),
         dport=pl.when(pl.col("kind") == 3).then(pl.lit(80, pl.Int32)).otherwise(pl.col("port")),
         proto=pl.when(pl.col("port") == 53).then(pl.lit(17, pl.Int32)).otherwise(pl.lit(6, pl.Int32)),
