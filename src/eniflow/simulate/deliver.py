@@ -60,7 +60,7 @@ def s3_key(account: str, region: str, flow_log_id: str, batch: int, layout: str,
 
 @dataclass
 class Delivery:
-    """Writes one flow log's records and collects the ground truth rows of what it wrote."""
+    """Puts a run's records where their flow logs deliver, and collects the truth rows of what it wrote."""
 
     out: Path
     account: str
@@ -72,15 +72,10 @@ class Delivery:
     truth: list[pl.DataFrame] = field(default_factory=list)
     buckets: set[str] = field(default_factory=set)
     log_groups: set[str] = field(default_factory=set)
-    _clients: dict = field(default_factory=dict)
     _events: dict = field(default_factory=dict)
 
     def client(self, service: str):
-        if service not in self._clients:
-            self._clients[service] = self.aws.client(service)
-        return self._clients[service]
-
-    # -- S3 ----------------------------------------------------------------------------
+        return self.aws.shared_client(service)
 
     def s3(self, records: pl.DataFrame, columns, fmt: Format, *, flow_log_id: str, layout: str, file_format: str,
            bucket: str, prefix: str) -> None:
