@@ -82,6 +82,9 @@ def test_truth_names_every_record_with_its_real_addresses(seed_run):
     assert set(server_in["owner"]) == {SEED_SERVER_INSTANCE}
     assert truth.filter(pl.col("log_status") == "NODATA").select("direction", "src_ip", "local_ip").null_count().row(0) == (4, 4, 4)
     assert truth["source"].str.starts_with("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/28/").all()
+    # marked, so that a reader of the whole --out directory can skip it
+    import pyarrow.parquet as pq
+    assert pq.read_metadata(seed_run.truth).metadata[b"eniflow.simulation-truth"] == b"1"
 
 
 def test_reading_the_output_returns_exactly_the_truth_records(seed_run):

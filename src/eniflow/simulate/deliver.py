@@ -22,13 +22,15 @@ from ..aws import AwsOptions, translate_client_error
 from ..errors import AwsError
 from ..formats import Format
 
-__all__ = ["Delivery", "LAYOUTS", "s3_key", "TRUTH_SCHEMA", "write_truth"]
+__all__ = ["Delivery", "LAYOUTS", "s3_key", "TRUTH_SCHEMA", "TRUTH_MARK", "write_truth"]
 
 LAYOUTS = ("default", "hourly", "hive", "hive-hourly", "cloudwatch")
 TRUTH_SCHEMA = {"source": pl.String, "line": pl.Int64, "interface_id": pl.String, "direction": pl.String,
                 "src_ip": pl.String, "dst_ip": pl.String, "local_ip": pl.String, "owner": pl.String,
                 "log_status": pl.String}
 _BATCH_SECONDS = 300
+# Parquet key-value metadata key that marks a ground truth file (not flow log records).
+TRUTH_MARK = "eniflow.simulation-truth"
 
 
 def write_truth(frames: list[pl.DataFrame], path: Path) -> None:
@@ -41,7 +43,10 @@ def write_truth(frames: list[pl.DataFrame], path: Path) -> None:
 
     text = {name: pl.Categorical for name, kind in TRUTH_SCHEMA.items() if kind == pl.String}
     table = pl.concat([f.select(list(TRUTH_SCHEMA)).cast(text) for f in frames]) if frames else pl.DataFrame(schema=TRUTH_SCHEMA)
-    pq.write_table(table.cast({**TRUTH_SCHEMA, **text}).to_arrow(), path, compression="zstd", store_schema=False)
+    arrow = table.cast({**TRUTH_SCHEMA, **text}).to_arrow()
+    with pq.ParquetWriter(path, arrow.schema, compression="zstd", store_schema=False) as writer:
+        writer.write_table(arrow)
+        writer.add_key_value_metadata({TRUTH_MARK: "1"})  # lets a reader tell truth from flow logs
 
 
 def s3_key(account: str, region: str, flow_log_id: str, batch: int, layout: str, prefix: str, digest: str,
