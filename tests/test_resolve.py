@@ -205,3 +205,17 @@ def test_cli_resolve_bad_inventory(cli, tmp_path):
     assert code == 1
     assert err.strip() == (f"eniflow: error: {bad}: not an inventory: expected the keys 'NetworkInterfaces' (aws ec2 "
                            "describe-network-interfaces), 'items' (kubectl get pods -A -o json) or 'eniflow_inventory'.")
+
+
+def test_large_inputs_keep_their_tables_in_a_temporary_file(monkeypatch):
+    """Beyond a size, resolution's tables live in a compressed temporary DuckDB file (memory stays
+    bounded); the answers are the same."""
+    import importlib
+
+    module = importlib.import_module("eniflow.resolve")
+    monkeypatch.setattr(module, "_IN_MEMORY_UP_TO", 0)
+    rows, res = resolved("seed.log")
+    assert [(r["local_ip"], r["resolution"]) for r in rows[4:8]] == [
+        ("10.0.1.20", "peer"), ("10.0.1.20", "peer"), ("10.0.1.10", "peer"), ("10.0.1.10", "peer")]
+    path = res.con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'eniflow_resolve'").fetchall()[0][0]
+    assert path.endswith(".duckdb") and res.summary()["peer"] == 8

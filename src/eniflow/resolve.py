@@ -88,6 +88,8 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
             min_support: int = DEFAULT_MIN_SUPPORT, con: duckdb.DuckDBPyConnection | None = None) -> Resolved:
     """Add the resolution columns to every record of ``flows`` (a Flows or a DuckDB relation)."""
     rel, con = _input(flows, con)
+    home = con.execute("SELECT current_database()").fetchall()[0][0]
+    _work_storage(con, rel, home)
     inventory = inventory or Inventory()
     inventory.register(con, prefix="_res_")
     columns = list(rel.columns)
@@ -102,6 +104,10 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer else _NO_INFERRED,
                  _CANDIDATES, _FINAL):
         run(step)
+    for table in ("_res_d", "_res_e", "_res_single", "_res_known", "_res_inf", "_res_cand"):
+        run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
+    con.execute(f"USE {home}")
+    con.execute(f"SET search_path = '{home}.main,{_WORK}.main'")  # summary() and friends read the work tables
     listed = ", ".join(f'f."{c}"' for c in columns)
     # Records are numbered by the same scan of the same view as in _DIRECTION (rid); the
     # packet's addresses are the record's own except the local side resolution found.
@@ -112,7 +118,8 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
           CASE WHEN r.direction = 'ingress' AND r.resolution <> 'pkt' THEN r.local_ip
                ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
           r.local_ip, r.resolution, r.candidates, r.confidence, r.peer_interface_id, r.peer_source, r.peer_line, r.owner
-        FROM (SELECT row_number() OVER () AS rid, * FROM _res_src) f JOIN _res_r r ON f.rid = r.rid
+        FROM (SELECT row_number() OVER () AS rid, * FROM _res_src) f
+        JOIN {_WORK}.main._res_r r ON f.rid = r.rid
         ORDER BY f.rid""")
     return Resolved(con, columns + list(RESOLUTION_COLUMNS))
 
@@ -162,6 +169,39 @@ def resolved_from(data, *, inventory: Inventory | None = None, since=None, until
     return resolve(data, inventory, infer=infer)
 
 
+_WORK = "eniflow_resolve"  # the database that holds resolution's tables
+_IN_MEMORY_UP_TO = 2_000_000  # records; beyond, the tables go to a compressed temporary file
+
+
+def _work_storage(con, rel, home: str) -> None:
+    """Attach the database for resolution's tables and make it the default (``USE``).
+
+    Up to ``_IN_MEMORY_UP_TO`` records, an in-memory one (fastest). Beyond, a temporary DuckDB
+    file in the spill directory: DuckDB stores file tables compressed (about a tenth of the
+    memory) and its buffer manager drops their pages under the memory limit, so large inputs
+    stay within memory. The file is deleted when the connection is garbage-collected or at exit.
+    """
+    import atexit
+    import os
+    import tempfile
+
+    con.execute(f"DETACH DATABASE IF EXISTS {_WORK}")
+    records = rel.aggregate("count(*)").fetchall()[0][0]
+    if records <= _IN_MEMORY_UP_TO:
+        con.execute(f"ATTACH ':memory:' AS {_WORK}")
+    else:
+        spill = os.path.join(tempfile.gettempdir(), "eniflow-spill")
+        os.makedirs(spill, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="resolve-", suffix=".duckdb", dir=spill)
+        os.close(fd)
+        os.unlink(path)
+        con.execute(f"ATTACH '{path}' AS {_WORK}")
+        for leftover in (path, path + ".wal"):
+            atexit.register(lambda p=leftover: os.path.exists(p) and os.unlink(p))
+    con.execute(f"USE {_WORK}")
+    con.execute(f"SET search_path = '{_WORK}.main,{home}.main'")
+
+
 def _input(flows, con):
     if hasattr(flows, "relation") and hasattr(flows, "con"):
         return flows.relation, flows.con
@@ -183,7 +223,7 @@ CREATE OR REPLACE VIEW _res_b AS
 SELECT interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
        "start" AS t0, "end" AS t1, pkt_srcaddr AS psa, pkt_dstaddr AS pda, lower(flow_direction) AS fd,
        coalesce(upper(log_status), 'OK') = 'OK' AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AS ok,
-       coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata, source, line
+       coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata
 FROM _res_src
 """
 
@@ -274,7 +314,8 @@ WITH d AS (
   FROM (SELECT row_number() OVER () AS rid, * FROM _res_b) b LEFT JOIN _res_primary p ON p.eni = b.eni
   LEFT JOIN _res_inventory_interfaces i ON i.interface_id = b.eni
 )
-SELECT *, CASE dir WHEN 'egress' THEN sa WHEN 'ingress' THEN da END AS ll,
+SELECT rid, eni, sp, dp, pr, t0, t1, nodata, pip, inter, dir,
+          CASE dir WHEN 'egress' THEN sa WHEN 'ingress' THEN da END AS ll,
           CASE dir WHEN 'egress' THEN coalesce(pda, da) WHEN 'ingress' THEN coalesce(psa, sa) END AS rm,
           CASE dir WHEN 'egress' THEN psa WHEN 'ingress' THEN pda END AS pl,
           CASE dir WHEN 'egress' THEN sp WHEN 'ingress' THEN dp END AS lport,
@@ -427,6 +468,8 @@ def _peer_rounds(con) -> None:
     for _ in range(2):
         for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
             con.execute(step)
+        for table in ("_res_x", "_res_pairs", "_res_ro"):
+            con.execute(f"DROP TABLE {table}")
         new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eni, addr FROM _res_peerclaim "
                           "EXCEPT SELECT eni, addr FROM _res_own_all)").fetchone()[0]
         if not new:
@@ -551,10 +594,10 @@ WITH pod AS (
   LEFT JOIN _res_cand c ON c.rid = d.rid
 )
 SELECT z.rid, z.dir AS direction, z.local_ip, z.resolution, z.candidates, CAST(z.confidence AS DOUBLE) AS confidence,
-       p.eni AS peer_interface_id, p.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
+       p.interface_id AS peer_interface_id, p.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
        CASE WHEN z.resolution <> 'none' THEN coalesce(
          CASE WHEN z.resolution IN ('pkt', 'peer', 'single', 'inferred') THEN pod.owner END, ie.owner) END AS owner
-FROM z LEFT JOIN _res_d p ON p.rid = z.peer_rid
+FROM z LEFT JOIN (SELECT row_number() OVER () AS rid, interface_id, source, line FROM _res_src) p ON p.rid = z.peer_rid
 LEFT JOIN pod ON pod.address = z.local_ip
 LEFT JOIN _res_inventory_interfaces ie ON ie.interface_id = z.eni
 """
