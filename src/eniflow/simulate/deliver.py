@@ -22,31 +22,51 @@ from ..aws import AwsOptions, translate_client_error
 from ..errors import AwsError
 from ..formats import Format
 
-__all__ = ["Delivery", "LAYOUTS", "s3_key", "TRUTH_SCHEMA", "TRUTH_MARK", "write_truth"]
+__all__ = ["Delivery", "LAYOUTS", "s3_key", "TRUTH_SCHEMA", "TRUTH_MARK", "BATCH_SECONDS", "TruthWriter"]
 
 LAYOUTS = ("default", "hourly", "hive", "hive-hourly", "cloudwatch")
 TRUTH_SCHEMA = {"source": pl.String, "line": pl.Int64, "interface_id": pl.String, "direction": pl.String,
                 "src_ip": pl.String, "dst_ip": pl.String, "local_ip": pl.String, "owner": pl.String,
                 "log_status": pl.String}
-_BATCH_SECONDS = 300
+BATCH_SECONDS = 300
 # Parquet key-value metadata key that marks a ground truth file (not flow log records).
 TRUTH_MARK = "eniflow.simulation-truth"
 
 
-def write_truth(frames: list[pl.DataFrame], path: Path) -> None:
-    """The ground truth Parquet file: plain VARCHAR/BIGINT columns for every reader.
+class TruthWriter:
+    """The ground truth Parquet file, written chunk by chunk as objects are delivered.
 
-    Repetitive text columns are dictionary-encoded in memory and in the file, but no Arrow
-    schema is stored, so Polars, DuckDB and Spark all read them back as plain strings.
+    Text columns are dictionary-encoded in memory and in the file, but no Arrow schema is
+    stored, so Polars, DuckDB and Spark all read them back as plain strings. The file carries
+    the key-value metadata ``TRUTH_MARK`` so that a reader can tell it from flow logs.
     """
-    import pyarrow.parquet as pq
 
-    text = {name: pl.Categorical for name, kind in TRUTH_SCHEMA.items() if kind == pl.String}
-    table = pl.concat([f.select(list(TRUTH_SCHEMA)).cast(text) for f in frames]) if frames else pl.DataFrame(schema=TRUTH_SCHEMA)
-    arrow = table.cast({**TRUTH_SCHEMA, **text}).to_arrow()
-    with pq.ParquetWriter(path, arrow.schema, compression="zstd", store_schema=False) as writer:
-        writer.write_table(arrow)
-        writer.add_key_value_metadata({TRUTH_MARK: "1"})  # lets a reader tell truth from flow logs
+    _TEXT = {name: pl.Categorical for name, kind in TRUTH_SCHEMA.items() if kind == pl.String}
+
+    def __init__(self, path: Path):
+        import pyarrow.parquet as pq
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        schema = self._arrow(pl.DataFrame(schema=TRUTH_SCHEMA)).schema
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd", store_schema=False)
+
+    def _arrow(self, frame: pl.DataFrame):
+        return frame.select(list(TRUTH_SCHEMA)).cast({**TRUTH_SCHEMA, **self._TEXT}).to_arrow()
+
+    def write(self, frame: pl.DataFrame) -> None:
+        self._writer.write_table(self._arrow(frame))
+
+    def __enter__(self) -> TruthWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        """Finish the file; after a failed delivery remove it rather than leave a partial truth."""
+        if kind is None:
+            self._writer.add_key_value_metadata({TRUTH_MARK: "1"})
+        self._writer.close()
+        if kind is not None:
+            self.path.unlink(missing_ok=True)
 
 
 def s3_key(account: str, region: str, flow_log_id: str, batch: int, layout: str, prefix: str, digest: str,
@@ -74,7 +94,7 @@ class Delivery:
     aws: AwsOptions | None = None
     progress: object = None
     files: list[str] = field(default_factory=list)
-    truth: list[pl.DataFrame] = field(default_factory=list)
+    truth: TruthWriter | None = None
     buckets: set[str] = field(default_factory=set)
     log_groups: set[str] = field(default_factory=set)
     _events: dict = field(default_factory=dict)
@@ -82,20 +102,26 @@ class Delivery:
     def client(self, service: str):
         return self.aws.shared_client(service)
 
-    def s3(self, records: pl.DataFrame, columns, fmt: Format, *, flow_log_id: str, layout: str, file_format: str,
-           bucket: str, prefix: str) -> None:
+    def s3(self, records: pl.DataFrame, rows: pl.Series, columns, fmt: Format, *, flow_log_id: str, layout: str,
+           file_format: str, bucket: str, prefix: str) -> None:
         """One object per 5-minute batch, by record end time (as AWS names the objects).
 
-        ``columns(chunk)`` gives the field values and truth rows of a chunk of records; it is
-        called per object so that only one object's text is in memory at a time.
+        ``rows`` are this flow log's row indexes into ``records``, in file order and batch by
+        batch; ``columns(chunk)`` gives the field values and truth rows of a chunk. Each object
+        is gathered and rendered on its own (two at a time), so only a few objects' text is in
+        memory at once.
         """
-        records = records.with_columns(_batch=pl.col("end") // _BATCH_SECONDS * _BATCH_SECONDS)
         suffix = "log.parquet" if file_format == "parquet" else "log.gz"
         if self.aws:
             self._ensure_bucket(bucket)
+        runs = records["batch"].gather(rows).rle().struct.unnest()
+        starts = runs["len"].cum_sum() - runs["len"]
+        batches = [(stamp, rows.slice(start, length)) for stamp, start, length in
+                   zip(runs["value"], starts, runs["len"], strict=True)]
 
         def render(item):
-            (stamp,), chunk = item
+            stamp, chunk_rows = item
+            chunk = records[chunk_rows]
             digest = hashlib.sha256(f"{self.seed}:{flow_log_id}:{stamp}".encode()).hexdigest()[:8]
             key = s3_key(self.account, self.region, flow_log_id, int(stamp), layout, prefix, digest, suffix)
             values, truth = columns(chunk)
@@ -111,10 +137,9 @@ class Delivery:
             truth = truth.with_columns(source=pl.lit(name, pl.Categorical), line=pl.int_range(first, first + truth.height, dtype=pl.Int64))
             return key, data, truth
 
-        batches = records.partition_by("_batch", as_dict=True, maintain_order=True).items()
         with ThreadPoolExecutor(max_workers=2) as pool:
             for key, data, truth in pool.map(render, batches):
-                self.truth.append(truth)
+                self.truth.write(truth)
                 if self.aws:
                     self._put_object(bucket, key, data)
                     self.files.append(f"s3://{bucket}/{key}")
@@ -172,7 +197,7 @@ class Delivery:
                     path.write_text("".join(m + "\n" for m in part["message"]), encoding="utf-8")
                     name = str(path.relative_to(self.out)).replace("\\", "/")
                     self.files.append(str(path))
-                self.truth.append(part.select(list(TRUTH_SCHEMA)).with_columns(
+                self.truth.write(part.select(list(TRUTH_SCHEMA)).with_columns(
                     source=pl.lit(name, pl.Categorical), line=pl.int_range(1, part.height + 1, dtype=pl.Int64)))
         self._events.clear()
 

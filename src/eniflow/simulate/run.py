@@ -12,7 +12,7 @@ import polars as pl
 from ..aws import AwsOptions
 from ..errors import UsageError
 from ..times import parse_duration, parse_time
-from .deliver import LAYOUTS, Delivery, write_truth
+from .deliver import BATCH_SECONDS, LAYOUTS, Delivery, TruthWriter
 from .generate import expand
 from .network import Network
 from .records import STATUS, aggregate, aws_columns, coverage_table, status_records, truth_columns
@@ -105,15 +105,15 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
     skips = pl.DataFrame([(net.eni_index[e], at) for e, at in topo.traffic.skipdata],
                          schema={"eni": pl.Int32, "at": pl.Float64}, orient="row")
     recs = status_records(recs, coverage, begin, begin + length, skips, mix["skipdata_share"] if mix else 0.0, seed)
-    recs = _in_file_order(recs)
+    recs = recs.with_columns(batch=pl.col("end") // BATCH_SECONDS * BATCH_SECONDS)
+    order = _file_order(recs)
 
     bar.stage("writing")
     aws = AwsOptions(region=topo.region, endpoint_url=endpoint_url) if endpoint_url else None
-    delivery = Delivery(out, topo.account, topo.region, seed, aws=aws, progress=bar.advance)
-    _deliver(delivery, recs, topo, net.lookups())
     truth_path = Path(truth) if truth else out / "truth.parquet"
-    truth_path.parent.mkdir(parents=True, exist_ok=True)
-    write_truth(delivery.truth, truth_path)
+    with TruthWriter(truth_path) as truth_writer:
+        delivery = Delivery(out, topo.account, topo.region, seed, aws=aws, progress=bar.advance, truth=truth_writer)
+        _deliver(delivery, recs, order, topo, net.lookups())
     bar.done()
     counts = {STATUS[code]: n for code, n in recs.group_by("status").len().sort("status").iter_rows()}
     return SimulationResult(out=out, files=delivery.files, truth=truth_path, records=recs.height, start=int(begin),
@@ -121,37 +121,53 @@ def simulate(scenario_or_topology: str | Path | Topology, out: str | Path, *, la
                             status=counts)
 
 
-def _deliver(delivery: Delivery, recs: pl.DataFrame, topo: Topology, tables: dict[str, pl.Series]) -> None:
-    """Each flow log's records to its destination, rendered in its format."""
+def _deliver(delivery: Delivery, recs: pl.DataFrame, order: pl.Series, topo: Topology,
+             tables: dict[str, pl.Series]) -> None:
+    """Each flow log's records to its destination, rendered in its format.
+
+    ``order`` lists the rows by flow log, batch, start and path; each flow log's rows (and
+    each batch within them) are one contiguous slice of it.
+    """
+    flow_logs = recs["fl"].gather(order)
     for index, fl in enumerate(topo.flow_logs):
-        part = recs.filter(pl.col("fl") == index)
-        if not part.height:
+        first, last = flow_logs.search_sorted(index, "left"), flow_logs.search_sorted(index, "right")
+        if first == last:
             continue
+        rows = order.slice(first, last - first)
 
         def columns(chunk: pl.DataFrame, fmt=fl.format, plain=fl.file_format == "parquet"):
             return aws_columns(chunk, fmt, tables, topo.region, plain), truth_columns(chunk, tables)
 
         if fl.destination == "cloudwatch":
-            delivery.cloudwatch(part, columns, log_group=fl.log_group)
+            delivery.cloudwatch(recs[rows], columns, log_group=fl.log_group)
             if delivery.aws:
                 delivery.register_flow_log(fl.format, fl.log_group, str(next(iter(topo.vpcs.values())).cidrs[0]),
                                            fl.interval, fl.traffic_type)
         else:
-            delivery.s3(part, columns, fl.format, flow_log_id=fl.id, layout=fl.layout, file_format=fl.file_format,
+            delivery.s3(recs, rows, columns, fl.format, flow_log_id=fl.id, layout=fl.layout, file_format=fl.file_format,
                         bucket=fl.bucket, prefix=fl.prefix)
     delivery.flush_cloudwatch()
 
 
-def _in_file_order(recs: pl.DataFrame) -> pl.DataFrame:
-    """Sort by flow log, record start, then path order: one packed integer key sorts fastest."""
+def _file_order(recs: pl.DataFrame) -> pl.Series:
+    """Row indexes by flow log, 5-minute batch, record start, then path order.
+
+    One packed integer key sorts fastest: a record starts at most one window (600 s) before
+    its batch, so its start fits in 11 bits relative to the batch.
+    """
     if not recs.height:
-        return recs
-    first = recs["start"].min()
-    key = (pl.col("fl").cast(pl.Int64) * (1 << 27) + (pl.col("start") - first)) * (1 << 32) + pl.col("order") + (1 << 31)
-    packed = recs["start"].max() - first < (1 << 27) and recs["order"].max() < (1 << 31) and -recs["order"].min() < (1 << 31)
-    if not packed:
-        return recs.sort("fl", "start", "order")
-    return recs[recs.select(key.arg_sort()).to_series()]  # faster than sort(key) on wide frames
+        return pl.Series("index", [], dtype=pl.UInt32)
+    col = pl.col
+    first = recs["batch"].min()
+    batch = (col("batch") - first) // BATCH_SECONDS
+    rel = col("start") - col("batch") + 600
+    bounds = recs.select(fl=col("fl").max(), batch=batch.max(), low=rel.min(), high=rel.max(),
+                         order=col("order").abs().max()).row(0, named=True)
+    if bounds["fl"] < 32 and bounds["batch"] < (1 << 15) and bounds["low"] >= 0 and bounds["high"] < (1 << 11) \
+            and bounds["order"] < (1 << 31):
+        key = (col("fl").cast(pl.Int64) * (1 << 58) + batch * (1 << 43) + rel * (1 << 32) + col("order") + (1 << 31))
+        return recs.select(key.arg_sort()).to_series()
+    return recs.with_row_index().sort("fl", "batch", "start", "order")["index"]
 
 
 def _override(topo: Topology, *, layout, file_format, log_format) -> Topology:
