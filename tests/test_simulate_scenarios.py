@@ -152,3 +152,20 @@ def test_start_moves_the_whole_scenario_including_the_ip_move(tmp_path):
     assert b.filter(pl.col("log_status") == "OK")["start"].cast(pl.Int64).to_list() == \
         (a.filter(pl.col("log_status") == "OK")["start"].cast(pl.Int64) + shift).to_list()
     assert b.select("interface_id", "srcaddr", "dstaddr").equals(a.select("interface_id", "srcaddr", "dstaddr"))
+
+
+def test_describe_network_interfaces_follows_the_moves():
+    topo = load_topology("floating-ip")
+    moved = topo.moves[0].at
+
+    def secondaries(at):
+        doc = topo.describe_network_interfaces(at)
+        return {i["NetworkInterfaceId"]: [a["PrivateIpAddress"] for a in i["PrivateIpAddresses"] if not a["Primary"]]
+                for i in doc["NetworkInterfaces"] if i["NetworkInterfaceId"] in ("eni-0f10a7000000000a1", "eni-0f10a7000000000a2")}
+
+    assert secondaries(moved - 1) == {"eni-0f10a7000000000a1": ["10.0.1.100"], "eni-0f10a7000000000a2": []}
+    assert secondaries(moved) == {"eni-0f10a7000000000a1": [], "eni-0f10a7000000000a2": ["10.0.1.100"]}
+    eks = {i["NetworkInterfaceId"]: i for i in load_topology("eks-pods").describe_network_interfaces()["NetworkInterfaces"]}
+    assert eks["eni-0e45000000000c002"]["Ipv4Prefixes"] == [{"Ipv4Prefix": "192.168.70.32/28"}]
+    nat = eks["eni-0e45000000000ca01"]
+    assert (nat["InterfaceType"], nat["RequesterManaged"], "Attachment" in nat) == ("nat_gateway", True, False)

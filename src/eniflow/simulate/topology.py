@@ -29,6 +29,9 @@ __all__ = [
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
 REQUESTER_MANAGED = {"nat-gateway", "transit-gateway-attachment", "vpc-endpoint", "load-balancer", "lambda"}
 KINDS = {"instance"} | REQUESTER_MANAGED
+# EC2's InterfaceType for each kind of ENI
+_INTERFACE_TYPES = {"instance": "interface", "nat-gateway": "nat_gateway", "transit-gateway-attachment": "transit_gateway",
+                    "vpc-endpoint": "vpc_endpoint", "load-balancer": "network_load_balancer", "lambda": "lambda"}
 # Traffic without a 'start' begins here, so that a scenario's output never depends on the clock.
 DEFAULT_START = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc).timestamp()
 
@@ -186,6 +189,30 @@ class Topology:
     traffic: Traffic
     description: str = ""
     generate: dict | None = field(default=None)
+
+    def describe_network_interfaces(self, at: float | None = None) -> dict:
+        """The ENIs as ``aws ec2 describe-network-interfaces`` prints them at time ``at``
+        (after the address moves up to then; None: before any move). An inventory for eniflow."""
+        held = {eni.id: list(eni.secondary) for eni in self.enis.values()}
+        for move in self.moves:
+            if at is not None and move.at <= at:
+                held[move.from_eni].remove(move.ip)
+                held[move.to_eni].append(move.ip)
+        interfaces = []
+        for eni in self.enis.values():
+            interfaces.append({
+                "NetworkInterfaceId": eni.id, "SubnetId": eni.subnet, "VpcId": self.subnets[eni.subnet].vpc,
+                "AvailabilityZoneId": self.subnets[eni.subnet].az_id, "OwnerId": eni.account,
+                "Description": eni.description, "InterfaceType": _INTERFACE_TYPES[eni.kind],
+                "RequesterManaged": eni.kind != "instance",
+                **({"Attachment": {"InstanceId": eni.instance}} if eni.instance else {}),
+                "Groups": [{"GroupId": g} for g in eni.security_groups],
+                "PrivateIpAddress": eni.primary,
+                "PrivateIpAddresses": [{"PrivateIpAddress": eni.primary, "Primary": True}]
+                + [{"PrivateIpAddress": a, "Primary": False} for a in held[eni.id]],
+                "Ipv6Addresses": [{"Ipv6Address": a} for a in eni.ipv6],
+                "Ipv4Prefixes": [{"Ipv4Prefix": str(p)} for p in eni.prefixes]})
+        return {"NetworkInterfaces": interfaces}
 
 
 # --------------------------------------------------------------------------------------
