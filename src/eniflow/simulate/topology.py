@@ -266,19 +266,8 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
         cidrs = [check.network(node, "cidrs" if "cidrs" in node else "cidr", "VPC", value=c) for c in raw]
         vpcs[str(node["id"])] = Vpc(str(node["id"]), cidrs, _account(node.get("account", account)))
 
-    security_groups = {}
-    for node in check.items(root, "security_groups", "security groups"):
-        check.keys(node, "security group", required=("id",), optional=("inbound", "outbound", "description"))
-        sg_id = str(node["id"])
-        security_groups[sg_id] = SecurityGroup(sg_id, _rules(check, node, "inbound", acl=False),
-                                               _rules(check, node, "outbound", acl=False))
-
-    network_acls = {}
-    for node in check.items(root, "network_acls", "network ACLs"):
-        check.keys(node, "network ACL", required=("id",), optional=("inbound", "outbound", "description"))
-        acl_id = str(node["id"])
-        network_acls[acl_id] = NetworkAcl(acl_id, _rules(check, node, "inbound", acl=True),
-                                          _rules(check, node, "outbound", acl=True))
+    security_groups = _rule_sets(check, root, "security_groups", SecurityGroup, acl=False)
+    network_acls = _rule_sets(check, root, "network_acls", NetworkAcl, acl=True)
 
     subnets: dict[str, Subnet] = {}
     for node in check.items(root, "subnets", "subnets"):
@@ -498,6 +487,16 @@ def _names(enis: dict[str, Eni], hosts: list[InternetHost], pods: list[Pod]) -> 
     for pod in pods:
         names[f"{pod.namespace}/{pod.name}"] = pod.ip
     return names
+
+
+def _rule_sets(check: Checker, root: Map, key: str, kind, acl: bool) -> dict:
+    """Security groups (stateful allow rules) or network ACLs (ordered allow/deny rules) by id."""
+    what = "network ACL" if acl else "security group"
+    result = {}
+    for node in check.items(root, key, f"{what}s"):
+        check.keys(node, what, required=("id",), optional=("inbound", "outbound", "description"))
+        result[str(node["id"])] = kind(str(node["id"]), _rules(check, node, "inbound", acl), _rules(check, node, "outbound", acl))
+    return result
 
 
 def _rules(check: Checker, node: Map, key: str, acl: bool) -> list[Rule]:
