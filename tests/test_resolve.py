@@ -208,12 +208,13 @@ def test_cli_resolve_bad_inventory(cli, tmp_path):
 
 
 def test_large_inputs_keep_their_tables_in_a_temporary_file(monkeypatch):
-    """Beyond a size, resolution's tables live in a compressed temporary DuckDB file (memory stays
-    bounded); the answers are the same."""
+    """Beyond a size, resolution's tables live in a compressed temporary DuckDB file and the peer
+    joins run in partitions (memory stays bounded); the answers are the same."""
     import importlib
 
     module = importlib.import_module("eniflow.resolve")
     monkeypatch.setattr(module, "_IN_MEMORY_UP_TO", 0)
+    monkeypatch.setattr(module, "_PARTITION_ROWS", 3)
     rows, res = resolved("seed.log")
     assert [(r["local_ip"], r["resolution"]) for r in rows[4:8]] == [
         ("10.0.1.20", "peer"), ("10.0.1.20", "peer"), ("10.0.1.10", "peer"), ("10.0.1.10", "peer")]

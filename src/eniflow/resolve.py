@@ -48,6 +48,7 @@ DEFAULT_MIN_SUPPORT = 5  # resolved records needed before a port's address is in
 TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
 _BUCKET = 300  # seconds per time bucket of the peer join
 _MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
+_PARTITION_ROWS = 2_000_000  # records per partition of the peer joins (bounds their memory)
 
 _NEEDED = {"interface_id": "VARCHAR", "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "BIGINT",
            "dstport": "BIGINT", "protocol": "BIGINT", "start": "BIGINT", "end": "BIGINT", "log_status": "VARCHAR",
@@ -68,8 +69,8 @@ class Resolved:
 
     def summary(self) -> dict[str, int]:
         """Records per resolution label, every label present (0 when unused)."""
-        counts = dict(self.con.execute("SELECT resolution, count(*) FROM _res_r GROUP BY resolution").fetchall())
-        return {label: counts.get(label, 0) for label in LABELS}
+        counts = dict(self.con.execute("SELECT code, count(*) FROM _res_r GROUP BY code").fetchall())
+        return {label: counts.get(code, 0) for code, label in enumerate(LABELS)}
 
     def discrepancies(self) -> duckdb.DuckDBPyRelation:
         """Where the logs contradict the inventory (``eniflow inventory check``)."""
@@ -98,28 +99,36 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     rel.create_view("_res_in", replace=True)
     run = lambda sql: con.execute(sql)  # noqa: E731
     run(f"CREATE OR REPLACE VIEW _res_src AS SELECT *{''.join(', ' + e for e in extra)} FROM _res_in")
-    for step in (_BASE, _PRIMARY_CANDIDATES, _PRIMARY, _DIRECTION, _OWNERSHIP, _PKT):
+    for step in (_BASE, _PRIMARY_CANDIDATES, _PRIMARY, _ENIS, _DIRECTION, _OWNERSHIP, _PKT):
         run(step)
     _peer_rounds(con)
     for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer else _NO_INFERRED,
-                 _CANDIDATES, _FINAL):
+                 _CANDIDATES, _FINAL, _PEERS):
         run(step)
-    for table in ("_res_d", "_res_e", "_res_single", "_res_known", "_res_inf", "_res_cand"):
+    for table in ("_res_d", "_res_single", "_res_known", "_res_inf", "_res_cand"):
         run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
     con.execute(f"USE {home}")
     con.execute(f"SET search_path = '{home}.main,{_WORK}.main'")  # summary() and friends read the work tables
     listed = ", ".join(f'f."{c}"' for c in columns)
     # Records are numbered by the same scan of the same view as in _DIRECTION (rid); the
     # packet's addresses are the record's own except the local side resolution found.
+    local = "CASE WHEN r.egress IS NOT NULL THEN coalesce(r.local_ip, CASE WHEN r.egress THEN f.srcaddr ELSE f.dstaddr END) END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
-        SELECT {listed}, r.direction,
-          CASE WHEN r.direction = 'egress' AND r.resolution <> 'pkt' THEN r.local_ip
-               ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
-          CASE WHEN r.direction = 'ingress' AND r.resolution <> 'pkt' THEN r.local_ip
-               ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
-          r.local_ip, r.resolution, r.candidates, r.confidence, r.peer_interface_id, r.peer_source, r.peer_line, r.owner
-        FROM (SELECT row_number() OVER () AS rid, * FROM _res_src) f
+        SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
+          CASE WHEN r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
+          CASE WHEN NOT r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
+          {local} AS local_ip, CASE r.code WHEN 0 THEN 'pkt' WHEN 1 THEN 'peer' WHEN 2 THEN 'single' WHEN 3 THEN 'inferred' WHEN 4 THEN 'ambiguous' WHEN 5 THEN 'as-logged' WHEN 6 THEN 'none' END AS resolution, r.candidates,
+          CASE WHEN r.code <= 2 THEN 1.0 ELSE r.confidence END AS confidence,
+          pn.eni AS peer_interface_id, ps.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
+          CASE WHEN r.code < 6 THEN coalesce(CASE WHEN r.code <= 3 THEN pod.owner END, n.owner) END AS owner
+        FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src) f
         JOIN {_WORK}.main._res_r r ON f.rid = r.rid
+        LEFT JOIN {_WORK}.main._res_eni n ON n.id = r.eid
+        LEFT JOIN (SELECT address, min(owner) AS owner FROM {_WORK}.main._res_inventory
+                   WHERE interface_id IS NULL GROUP BY address) pod ON pod.address = {local}
+        LEFT JOIN {_WORK}.main._res_peer p ON p.rid = r.peer_rid
+        LEFT JOIN {_WORK}.main._res_eni pn ON pn.id = p.eid
+        LEFT JOIN {_WORK}.main._res_sources ps ON ps.sid = p.sid
         ORDER BY f.rid""")
     return Resolved(con, columns + list(RESOLUTION_COLUMNS))
 
@@ -129,9 +138,9 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
 # and a primary learned from the logs that differs from the inventory's.
 _DISCREPANCIES = """
 WITH ev AS (
-  SELECT k.eni, k.own_local AS addr, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k
+  SELECT n.eni, k.own_local AS addr, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
   WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
-  UNION ALL SELECT eni, addr, t0, t1, 'peer' FROM _res_peerclaim
+  UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid
 ), judged AS (
   SELECT ev.*,
          (SELECT count(*) FROM _res_inventory i WHERE i.interface_id = ev.eni
@@ -170,7 +179,7 @@ def resolved_from(data, *, inventory: Inventory | None = None, since=None, until
 
 
 _WORK = "eniflow_resolve"  # the database that holds resolution's tables
-_IN_MEMORY_UP_TO = 2_000_000  # records; beyond, the tables go to a compressed temporary file
+_IN_MEMORY_UP_TO = 12_000_000  # records; beyond, the tables go to a compressed temporary file
 
 
 def _work_storage(con, rel, home: str) -> None:
@@ -299,38 +308,51 @@ UNION ALL SELECT interface_id, primary_ip FROM _res_inventory_interfaces
   WHERE primary_ip IS NOT NULL AND interface_id NOT IN (SELECT eni FROM _res_pc)
 """
 
-# Direction, the logged local address ll (masked for IPv4), the real remote rm and the pkt local pl.
+# ENIs with records, as small integers (joins and groupings on them are cheap), with what
+# resolution needs of each: its primary, whether it forwards others' packets, its owner.
+_ENIS = """
+CREATE OR REPLACE TABLE _res_eni AS
+SELECT e.eni, CAST(row_number() OVER (ORDER BY e.eni) AS INTEGER) AS id, p.primary_ip AS pip,
+       coalesce(i.intermediate, false) AS inter, i.owner
+FROM (SELECT DISTINCT eni FROM _res_b WHERE eni IS NOT NULL) e
+LEFT JOIN _res_primary p ON p.eni = e.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = e.eni
+"""
+
+# Per record (rid numbers the records in scan order): direction (egress true, ingress false,
+# NULL unknown), the logged local address ll (masked for IPv4), the real remote rm and the
+# pkt local pl.
 _DIRECTION = """
 CREATE OR REPLACE TABLE _res_d AS
 WITH d AS (
-  SELECT b.*, p.primary_ip AS pip, coalesce(i.intermediate, false) AS inter,
-         CASE WHEN NOT b.ok THEN NULL
-              WHEN b.fd IN ('ingress', 'egress') THEN b.fd
-              WHEN b.sa = p.primary_ip AND b.da <> p.primary_ip THEN 'egress'
-              WHEN b.da = p.primary_ip AND b.sa <> p.primary_ip THEN 'ingress'
-              WHEN p.primary_ip IS NULL AND b.psa <> b.sa AND coalesce(b.pda, b.da) = b.da THEN 'egress'
-              WHEN p.primary_ip IS NULL AND b.pda <> b.da AND coalesce(b.psa, b.sa) = b.sa THEN 'ingress'
-         END AS dir
-  FROM (SELECT row_number() OVER () AS rid, * FROM _res_b) b LEFT JOIN _res_primary p ON p.eni = b.eni
-  LEFT JOIN _res_inventory_interfaces i ON i.interface_id = b.eni
+  SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_b
+), e AS (
+  SELECT d.*, n.id AS eid,
+         CASE WHEN NOT d.ok THEN NULL
+              WHEN d.fd = 'egress' THEN true WHEN d.fd = 'ingress' THEN false
+              WHEN d.sa = n.pip AND d.da <> n.pip THEN true
+              WHEN d.da = n.pip AND d.sa <> n.pip THEN false
+              WHEN n.pip IS NULL AND d.psa <> d.sa AND coalesce(d.pda, d.da) = d.da THEN true
+              WHEN n.pip IS NULL AND d.pda <> d.da AND coalesce(d.psa, d.sa) = d.sa THEN false
+         END AS egress
+  FROM d LEFT JOIN _res_eni n ON n.eni = d.eni
 )
-SELECT rid, eni, sp, dp, pr, t0, t1, nodata, pip, inter, dir,
-          CASE dir WHEN 'egress' THEN sa WHEN 'ingress' THEN da END AS ll,
-          CASE dir WHEN 'egress' THEN coalesce(pda, da) WHEN 'ingress' THEN coalesce(psa, sa) END AS rm,
-          CASE dir WHEN 'egress' THEN psa WHEN 'ingress' THEN pda END AS pl,
-          CASE dir WHEN 'egress' THEN sp WHEN 'ingress' THEN dp END AS lport,
-          CASE dir WHEN 'egress' THEN dp WHEN 'ingress' THEN sp END AS rport
-FROM d
+SELECT rid, eid, egress, CAST(pr AS INTEGER) AS pr, CAST(sp AS INTEGER) AS sp, CAST(dp AS INTEGER) AS dp, t0, t1, nodata,
+       CASE WHEN egress THEN sa WHEN NOT egress THEN da END AS ll,
+       CASE WHEN egress THEN coalesce(pda, da) WHEN NOT egress THEN coalesce(psa, sa) END AS rm,
+       CASE WHEN egress THEN psa WHEN NOT egress THEN pda END AS pl
+FROM e
 """
 
-# Who is known to hold an address, over which interval (NULL bounds are open).
+# Who is known to hold an address, over which interval (NULL bounds are open); eid is NULL for
+# an ENI without records.
 _OWNERSHIP = """
 CREATE OR REPLACE TABLE _res_own AS
-SELECT interface_id AS eni, address AS addr, valid_from AS vf, valid_to AS vt
-FROM _res_inventory WHERE interface_id IS NOT NULL
-UNION SELECT eni, primary_ip, NULL, NULL FROM _res_primary
+SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
+  SELECT interface_id AS eni, address AS addr, valid_from AS vf, valid_to AS vt
+  FROM _res_inventory WHERE interface_id IS NOT NULL
+  UNION SELECT eni, primary_ip, NULL, NULL FROM _res_primary
+) o LEFT JOIN _res_eni n ON n.eni = o.eni
 """
-
 
 # May an address be one of an ENI's? Only a private one (RFC 1918 or 100.64/10: flow logs show
 # an ENI's private addresses) in the /16 of the ENI's primary (a subnet is at most a /16 and an
@@ -349,58 +371,53 @@ _COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >=
 _PKT = f"""
 CREATE OR REPLACE TABLE _res_pkt AS
 WITH c AS (
-  SELECT d.rid, min(d.eni) AS eni, min(d.ll) AS ll, min(d.pl) AS pl, min(d.pip) AS pip,
-         bool_or(d.inter) AS inter, min(d.t0) AS t0, min(d.t1) AS t1,
-         coalesce(bool_or(o.eni = d.eni), false) AS mine, coalesce(bool_or(o.eni <> d.eni), false) AS others
+  SELECT d.rid, min(d.eid) AS eid, min(d.ll) AS ll, min(d.pl) AS pl, min(d.t0) AS t0, min(d.t1) AS t1,
+         coalesce(bool_or(o.eid = d.eid), false) AS mine,
+         coalesce(bool_or(o.eni IS NOT NULL AND o.eid IS DISTINCT FROM d.eid), false) AS others
   FROM _res_d d LEFT JOIN _res_own o ON o.addr = d.pl AND {_COVERS.format(o='o', r='d')}
-  WHERE d.dir IS NOT NULL AND d.pl IS NOT NULL
+  WHERE d.egress IS NOT NULL AND d.pl IS NOT NULL
   GROUP BY d.rid
 )
-SELECT rid, eni, t0, t1, ll,
-       CASE WHEN pl = ll OR mine THEN pl
-            WHEN NOT others AND NOT inter AND {_PLAUSIBLE.format(x='pl', pip='pip')} THEN pl END AS own_local
-FROM c
+SELECT c.rid, c.eid, c.t0, c.t1, c.ll,
+       CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
+            WHEN NOT c.others AND NOT n.inter AND {_PLAUSIBLE.format(x='c.pl', pip='n.pip')} THEN c.pl END AS own_local
+FROM c JOIN _res_eni n ON n.id = c.eid
 """
 
-# ENIs with records, as small integers: joins and groupings on them are cheap.
-_ENI_IDS = """
-CREATE OR REPLACE TABLE _res_eni AS
-SELECT eni, CAST(row_number() OVER (ORDER BY eni) AS INTEGER) AS id FROM (SELECT DISTINCT eni FROM _res_d WHERE dir IS NOT NULL)
-"""
-
-# Records that take part in peer joins: IPv4 with direction known. lk = the local address when
-# pkt fields told it; fwd = the record is on a forwarding ENI or forwarded a packet (pkt), so it
-# can confirm its partner's address but is not resolved by it. The time range is padded by half
-# the tolerance on each side, so that ranges overlapping within the tolerance share a bucket.
-_PARTICIPANTS = f"""
-CREATE OR REPLACE TABLE _res_e AS
-SELECT d.rid, n.id AS eni, d.dir = 'egress' AS egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, d.pip, k.own_local AS lk,
-       d.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
-       CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
-       CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1
-FROM _res_d d JOIN _res_eni n ON n.eni = d.eni LEFT JOIN _res_pkt k ON k.rid = d.rid
-WHERE d.dir IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
-  AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL
-"""
+# Records that take part in peer joins: IPv4, direction and times known, in partition {part}
+# of {parts} (by protocol and ports: every candidate pair, and every pair of a record's
+# partners, has the same, so partitions are independent).
+_PARTICIPANT = """d.egress IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
+  AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL AND hash(d.pr, d.sp, d.dp) % {parts} = {part}"""
 
 # Who is known to hold each participant's remote address at its time, when that is one ENI:
 # owned; rown = that ENI's id (NULL when it has no records). An address that several ENIs are
 # said to hold then counts as unknown: pairs are then neither keyed on it nor excluded by it.
 _REMOTE_OWNERS = f"""
 CREATE OR REPLACE TABLE _res_ro AS
-SELECT e.rid, min(n.id) AS rown
-FROM _res_e e JOIN _res_own_all o ON o.addr = e.rm AND {_COVERS.format(o='o', r='e')}
-LEFT JOIN _res_eni n ON n.eni = o.eni
-GROUP BY e.rid HAVING min(o.eni) = max(o.eni)
+SELECT d.rid, min(o.eid) AS rown
+FROM _res_d d JOIN _res_own_all o ON o.addr = d.rm AND {_COVERS.format(o='o', r='d')}
+WHERE {_PARTICIPANT}
+GROUP BY d.rid HAVING min(o.eni) = max(o.eni)
 """
 
-# One row per participant and time bucket it spans, with its remote's owner.
+# One row per participant and time bucket its padded time range spans (padded by half the
+# tolerance on each side, so that ranges overlapping within the tolerance share a bucket).
+# lk = the local address when pkt fields told it; fwd = on a forwarding ENI, or a forwarded
+# packet (pkt): such a record confirms its partner's address but is not resolved by it.
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
-SELECT e.rid, e.eni, e.egress, e.pr, e.sp, e.dp, e.t0, e.t1, e.rm, e.pip, e.lk, e.fwd, e.b0, e.b0 + n.k AS bk,
+WITH d AS (
+  SELECT d.*, CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
+         CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1
+  FROM _res_d d WHERE {_PARTICIPANT}
+)
+SELECT d.rid, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
+       n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd, d.b0, d.b0 + s.k AS bk,
        r.rown, r.rid IS NOT NULL AS owned
-FROM _res_e e JOIN _res_n n ON n.k <= e.b1 - e.b0 LEFT JOIN _res_ro r ON r.rid = e.rid
-WHERE e.b1 - e.b0 <= {_MAX_SPAN_BUCKETS}
+FROM d JOIN _res_eni n ON n.id = d.eid JOIN _res_n s ON s.k <= d.b1 - d.b0
+LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_ro r ON r.rid = d.rid
+WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 """
 
 # Candidate pairs: a = egress on A (PA -> Y), b = ingress on B (X -> PB), same protocol and
@@ -409,7 +426,7 @@ WHERE e.b1 - e.b0 <= {_MAX_SPAN_BUCKETS}
 # when X (Y) is known to be another ENI's than A (B), or a side's pkt-told local address
 # disagrees. x_ok / y_ok: the pair may resolve A (X is A's, or plausible for A) / B (likewise Y);
 # a pair whose Y cannot be B's (public: B forwards, e.g. a NAT gateway) still tells A.
-_PAIR_SIDES = f"""a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
+_PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov"""
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
   AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
@@ -419,14 +436,14 @@ _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND (a.rown IS NOT DISTINCT FROM b.eni OR {_PLAUSIBLE.format(x='a.rm', pip='b.pip')}) AS y_ok
-FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN}
+       b.lk IS NULL AND NOT b.fwd AND (a.rown IS NOT DISTINCT FROM b.eni OR {_PLAUSIBLE.format(x='a.rm', pip='nb.pip')}) AS y_ok
+FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN} JOIN _res_eni nb ON nb.id = b.eni
 WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd AND {_PLAUSIBLE.format(x='b.rm', pip='a.pip')} AS x_ok,
+       a.lk IS NULL AND NOT a.fwd AND {_PLAUSIBLE.format(x='b.rm', pip='na.pip')} AS x_ok,
        b.lk IS NULL AND NOT b.fwd AS y_ok
-FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN}
+FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN} JOIN _res_eni na ON na.id = a.eni
 WHERE NOT b.owned
 """
 
@@ -437,7 +454,7 @@ WHERE NOT b.owned
 # server at once; the server logged both flows alike, each server record pairs with both client
 # records (implying different addresses), so neither side is claimed.
 _CLAIMS = """
-CREATE OR REPLACE TABLE _res_peerclaim AS
+INSERT INTO _res_peerclaim
 WITH c AS (
   SELECT arid AS r, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM _res_pairs
   UNION ALL SELECT brid, arid, aeni, y, y_ok, ov FROM _res_pairs
@@ -448,7 +465,7 @@ WITH c AS (
 ), m AS (
   SELECT c.r, bool_and(sp.one) AS clear FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
 )
-SELECT s.r AS rid, d.eni, s.implied AS addr, s.best AS peer_rid, d.t0, d.t1
+SELECT s.r AS rid, d.eid, s.implied AS addr, s.best AS peer_rid, d.t0, d.t1
 FROM s JOIN m ON m.r = s.r JOIN _res_d d ON d.rid = s.r
 WHERE s.one AND s.ok AND m.clear
 """
@@ -457,25 +474,31 @@ WHERE s.one AND s.ok AND m.clear
 def _peer_rounds(con) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
     adds the addresses round 1 resolved, which pairs records where both sides used secondary
-    addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates."""
-    con.execute(_ENI_IDS)
-    con.execute(_PARTICIPANTS)
-    span = con.execute("SELECT coalesce(max(b1 - b0), 0) FROM _res_e").fetchone()[0]
+    addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
+    The work is split into partitions of about ``_PARTITION_ROWS`` records to bound memory."""
+    span, records = con.execute(f"""
+        SELECT coalesce(max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET}) - floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), 0),
+               count(*) FROM _res_d WHERE egress IS NOT NULL""").fetchall()[0]
+    parts = max(1, -(-int(records) // _PARTITION_ROWS))
     con.execute("CREATE OR REPLACE TABLE _res_n AS SELECT range AS k FROM "
                 f"range(0, {min(int(span), _MAX_SPAN_BUCKETS) + 1})")
-    con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eni, addr, vf, vt FROM _res_own "
-                "UNION SELECT eni, own_local, NULL, NULL FROM _res_pkt WHERE own_local IS NOT NULL")
+    con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eid, eni, addr, vf, vt FROM _res_own "
+                "UNION SELECT k.eid, n.eni, k.own_local, NULL, NULL FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid "
+                "WHERE k.own_local IS NOT NULL")
     for _ in range(2):
-        for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
-            con.execute(step)
+        con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr VARCHAR, peer_rid INTEGER, "
+                    "t0 BIGINT, t1 BIGINT)")
+        for part in range(parts):
+            for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
+                con.execute(step.replace("{parts}", str(parts)).replace("{part}", str(part)))
         for table in ("_res_x", "_res_pairs", "_res_ro"):
             con.execute(f"DROP TABLE {table}")
-        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eni, addr FROM _res_peerclaim "
-                          "EXCEPT SELECT eni, addr FROM _res_own_all)").fetchone()[0]
+        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim "
+                          "EXCEPT SELECT eid, addr FROM _res_own_all)").fetchall()[0][0]
         if not new:
             break
-        con.execute(f"INSERT INTO _res_own_all SELECT eni, addr, min(t0) - {TOLERANCE}, max(t1) + {TOLERANCE} "
-                    "FROM _res_peerclaim GROUP BY eni, addr")
+        con.execute(f"""INSERT INTO _res_own_all SELECT p.eid, n.eni, p.addr, min(p.t0) - {TOLERANCE}, max(p.t1) + {TOLERANCE}
+                        FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
 
 
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
@@ -486,40 +509,44 @@ SELECT eni, addr, bool_or(kind = 'primary') AS is_primary,
        CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE max(vt) END AS vt,
        CASE WHEN bool_or(kind = 'primary') THEN 'primary' ELSE min(kind) END AS kind FROM (
   SELECT eni, primary_ip AS addr, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
-  FROM _res_primary WHERE eni IN (SELECT eni FROM _res_b)
-  UNION ALL SELECT eni, own_local, t0, t1, 'pkt' FROM _res_pkt WHERE own_local IS NOT NULL AND own_local <> ll
-  UNION ALL SELECT eni, addr, t0, t1, 'peer' FROM _res_peerclaim
+  FROM _res_primary WHERE eni IN (SELECT eni FROM _res_eni)
+  UNION ALL SELECT n.eni, k.own_local, k.t0, k.t1, 'pkt' FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
+  WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
+  UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid
 ) GROUP BY eni, addr
 """
 
 # single: the inventory's one-address intervals that no evidence of another address contradicts.
 # Not on forwarding ENIs: their own address is known, but not the packet's other one.
-_SINGLE = f"""
+_SINGLE = """
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
-  SELECT eni, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
-  UNION ALL SELECT eni, addr, t0, t1 FROM _res_peerclaim
+  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
+  UNION ALL SELECT eid, addr, t0, t1 FROM _res_peerclaim
+), s AS (
+  SELECT n.id AS eid, s.address, s.valid_from, s.valid_to
+  FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
 ), bad AS (
-  SELECT DISTINCT s.interface_id, s.address, s.valid_from, s.valid_to
-  FROM _res_inventory_single s JOIN ev ON ev.eni = s.interface_id AND ev.addr <> s.address
+  SELECT DISTINCT s.* FROM s JOIN ev ON ev.eid = s.eid AND ev.addr <> s.address
    AND (s.valid_from IS NULL OR ev.t1 >= s.valid_from) AND (s.valid_to IS NULL OR ev.t0 <= s.valid_to)
 ), ok AS (
-  SELECT * FROM _res_inventory_single EXCEPT SELECT * FROM bad
+  SELECT * FROM s EXCEPT SELECT * FROM bad
 )
 SELECT DISTINCT d.rid, s.address AS addr
-FROM _res_d d JOIN ok s ON s.interface_id = d.eni AND d.ll = s.address
+FROM _res_d d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
-WHERE d.dir IS NOT NULL AND NOT d.inter
+WHERE d.egress IS NOT NULL
 """
 
 # Every record's evidence-based local address: pkt (a forwarded packet: the ENI's own logged
-# address), else peer, else single.
+# address), else peer, else single. how: 0 pkt, 1 peer, 2 single (LABELS).
 _KNOWN = """
 CREATE OR REPLACE TABLE _res_known AS
-SELECT rid, coalesce(own_local, ll) AS addr, 'pkt' AS how, CAST(NULL AS BIGINT) AS peer_rid, own_local IS NOT NULL AS own
+SELECT rid, coalesce(own_local, ll) AS addr, CAST(0 AS UTINYINT) AS how, CAST(NULL AS INTEGER) AS peer_rid,
+       own_local IS NOT NULL AS own
 FROM _res_pkt
-UNION ALL SELECT rid, addr, 'peer', peer_rid, true FROM _res_peerclaim WHERE rid NOT IN (SELECT rid FROM _res_pkt)
-UNION ALL SELECT rid, addr, 'single', NULL, true FROM _res_single
+UNION ALL SELECT rid, addr, 1, peer_rid, true FROM _res_peerclaim WHERE rid NOT IN (SELECT rid FROM _res_pkt)
+UNION ALL SELECT rid, addr, 2, NULL, true FROM _res_single
   WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim)
 """
 
@@ -528,35 +555,36 @@ UNION ALL SELECT rid, addr, 'single', NULL, true FROM _res_single
 # (support: distinct local ports): a majority address with min_support or more; confidence =
 # its share of the support. Counting endpoints, not records, keeps one long flow from counting
 # as many.
-_INFERRED = """
+_PORTS = "CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport"
+_INFERRED = f"""
 CREATE OR REPLACE TABLE _res_inf AS
 WITH todo AS (
-  SELECT d.rid, d.eni, d.pr, d.lport, d.rm, d.rport FROM _res_d d
-  WHERE d.dir IS NOT NULL AND NOT d.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
+  SELECT d.rid, d.eid, d.pr, d.rm, {_PORTS} FROM _res_d d JOIN _res_eni n ON n.id = d.eid
+  WHERE d.egress IS NOT NULL AND NOT n.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
 ), k AS (
-  SELECT d.eni, d.pr, d.lport, d.rm, d.rport, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid
-  WHERE k.own AND d.eni IN (SELECT eni FROM todo)
+  SELECT d.eid, d.pr, d.rm, {_PORTS}, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid
+  WHERE k.own AND d.eid IN (SELECT eid FROM todo)
 ), byport AS (
-  SELECT eni, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eni, pr, lport, addr, count(*) AS n
-        FROM (SELECT DISTINCT eni, pr, lport, addr, rm, rport FROM k) GROUP BY eni, pr, lport, addr)
-  GROUP BY eni, pr, lport
+  SELECT eid, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
+  FROM (SELECT eid, pr, lport, addr, count(*) AS n
+        FROM (SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM k) GROUP BY eid, pr, lport, addr)
+  GROUP BY eid, pr, lport
 ), byremote AS (
-  SELECT eni, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eni, pr, rm, rport, addr, count(*) AS n
-        FROM (SELECT DISTINCT eni, pr, rm, rport, addr, lport FROM k) GROUP BY eni, pr, rm, rport, addr)
-  GROUP BY eni, pr, rm, rport
+  SELECT eid, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
+  FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n
+        FROM (SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM k) GROUP BY eid, pr, rm, rport, addr)
+  GROUP BY eid, pr, rm, rport
 )
 SELECT t.rid,
-       CASE WHEN p.top >= {min_support} AND 2 * p.top > p.total THEN p.addr ELSE r.addr END AS addr,
-       CASE WHEN p.top >= {min_support} AND 2 * p.top > p.total THEN CAST(p.top AS DOUBLE) / p.total
+       CASE WHEN p.top >= {{min_support}} AND 2 * p.top > p.total THEN p.addr ELSE r.addr END AS addr,
+       CASE WHEN p.top >= {{min_support}} AND 2 * p.top > p.total THEN CAST(p.top AS DOUBLE) / p.total
             ELSE CAST(r.top AS DOUBLE) / r.total END AS confidence
 FROM todo t
-LEFT JOIN byport p ON p.eni = t.eni AND p.pr = t.pr AND p.lport = t.lport
-LEFT JOIN byremote r ON r.eni = t.eni AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
-WHERE (p.top >= {min_support} AND 2 * p.top > p.total) OR (r.top >= {min_support} AND 2 * r.top > r.total)
+LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
+LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
+WHERE (p.top >= {{min_support}} AND 2 * p.top > p.total) OR (r.top >= {{min_support}} AND 2 * r.top > r.total)
 """
-_NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS BIGINT) AS rid, CAST(NULL AS VARCHAR) AS addr, " \
+_NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER) AS rid, CAST(NULL AS VARCHAR) AS addr, " \
                "CAST(NULL AS DOUBLE) AS confidence WHERE false"
 
 # ambiguous: the addresses the ENI is known to have then (inventory at that time; anything the
@@ -564,40 +592,40 @@ _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS BIGINT) 
 _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cand AS
 WITH a AS (
-  SELECT interface_id AS eni, address AS addr, valid_from AS vf, valid_to AS vt
-  FROM _res_inventory WHERE interface_id IS NOT NULL
-  UNION SELECT eni, addr, NULL, NULL FROM _res_learned
+  SELECT n.id AS eid, i.address AS addr, i.valid_from AS vf, i.valid_to AS vt
+  FROM _res_inventory i JOIN _res_eni n ON n.eni = i.interface_id
+  UNION SELECT n.id, l.addr, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
 ), todo AS (
-  SELECT d.rid, d.eni, d.t0, d.t1, d.ll FROM _res_d d
-  WHERE d.dir IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
+  SELECT d.rid, d.eid, d.t0, d.t1, d.ll FROM _res_d d
+  WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
 )
 SELECT t.rid, list(DISTINCT a.addr ORDER BY a.addr) AS candidates
-FROM todo t JOIN a ON a.eni = t.eni AND {_COVERS.format(o='a', r='t')}
+FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')}
  AND (strpos(a.addr, '.') > 0) = (strpos(t.ll, '.') > 0)
 GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1
 """
 
-# The resolution columns of every record (src_ip/dst_ip are derived in the view `resolved`).
-# owner: the pod with that IP (kubectl) for a located address, else the ENI's owner.
+# The resolution of every record, narrow: code indexes LABELS; local_ip only where it differs
+# from the logged local address; confidence only for inferred. The view `resolved` derives the
+# rest (labels, src_ip/dst_ip, owner, the peer's record).
 _FINAL = """
 CREATE OR REPLACE TABLE _res_r AS
-WITH pod AS (
-  SELECT address, min(owner) AS owner FROM _res_inventory WHERE interface_id IS NULL GROUP BY address
-), z AS (
-  SELECT d.rid, d.eni, d.dir,
-         CASE WHEN d.nodata THEN 'none' WHEN k.how IS NOT NULL THEN k.how WHEN i.rid IS NOT NULL THEN 'inferred'
-              WHEN c.rid IS NOT NULL THEN 'ambiguous' ELSE 'as-logged' END AS resolution,
-         CASE WHEN d.dir IS NOT NULL THEN coalesce(k.addr, i.addr, d.ll) END AS local_ip,
-         CASE WHEN k.how IS NOT NULL THEN 1.0 WHEN i.rid IS NOT NULL THEN i.confidence END AS confidence,
-         c.candidates, k.peer_rid
-  FROM _res_d d LEFT JOIN _res_known k ON k.rid = d.rid LEFT JOIN _res_inf i ON i.rid = d.rid
-  LEFT JOIN _res_cand c ON c.rid = d.rid
-)
-SELECT z.rid, z.dir AS direction, z.local_ip, z.resolution, z.candidates, CAST(z.confidence AS DOUBLE) AS confidence,
-       p.interface_id AS peer_interface_id, p.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
-       CASE WHEN z.resolution <> 'none' THEN coalesce(
-         CASE WHEN z.resolution IN ('pkt', 'peer', 'single', 'inferred') THEN pod.owner END, ie.owner) END AS owner
-FROM z LEFT JOIN (SELECT row_number() OVER () AS rid, interface_id, source, line FROM _res_src) p ON p.rid = z.peer_rid
-LEFT JOIN pod ON pod.address = z.local_ip
-LEFT JOIN _res_inventory_interfaces ie ON ie.interface_id = z.eni
+SELECT d.rid, d.eid, d.egress,
+       CAST(CASE WHEN d.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how WHEN i.rid IS NOT NULL THEN 3
+                 WHEN c.rid IS NOT NULL THEN 4 ELSE 5 END AS UTINYINT) AS code,
+       CASE WHEN d.egress IS NOT NULL AND coalesce(k.addr, i.addr) <> d.ll THEN coalesce(k.addr, i.addr) END AS local_ip,
+       c.candidates, i.confidence, k.peer_rid
+FROM _res_d d LEFT JOIN _res_known k ON k.rid = d.rid LEFT JOIN _res_inf i ON i.rid = d.rid
+LEFT JOIN _res_cand c ON c.rid = d.rid
+"""
+
+# The peer records' places: source names once, records by (source id, line).
+_PEERS = """
+CREATE OR REPLACE TABLE _res_sources AS
+SELECT CAST(row_number() OVER (ORDER BY source) AS INTEGER) AS sid, source FROM (SELECT DISTINCT source FROM _res_src);
+CREATE OR REPLACE TABLE _res_peer AS
+SELECT f.rid, n.id AS eid, s.sid, f.line
+FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, interface_id, source, line FROM _res_src) f
+JOIN (SELECT DISTINCT peer_rid FROM _res_r WHERE peer_rid IS NOT NULL) p ON p.peer_rid = f.rid
+LEFT JOIN _res_eni n ON n.eni = f.interface_id JOIN _res_sources s ON s.source = f.source
 """
