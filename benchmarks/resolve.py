@@ -14,7 +14,6 @@ read time, peak RSS under 4 GiB (this process; the reader's worker processes sep
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import time
@@ -46,12 +45,8 @@ def inventory(out: Path, seed: int):
     from eniflow.simulate.generate import expand
 
     topo = expand(load_topology("mixed"), seed)
-    doc = {"NetworkInterfaces": [{
-        "NetworkInterfaceId": e.id, "InterfaceType": "nat_gateway" if e.kind == "nat-gateway" else "interface",
-        "Description": e.description, "Attachment": {"InstanceId": e.instance} if e.instance else {},
-        "PrivateIpAddresses": [{"PrivateIpAddress": a, "Primary": k == 0} for k, a in enumerate([e.primary, *e.secondary])],
-        "Ipv4Prefixes": [{"Ipv4Prefix": str(p)} for p in e.prefixes]} for e in topo.enis.values()]}
-    return Inventory.from_document(json.loads(json.dumps(doc)), at=int((out / "start").read_text()), source="topology")
+    start = int((out / "start").read_text())
+    return Inventory.from_document(topo.describe_network_interfaces(at=start), at=start, source="topology")
 
 
 def peak_mib(who: int) -> float:

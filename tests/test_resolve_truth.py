@@ -5,7 +5,7 @@ address the logs determine are resolved.
 Each case simulates a scenario (built-in, or a topology in tests/data/resolve/), reads what it
 wrote, resolves it, and joins the result with the truth on (source, line). The inventory given
 to ``resolve`` is what ``aws ec2 describe-network-interfaces`` would have printed at the start
-of the simulation (and around each floating-IP move), built from the topology.
+of the simulation (and around each floating-IP move): ``Topology.describe_network_interfaces``.
 """
 
 from __future__ import annotations
@@ -21,34 +21,18 @@ from eniflow.read import ensure_columns
 from eniflow.simulate import load_topology, simulate
 
 DATA = Path(__file__).parent / "data" / "resolve"
-_TYPES = {"nat-gateway": "nat_gateway", "transit-gateway-attachment": "transit_gateway", "vpc-endpoint": "vpc_endpoint",
-          "load-balancer": "network_load_balancer", "lambda": "lambda", "instance": "interface"}
 
 
 def inventory_of(topology, at: int, seed: int) -> Inventory:
-    """The describe-network-interfaces snapshots of a topology: at ``at`` and around each move."""
+    """The topology's describe-network-interfaces snapshots: at ``at`` and around each move."""
     from eniflow.simulate.generate import expand
 
     topo = expand(topology, seed) if topology.generate else topology
-    pods: dict[str, list[str]] = {}
-    for pod in topo.pods:
-        pods.setdefault(pod.eni, []).append(pod.ip)
     moments = sorted({at} | {int(m.at) + d for m in topo.moves for d in (-1, 1)})
     inv = Inventory()
     for moment in moments:
-        held = {eni.id: [eni.primary, *eni.secondary, *pods.get(eni.id, [])] for eni in topo.enis.values()}
-        for move in topo.moves:  # initially on from_eni; on to_eni after the move
-            if move.ip not in held[move.from_eni]:
-                held[move.from_eni].append(move.ip)
-            if move.at <= moment:
-                held[move.from_eni].remove(move.ip)
-                held[move.to_eni].append(move.ip)
-        doc = {"NetworkInterfaces": [{
-            "NetworkInterfaceId": eni.id, "InterfaceType": _TYPES.get(eni.kind, "interface"), "Description": eni.description,
-            "SubnetId": eni.subnet, "Attachment": {"InstanceId": eni.instance} if eni.instance else {},
-            "PrivateIpAddresses": [{"PrivateIpAddress": a, "Primary": k == 0} for k, a in enumerate(held[eni.id])],
-            "Ipv4Prefixes": [{"Ipv4Prefix": str(p)} for p in eni.prefixes]} for eni in topo.enis.values()]}
-        inv = inv.merge(Inventory.from_document(json.loads(json.dumps(doc)), at=moment, source="topology"))
+        doc = json.loads(json.dumps(topo.describe_network_interfaces(at=moment)))
+        inv = inv.merge(Inventory.from_document(doc, at=moment, source="topology"))
     return inv
 
 
