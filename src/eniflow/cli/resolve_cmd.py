@@ -96,9 +96,11 @@ def flows(
     resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     rel = flows_for_ip(resolved, ip, port=port)
     if output == "table":  # the essentials, so that the table fits a terminal
-        rel = rel.project("strftime(to_timestamp(\"start\"), '%H:%M:%S') AS start_utc, interface_id AS eni, direction, "
-                          "src_ip || ':' || srcport || ' -> ' || dst_ip || ':' || dstport AS truth, "
-                          "srcaddr || ' -> ' || dstaddr AS logged, match, masked, resolution, owner")
+        rel = rel.project("strftime(to_timestamp(\"start\"), '%Y-%m-%d %H:%M:%S') AS start_utc, interface_id AS eni, "
+                          "direction AS dir, src_ip || ':' || srcport || ' -> ' || dst_ip || ':' || dstport AS truth, "
+                          "srcaddr || ' -> ' || dstaddr AS logged, "
+                          "CASE WHEN match = 'candidate' THEN 'maybe' WHEN masked THEN 'masked' ELSE '' END AS note, "
+                          "resolution AS how")
     rows = write(rel, output, out, title=f"records to or from {ip}" + (f" port {port}" if port is not None else ""))
     err(f"[dim]{rows} record{'s' if rows != 1 else ''}[/dim]")
 
@@ -147,17 +149,19 @@ def _trace_table(rel, src: str, dst: str, out: str | None) -> None:
 
     from ..render import TABLE_ROWS
 
-    table = Table(title=f"trace {src} <-> {dst}", header_style="bold")
-    for name in ("start (UTC)", "truth", "sender ENI", "sender logged", "how", "receiver ENI", "receiver logged", "how",
+    rows = rel.fetchall()
+    day = next((datetime.fromtimestamp(r[0], timezone.utc).strftime(" on %Y-%m-%d") for r in rows if r[0]), "")
+    table = Table(title=f"trace {src} <-> {dst}{day}", header_style="bold")
+    for name in ("UTC", "truth", "sender ENI", "sender logged", "how", "receiver ENI", "receiver logged", "how",
                  "packets", "action"):
-        table.add_column(name, overflow="fold")
+        table.add_column(name, overflow="fold", no_wrap=name not in ("packets", "action"))
     total = 0
-    for r in rel.fetchall():
+    for r in rows:
         total += 1
         if total > TABLE_ROWS:
             continue
         d = dict(zip(rel.columns, r))
-        when = datetime.fromtimestamp(d["start"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if d["start"] else ""
+        when = datetime.fromtimestamp(d["start"], timezone.utc).strftime("%H:%M:%S") if d["start"] else ""
         truth = f"{d['src_ip']}:{d['srcport']} -> {d['dst_ip']}:{d['dstport']}"
         table.add_row(when, truth, d["sender_eni"] or "[dim]not logged[/dim]", d["sender_logged"] or "",
                       d["sender_resolution"] or "", d["receiver_eni"] or "[dim]not logged[/dim]",
