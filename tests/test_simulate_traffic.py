@@ -114,3 +114,13 @@ traffic:
             if "NODATA" not in line}
     assert {r for r in rows if "IPv6" in r} == {"eni-a 2600:1f18:1:1::10 2001:db8::1 8 IPv6", "eni-a 2001:db8::1 2600:1f18:1:1::10 - IPv6"}
     assert sum(r.startswith("eni-nat") for r in rows) == 4  # only the IPv4 connection goes through the NAT gateway
+
+
+def test_bytes_of_a_split_piece_add_up_exactly(tmp_path):
+    # found by the property test: 48 * 107 / 107 computed in floats floored to 47
+    rows = run(tmp_path, "- {from: eni-a, to: '10.0.1.20:443', src_port: 50000, at: 0, duration: 30, packets: [107, 0], bytes: [48, 0]}\n")
+    a_out = [(r[5], r[6]) for r in rows if r[0] == "eni-a" and r[10] == "OK"]
+    b_in = [(r[5], r[6]) for r in rows if r[0] == "eni-b" and r[10] == "OK"]
+    assert a_out == [("107", "48")]       # eni-a's window holds the whole piece
+    # eni-b's window boundary at :30 is the last packet's time: 106 packets | the last one
+    assert b_in == [("106", "47"), ("1", "1")]

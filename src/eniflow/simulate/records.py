@@ -97,21 +97,22 @@ def _windows(rows: pl.LazyFrame) -> pl.LazyFrame:
     def upto(t: pl.Expr) -> pl.Expr:
         return first * (col("t0") < t) + last * (col("t1") < t) + (spread * ((t - col("t0")) / span).clip(0.0, 1.0)).floor().cast(pl.Int64)
 
-    def bytes_upto(t: pl.Expr) -> pl.Expr:
-        return pl.when(n > 0).then((col("bytes") * upto(t) / n).floor().cast(pl.Int64)).otherwise(0)
+    def bytes_upto(upto_t: str) -> pl.Expr:
+        # integer arithmetic: a float quotient can land just below a whole number
+        return pl.when(n > 0).then((col("bytes") * col(upto_t)) // n).otherwise(0)
 
     def in_window(t: pl.Expr) -> pl.Expr:
         return (col("ws") <= t) & (t < col("we"))
 
-    multi = multi.with_columns(
-        packets=upto(col("we")) - upto(col("ws")),
-        bytes=bytes_upto(col("we")) - bytes_upto(col("ws")),
+    multi = multi.with_columns(upto_we=upto(col("we")), upto_ws=upto(col("ws"))).with_columns(
+        packets=col("upto_we") - col("upto_ws"),
+        bytes=bytes_upto("upto_we") - bytes_upto("upto_ws"),
         start=pl.max_horizontal(col("t0"), col("ws")).floor().cast(pl.Int64),
         end=pl.min_horizontal(col("t1"), col("we") - 0.001).floor().cast(pl.Int64),
         flags=(pl.when(in_window(col("t0"))).then(col("open_flags")).otherwise(0)
                | pl.when(in_window(col("t1"))).then(col("close_flags")).otherwise(0)
                | syn_only).cast(pl.Int16),  # a refused TCP connection is only ever its initiator's SYNs
-    ).drop("ws", "we")
+    ).drop("ws", "we", "upto_we", "upto_ws")
     return pl.concat([single, multi]).filter(col("packets") > 0)
 
 
