@@ -77,7 +77,7 @@ def _records(result) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(topology=scenarios())
 def test_flows_agree_between_enis_and_obey_the_primary_ip_rule(tmp_path_factory, topology):
     out = tmp_path_factory.mktemp("prop")
