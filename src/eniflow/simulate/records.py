@@ -98,8 +98,9 @@ def _windows(rows: pl.LazyFrame) -> pl.LazyFrame:
         return first * (col("t0") < t) + last * (col("t1") < t) + (spread * ((t - col("t0")) / span).clip(0.0, 1.0)).floor().cast(pl.Int64)
 
     def bytes_upto(upto_t: str) -> pl.Expr:
-        # integer arithmetic: a float quotient can land just below a whole number
-        return pl.when(n > 0).then((col("bytes") * col(upto_t)) // n).otherwise(0)
+        # exact integers (128-bit: bytes x packets may pass 2**63); a float quotient can land
+        # just below a whole number and lose a byte
+        return pl.when(n > 0).then((col("bytes").cast(pl.Int128) * col(upto_t) // n).cast(pl.Int64)).otherwise(0)
 
     def in_window(t: pl.Expr) -> pl.Expr:
         return (col("ws") <= t) & (t < col("we"))
