@@ -384,21 +384,28 @@ SELECT c.rid, c.eid, c.t0, c.t1, c.ll,
 FROM c JOIN _res_eni n ON n.id = c.eid
 """
 
-# Records that take part in peer joins: IPv4, direction and times known, in partition {part}
-# of {parts} (by protocol and ports: every candidate pair, and every pair of a record's
+# Records that take part in peer joins: IPv4, direction and times known, in the current
+# partition (by protocol and ports: every candidate pair, and every pair of a record's
 # partners, has the same, so partitions are independent).
 _PARTICIPANT = """d.egress IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
-  AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL AND hash(d.pr, d.sp, d.dp) % {parts} = {part}"""
+  AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL{partition}"""
 
 # Who is known to hold each participant's remote address at its time, when that is one ENI:
 # owned; rown = that ENI's id (NULL when it has no records). An address that several ENIs are
 # said to hold then counts as unknown: pairs are then neither keyed on it nor excluded by it.
+# (Addresses that one ENI holds all the time, the usual case, need no grouping.)
 _REMOTE_OWNERS = f"""
 CREATE OR REPLACE TABLE _res_ro AS
-SELECT d.rid, min(o.eid) AS rown
-FROM _res_d d JOIN _res_own_all o ON o.addr = d.rm AND {_COVERS.format(o='o', r='d')}
+WITH o AS (
+  SELECT addr, min(eid) AS eid, min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL) AS simple
+  FROM _res_own_all GROUP BY addr
+)
+SELECT d.rid, o.eid AS rown FROM _res_d d JOIN o ON o.addr = d.rm AND o.simple WHERE {_PARTICIPANT}
+UNION ALL
+SELECT d.rid, min(w.eid) FROM _res_d d JOIN o ON o.addr = d.rm AND NOT o.simple
+JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
 WHERE {_PARTICIPANT}
-GROUP BY d.rid HAVING min(o.eni) = max(o.eni)
+GROUP BY d.rid HAVING min(w.eni) = max(w.eni)
 """
 
 # One row per participant and time bucket its padded time range spans (padded by half the
@@ -490,7 +497,8 @@ def _peer_rounds(con) -> None:
                     "t0 BIGINT, t1 BIGINT)")
         for part in range(parts):
             for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
-                con.execute(step.replace("{parts}", str(parts)).replace("{part}", str(part)))
+                partition = f" AND hash(d.pr, d.sp, d.dp) % {parts} = {part}" if parts > 1 else ""
+                con.execute(step.replace("{partition}", partition))
         for table in ("_res_x", "_res_pairs", "_res_ro"):
             con.execute(f"DROP TABLE {table}")
         new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim "
