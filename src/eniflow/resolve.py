@@ -13,22 +13,23 @@ other address is real. Evidence, strongest first:
               so A's address is X and B's is Y. Pairs are found by hash joins on protocol, ports,
               a time bucket and an ENI key: the ENI that owns X (for A) or Y (for B) per the
               inventory, the primaries learned from the logs and what earlier rounds resolved.
-              A claim is made only when it is unique (see ``_claims``).
+              A claim is made only when it is unique (see ``_CLAIMS``).
 ``single``    the inventory says the ENI had exactly this one IPv4 then, and no evidence disagrees.
 ``inferred``  the other resolved records of this ENI with the same protocol and local port (or
-              else the same remote address and port) went to one address ``min_support`` times or
-              more, a majority; ``confidence`` is its share.
+              else the same remote address and port) went to one address from ``min_support``
+              endpoints or more, a majority; ``confidence`` is its share.
 ``ambiguous`` one of ``candidates`` (the ENI's addresses known from inventory and evidence).
 ``as-logged`` nothing more is known; the record's own addresses.
 ``none``      NODATA/SKIPDATA records.
 
-Direction: ``flow_direction`` when logged; else the ENI's primary (the inventory's, or the
-address present in every record of the ENI; when two addresses are, the one that is not another
-ENI's primary) on the source side means egress, on the destination side ingress.
+Direction: ``flow_direction`` when logged; else the ENI's primary on the source side means
+egress, on the destination side ingress (see ``_PRIMARY_CANDIDATES`` for where the primary
+comes from).
 
-Everything is SQL on DuckDB tables named ``_res_*`` in the flows' connection; the result is the
-view ``resolved``. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``) so that
-it can move to Spark or Athena.
+Everything is SQL on DuckDB tables named ``_res_*`` in an attached work database (in memory, or
+a temporary file for large inputs); the result is the view ``resolved`` in the flows'
+connection. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``, ``hash``) so
+that it can move to Spark or Athena.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ __all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS
 RESOLUTION_COLUMNS = ("direction", "src_ip", "dst_ip", "local_ip", "resolution", "candidates", "confidence",
                       "peer_interface_id", "peer_source", "peer_line", "owner")
 LABELS = ("pkt", "peer", "single", "inferred", "ambiguous", "as-logged", "none")
-DEFAULT_MIN_SUPPORT = 5  # resolved records needed before a port's address is inferred
+DEFAULT_MIN_SUPPORT = 5  # distinct endpoints of resolved records needed before an address is inferred
 TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
 _BUCKET = 300  # seconds per time bucket of the peer join
 _MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
