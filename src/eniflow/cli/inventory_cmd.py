@@ -15,7 +15,14 @@ from .resolve_cmd import AtOpt, InventoryOpt, _resolve
 inventory_app = typer.Typer(
     name="inventory", no_args_is_help=True, rich_markup_mode="rich",
     help="ENI inventories: show what is known (snapshots, pods, what the logs reveal), fetch the live one, "
-    "merge snapshots into one file, check them against the logs.")
+    "merge snapshots into one file, check them against the logs.",
+    epilog="""[bold]Example[/bold]
+
+  eniflow inventory fetch --out enis-0900.json        # later: enis-1500.json
+  eniflow inventory merge enis-0900.json enis-1500.json --out enis.json
+  eniflow inventory check AWSLogs/ -i enis.json
+
+  Every command that resolves takes the result with --inventory enis.json.""")
 app.add_typer(inventory_app, name="inventory")
 
 OptionalSources = Annotated[Optional[list[str]], typer.Argument(

@@ -32,13 +32,14 @@ def _resolve(sources, *, format, since, until, inventory, at, aws, infer=True, m
     return resolved
 
 
-@app.command(epilog="""[bold]Example[/bold] (the seed scenario: a client reaches a server's secondary IP 10.0.1.20)
+@app.command(epilog="""[bold]Example[/bold]
 
-  eniflow resolve client.log server.log -o table
+  aws ec2 describe-network-interfaces > enis.json
+  eniflow resolve AWSLogs/ -i enis.json -o csv --out resolved.csv
 
-  shows the server's record '10.0.2.30 -> 10.0.1.10:80' with dst_ip 10.0.1.20, resolution peer,
-  paired with the client's record; add --inventory enis.json (aws ec2 describe-network-interfaces)
-  for single-IP ENIs, owners and candidates.
+  In the seed scenario (a client browsing a server's secondary IP 10.0.1.20) the server ENI logged
+  '10.0.2.30 -> 10.0.1.10:80'; resolve gives dst_ip 10.0.1.20 and resolution peer, paired with the
+  client's record of the same packets (peer_source, peer_line). The summary of labels goes to stderr.
 
 [bold]resolution[/bold]: pkt (pkt-* fields), peer (paired with the other ENI's record), single (the ENI had one
 IPv4), inferred (from this ENI's other resolved flows; see confidence), ambiguous (one of candidates),
@@ -49,7 +50,8 @@ def resolve(
     at: AtOpt = None,
     no_infer: Annotated[bool, typer.Option("--no-infer", help="Never label a record 'inferred'.")] = False,
     min_support: Annotated[Optional[int], typer.Option(
-        "--min-support", help="Resolved records of the same ENI and port needed to infer (default 5).")] = None,
+        "--min-support", help="Distinct endpoints of resolved records of the same ENI and port needed to infer "
+        "(default 5).")] = None,
     format: FormatOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
