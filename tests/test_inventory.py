@@ -54,7 +54,7 @@ def test_single_between_agreeing_snapshots_is_one_interval(tmp_path):
 
 def test_kubectl_pods_name_pod_ips_but_not_host_network_pods():
     inv = Inventory.load(DATA / "pods.json", at=T)
-    assert [(f.interface_id, f.address, f.owner) for f in inv.ownership()] == [(None, "10.0.4.37", "shop/web-1")]
+    assert [(f.interface_id, f.address, f.owner) for f in inv.ownership()] == [(None, "10.0.4.37", "pod shop/web-1")]
 
 
 def test_eniflow_file_round_trip(tmp_path):

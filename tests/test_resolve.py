@@ -146,8 +146,8 @@ def test_pkt_fields_pod_and_nat_gateway():
     src_ip/dst_ip the real endpoints."""
     rows, _ = resolved("v5-pkt.log", [ENIS, PODS])
     assert [(r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"], r["owner"]) for r in rows] == [
-        ("10.0.2.30", "10.0.4.37", "10.0.4.37", "pkt", "shop/web-1"),
-        ("10.0.4.37", "10.0.2.30", "10.0.4.37", "pkt", "shop/web-1"),
+        ("10.0.2.30", "10.0.4.37", "10.0.4.37", "pkt", "pod shop/web-1"),
+        ("10.0.4.37", "10.0.2.30", "10.0.4.37", "pkt", "pod shop/web-1"),
         ("10.0.1.5", "203.0.113.5", "10.0.0.220", "pkt", "Interface for NAT Gateway nat-01"),
         ("10.0.0.220", "203.0.113.5", "10.0.0.220", "pkt", "Interface for NAT Gateway nat-01"),
         ("203.0.113.5", "10.0.0.220", "10.0.0.220", "pkt", "Interface for NAT Gateway nat-01"),

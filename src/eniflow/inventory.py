@@ -266,7 +266,7 @@ def _pod_facts(items: list, source: str) -> list[Fact]:
         ips = [p.get("ip") for p in status.get("podIPs") or []] or [status.get("podIP")]
         for ip in filter(None, ips):
             if ip != status.get("hostIP"):
-                facts.append(Fact(None, ip, False, None, None, f"{meta.get('namespace', 'default')}/{meta.get('name')}",
+                facts.append(Fact(None, ip, False, None, None, f"pod {meta.get('namespace', 'default')}/{meta.get('name')}",
                                   f"kubectl:{source}"))
     return facts
 

@@ -114,11 +114,12 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     # Records are numbered by the same scan of the same view as in _DIRECTION (rid); the
     # packet's addresses are the record's own except the local side resolution found.
     local = "CASE WHEN r.egress IS NOT NULL THEN coalesce(r.local_ip, CASE WHEN r.egress THEN f.srcaddr ELSE f.dstaddr END) END"
+    label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
           CASE WHEN r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
           CASE WHEN NOT r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
-          {local} AS local_ip, CASE r.code WHEN 0 THEN 'pkt' WHEN 1 THEN 'peer' WHEN 2 THEN 'single' WHEN 3 THEN 'inferred' WHEN 4 THEN 'ambiguous' WHEN 5 THEN 'as-logged' WHEN 6 THEN 'none' END AS resolution, r.candidates,
+          {local} AS local_ip, {label} AS resolution, r.candidates,
           CASE WHEN r.code <= 2 THEN 1.0 ELSE r.confidence END AS confidence,
           pn.eni AS peer_interface_id, ps.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
           CASE WHEN r.code < 6 THEN coalesce(CASE WHEN r.code <= 3 THEN pod.owner END, n.owner) END AS owner
