@@ -156,3 +156,12 @@ def test_cli_show_adds_what_the_logs_reveal(cli):
         ("eni-0server", "10.0.1.10", True, "logs:primary"),
         ("eni-0server", "10.0.1.20", False, "logs:peer")]
     assert rows[2]["valid_from"] == "2026-11-28T10:00:05Z"
+
+
+def test_inventory_specs_mix_files_and_live_aws(aws):
+    """--inventory enis.json --inventory aws: both, the live one at the time of the call."""
+    _moto_enis(aws)
+    inv = Inventory.from_specs([str(DATA / "enis.json"), "aws"], aws, at=T)
+    assert len(inv.interfaces) == 10 + 7
+    assert {i.source for i in inv.interfaces} == {str(DATA / "enis.json"), "aws"}
+    assert Inventory.from_specs([], aws) is None
