@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/limits.py                 # all four (about 10 minutes; 5 GB of disk)
     .venv/bin/python benchmarks/limits.py line enis       # some of them
     .venv/bin/python benchmarks/limits.py --quick         # small sizes, to try the script
+    ENIFLOW_LIMIT_ENIS=20000 .venv/bin/python benchmarks/limits.py enis   # another inventory size
 
 Cases (each runs in a fresh process, so peak memory is its own; RSS is sampled every 50 ms
 over the process and its children):
@@ -211,7 +212,7 @@ def case_file(quick: bool) -> dict:
 def case_enis(quick: bool) -> dict:
     import eniflow
 
-    n = 10_000 if quick else 100_000
+    n = int(os.environ.get("ENIFLOW_LIMIT_ENIS") or (10_000 if quick else 100_000))
     path = DATA / f"enis-{n}.json"
     if not path.exists():
         interfaces = []
