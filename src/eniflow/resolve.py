@@ -99,17 +99,19 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     extra = [f'CAST(NULL AS {t}) AS "{c}"' for c, t in _NEEDED.items() if c not in have]
     rel.create_view("_res_in", replace=True)
     run = lambda sql: con.execute(sql)  # noqa: E731
-    run(f"CREATE OR REPLACE VIEW _res_src AS SELECT *{''.join(', ' + e for e in extra)} FROM _res_in")
-    for step in (_BASE, _PRIMARY_CANDIDATES, _PRIMARY, _ENIS, _DIRECTION, _OWNERSHIP, _PKT):
-        run(step)
-    _peer_rounds(con)
-    for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer else _NO_INFERRED,
-                 _CANDIDATES, _FINAL, _PEERS):
-        run(step)
-    for table in ("_res_d", "_res_single", "_res_known", "_res_inf", "_res_cand"):
-        run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
-    con.execute(f"USE {home}")
-    con.execute(f"SET search_path = '{home}.main,{_WORK}.main'")  # summary() and friends read the work tables
+    try:
+        run(f"CREATE OR REPLACE VIEW _res_src AS SELECT *{''.join(', ' + e for e in extra)} FROM _res_in")
+        for step in (_BASE, _PRIMARY_CANDIDATES, _PRIMARY, _ENIS, _DIRECTION, _OWNERSHIP, _PKT):
+            run(step)
+        _peer_rounds(con)
+        for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer
+                     else _NO_INFERRED, _CANDIDATES, _FINAL, _PEERS):
+            run(step)
+        for table in ("_res_d", "_res_single", "_res_known", "_res_inf", "_res_cand"):
+            run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
+    finally:
+        con.execute(f"USE {home}")
+        con.execute(f"SET search_path = '{home}.main,{_WORK}.main'")  # summary() and friends read the work tables
     listed = ", ".join(f'f."{c}"' for c in columns)
     # Records are numbered by the same scan of the same view as in _DIRECTION (rid); the
     # packet's addresses are the record's own except the local side resolution found.
