@@ -165,3 +165,12 @@ def test_inventory_specs_mix_files_and_live_aws(aws):
     assert len(inv.interfaces) == 10 + 7
     assert {i.source for i in inv.interfaces} == {str(DATA / "enis.json"), "aws"}
     assert Inventory.from_specs([], aws) is None
+
+
+def test_cli_usage_errors(cli):
+    code, _, err = cli("inventory", "show")
+    assert code == 2 and "give flow logs, --inventory, or both." in err
+    code, _, err = cli("inventory", "check", DATA / "seed.log")
+    assert code == 2 and "give the inventory to check with --inventory FILE (or --inventory aws)." in err
+    code, _, err = cli("resolve", DATA / "seed.log", "-i", DATA / "enis.json", "--at", "yesterday noon")
+    assert code == 2 and "cannot read the time 'yesterday noon'" in err

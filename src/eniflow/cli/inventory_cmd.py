@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import UsageError
 from ..render import write
 from .common import (EndpointOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt, UntilOpt, app,
                      aws_options, err)
@@ -66,7 +67,7 @@ def show(
 
     aws = aws_options(profile, region, endpoint_url)
     if not sources and not inventory:
-        raise typer.BadParameter("give flow logs, --inventory, or both.")
+        raise UsageError("give flow logs, --inventory, or both.")
     if sources:
         resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
         inv = (Inventory.from_specs(inventory, aws, at=at) or Inventory()).merge(resolved.learned())
@@ -141,7 +142,7 @@ def check(
 ) -> None:
     """Where the flow logs contradict the inventory."""
     if not inventory:
-        raise typer.BadParameter("give the inventory to check with --inventory FILE (or --inventory aws).")
+        raise UsageError("give the inventory to check with --inventory FILE (or --inventory aws).")
     aws = aws_options(profile, region, endpoint_url)
     resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     rel = resolved.discrepancies()
