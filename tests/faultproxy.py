@@ -77,7 +77,9 @@ class Fault:
     - ``delete-first``: delete the requested S3 object upstream, then forward (listed, then gone);
     - ``repeat-token``: pagination that hands back the token it was given: the first page gets
       the token ``fault-repeated-token``; a request with it gets that page again with the same
-      token, its events (CloudWatch Logs) kept when ``replay`` else emptied, as GetLogEvents ends.
+      token, its events (CloudWatch Logs) kept when ``replay`` else emptied, as GetLogEvents ends;
+    - ``cycle-token``: CloudWatch Logs pagination whose tokens go round (A, B, A, B, ...) with
+      empty pages, for ``times`` requests after the first, then end.
     """
 
     operation: str
@@ -144,6 +146,8 @@ class FaultProxy:
         request = Request(h.command, parts.path, query, headers, body, _operation(h.command, parts.path, query, headers, body))
         if _token(request) == REPEATED:
             return self._repeat_page(h, request)
+        if (_token(request) or "").startswith(CYCLE):
+            return self._cycle_page(h, request)
         fault = self._match(request)
         request.fault = fault.kind if fault else None
         with self._lock:
@@ -155,8 +159,8 @@ class FaultProxy:
         if fault and fault.kind == "delete-first":
             self._delete(parts.path)
         status, reason, out_headers, data = self._forward(h.command, h.path, headers, body)
-        if fault and fault.kind == "repeat-token":
-            data = _with_token(request.operation, data)
+        if fault and fault.kind in ("repeat-token", "cycle-token"):
+            data = _with_token(request.operation, data, REPEATED if fault.kind == "repeat-token" else CYCLE + "A")
             self._pages[request.operation] = (fault, out_headers.get("content-type", ""), data)
         if fault and fault.kind in ("reset", "truncate"):
             return _partial(h, status, out_headers, data, int(len(data) * fault.keep), fault.kind == "reset")
@@ -202,7 +206,24 @@ class FaultProxy:
         _send(h, 200, content_type, data)
 
 
+    def _cycle_page(self, h, request: Request) -> None:
+        fault, content_type, data = self._pages[request.operation]
+        request.fault = "cycle-token"
+        with self._lock:
+            self.log.append(request)
+            fault.fired += 1
+            done = fault.fired > fault.times
+        page = json.loads(data)
+        page[_EVENTS.get(request.operation, "events")] = []
+        token = _token(request)
+        page.pop("nextToken", None)
+        if not done:
+            page["nextToken"] = CYCLE + ("B" if token.endswith("A") else "A")
+        _send(h, 200, content_type, json.dumps(page).encode())
+
+
 REPEATED = "fault-repeated-token"
+CYCLE = "fault-cycle-token-"
 _EVENTS = {"FilterLogEvents": "events", "DescribeLogStreams": "logStreams", "DescribeLogGroups": "logGroups"}
 
 
@@ -214,13 +235,13 @@ def _token(request: Request) -> str | None:
     return None
 
 
-def _with_token(operation: str, data: bytes) -> bytes:
+def _with_token(operation: str, data: bytes, token: str) -> bytes:
     if operation == "ListObjectsV2":
         data = data.replace(b"<IsTruncated>false</IsTruncated>", b"<IsTruncated>true</IsTruncated>")
-        return data.replace(b"</ListBucketResult>", f"<NextContinuationToken>{REPEATED}</NextContinuationToken>"
+        return data.replace(b"</ListBucketResult>", f"<NextContinuationToken>{token}</NextContinuationToken>"
                                                    "</ListBucketResult>".encode())
     page = json.loads(data)
-    page["nextToken"] = REPEATED
+    page["nextToken"] = token
     return json.dumps(page).encode()
 
 
