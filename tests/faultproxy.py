@@ -20,11 +20,11 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["FaultProxy", "Fault", "Request", "S3_SLOWDOWN", "CWL_THROTTLING"]
+__all__ = ["CWL_THROTTLING", "S3_SLOWDOWN", "Fault", "FaultProxy", "Request"]
 
 S3_SLOWDOWN = (503, "application/xml",
-               b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
-               b"<Message>Please reduce your request rate.</Message><RequestId>FAULT</RequestId></Error>")
+               (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+               b"<Message>Please reduce your request rate.</Message><RequestId>FAULT</RequestId></Error>"))
 CWL_THROTTLING = (400, "application/x-amz-json-1.1",
                   b'{"__type": "ThrottlingException", "message": "Rate exceeded"}')
 

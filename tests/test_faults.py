@@ -15,12 +15,11 @@ import warnings
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from faultproxy import CWL_THROTTLING, S3_SLOWDOWN, FaultProxy, json_error, s3_error
 
 import eniflow
 from eniflow.aws import AwsOptions
 from eniflow.errors import AwsAccessDenied, AwsError
-
-from faultproxy import CWL_THROTTLING, S3_SLOWDOWN, FaultProxy, json_error, s3_error
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 BUCKET = "flow-logs"
@@ -117,8 +116,8 @@ def test_access_denied_on_one_object_names_the_key_and_the_iam_action_and_the_re
     proxy.inject("GetObject", "error", times=99, when=lambda r: r.path.endswith("part-1.log.gz"),
                  error=s3_error(403, "AccessDenied", "Access Denied"))
     flows = eniflow.read(f"s3://{BUCKET}/logs/", aws=via, workers=1)
-    assert flows.stats.errors == [f"s3://{BUCKET}/logs/part-1.log.gz: access denied; the caller needs the IAM "
-                                  "permission s3:GetObject. (0 records were read from it)"]
+    assert flows.stats.errors == [(f"s3://{BUCKET}/logs/part-1.log.gz: access denied; the caller needs the IAM "
+                                  "permission s3:GetObject. (0 records were read from it)")]
     assert sums(flows) == (200, expected(100)[1] + expected(100, 200)[1])  # part-0 and part-2, whole
 
 
@@ -138,8 +137,8 @@ def test_access_denied_on_listing_names_the_iam_action(bucket, group, proxy, via
 def test_access_denied_on_events_names_the_stream_and_the_iam_action(group, proxy, via):
     proxy.inject("FilterLogEvents", "error", times=99, error=json_error("AccessDeniedException", "not authorized"))
     flows = read_quietly(f"cwl://{GROUP}", via)
-    assert flows.stats.errors == [f"cwl://{GROUP}/eni-0a-all: access denied; the caller needs the IAM permission "
-                                  "logs:FilterLogEvents. (0 records were read from it)"]
+    assert flows.stats.errors == [(f"cwl://{GROUP}/eni-0a-all: access denied; the caller needs the IAM permission "
+                                  "logs:FilterLogEvents. (0 records were read from it)")]
 
 
 @pytest.mark.parametrize("spec, operation, error", [
@@ -159,9 +158,9 @@ def test_expired_credentials_say_so_and_how_to_refresh(bucket, group, proxy, via
 def test_object_deleted_between_list_and_get_is_reported_and_the_rest_is_read(bucket, proxy, via):
     proxy.inject("GetObject", "delete-first", when=lambda r: r.path.endswith("part-0.log.gz"))
     flows = eniflow.read(f"s3://{BUCKET}/logs/", aws=via, workers=1)
-    assert flows.stats.errors == [f"s3://{BUCKET}/logs/part-0.log.gz was listed but no longer exists (deleted or "
+    assert flows.stats.errors == [(f"s3://{BUCKET}/logs/part-0.log.gz was listed but no longer exists (deleted or "
                                   "expired meanwhile); run again to read the objects there now. (0 records were read "
-                                  "from it)"]
+                                  "from it)")]
     assert sums(flows) == (200, expected(100, 100)[1] + expected(100, 200)[1])
 
 

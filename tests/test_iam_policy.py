@@ -34,7 +34,7 @@ IAM_ACTION = {  # API operations whose IAM action has another name
 class _Scope:
     """A function (or a module body): its parameters and the names bound to clients in it."""
 
-    def __init__(self, node, parent: "_Scope | None"):
+    def __init__(self, node, parent: _Scope | None):
         self.node, self.parent = node, parent
         args = node.args if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
         self.params = [a.arg for a in (args.posonlyargs + args.args + args.kwonlyargs)] if args else []
@@ -209,11 +209,11 @@ def test_actions_named_in_error_messages_are_in_the_policy():
      {("s3", "put_object")}),
     ('def f(aws):\n    return aws.shared_client("logs").get_paginator("describe_log_groups")\n',
      {("logs", "describe_log_groups")}),
-    ('def pages(c, op):\n    return c.get_paginator(op).paginate()\n'
-     'def f(aws):\n    ec2 = aws.client("ec2")\n    pages(ec2, "describe_vpcs")\n',
+    (('def pages(c, op):\n    return c.get_paginator(op).paginate()\n'
+     'def f(aws):\n    ec2 = aws.client("ec2")\n    pages(ec2, "describe_vpcs")\n'),
      {("ec2", "describe_vpcs")}),
-    ('def g(logs):\n    run(logs.get_log_events)\n'
-     'def f(aws):\n    g(aws.shared_client("logs"))\n', {("logs", "get_log_events")}),
+    (('def g(logs):\n    run(logs.get_log_events)\n'
+     'def f(aws):\n    g(aws.shared_client("logs"))\n'), {("logs", "get_log_events")}),
 ])
 def test_scanner_finds_calls_through_variables_parameters_and_paginators(source, expected):
     assert scan(source) == (expected, [])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -128,8 +127,8 @@ def logfile(tmp_path):
 def injections(marker: Path) -> list[str]:
     """Values that would change a query built by pasting them into SQL text."""
     copy = f"COPY (SELECT 42) TO '{marker}'"
-    return [f"10.0.1.10' OR '1'='1", f"10.0.1.10'; {copy}; --", f"x' OR 1=1 --", f"1); {copy}; --",
-            f"1 OR 1=1", "'", '"', "\\", f"$$; {copy}; $$"]
+    return ["10.0.1.10' OR '1'='1", f"10.0.1.10'; {copy}; --", "x' OR 1=1 --", f"1); {copy}; --",
+            "1 OR 1=1", "'", '"', "\\", f"$$; {copy}; $$"]
 
 
 def run_checked(cli, marker: Path, *args) -> int:
