@@ -462,3 +462,25 @@ def test_lone_ingress_from_the_internet_makes_no_peer_claim(tmp_path):
     rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, direction, resolution, local_ip").fetchall()
     assert [r for r in rows if r[2] == "peer"] == []
     assert ("eni-1", "ingress") in [(r[0], r[1]) for r in rows] or ("eni-1", None) in [(r[0], r[1]) for r in rows]
+
+
+# Found by the Parquet test (ENIFLOW_FUZZ_EXAMPLES=1500): two changed bytes leave a string
+# column with invalid UTF-8 that pyarrow does not check; Polars takes it as is and panics
+# (pyo3 PanicException, not an Exception) when the malformed line's text is read, or crashes
+# the interpreter where it is printed.
+@pytest.mark.xfail(strict=True, raises=BaseException, reason="parse._parquet passes unvalidated string columns "
+                   "(invalid UTF-8 from a damaged page) to Polars, which panics; reported to lead")
+def test_parquet_with_invalid_utf8_strings_is_reported_not_a_panic(tmp_path):
+    lines = base_lines("v2", 3)
+    names = [name.replace("-", "_") for name in lines[0].split()]
+    rows = [line.split() for line in lines[1:]]
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({name: [r[k] for r in rows] for k, name in enumerate(names)}), buffer)
+    data = bytearray(buffer.getvalue())
+    assert len(data) == 3806  # the flips below are placed for this layout
+    data[4 + 2130], data[4 + 723] = 59, 194
+    path = tmp_path / "damaged.parquet"
+    path.write_bytes(bytes(data))
+    flows = eniflow.read(path)
+    check_accounting(flows, None)
+    assert all(str(path) in e for e in flows.stats.errors)
