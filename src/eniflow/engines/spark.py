@@ -63,6 +63,19 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
                            "(java -version) and that --spark-master is reachable.") from None
 
 
+# DuckDB statements about databases and settings, with no counterpart among Spark temp views.
+_SESSION_STATEMENTS = (exp.Attach, exp.Detach, exp.Use, exp.Set, exp.Command)
+
+
+def _unqualified(node: exp.Expression) -> exp.Expression:
+    """``db.main.t`` -> ``t``: every table of eniflow's SQL is a temp view on Spark."""
+    if isinstance(node, exp.Table) and (node.args.get("db") or node.args.get("catalog")):
+        node = node.copy()
+        node.set("db", None)
+        node.set("catalog", None)
+    return node
+
+
 class _Result:
     """What ``execute`` returns: the rows of its last statement."""
 
@@ -93,13 +106,18 @@ class SparkRelation:
         self.df.createOrReplaceTempView(name)
         return self.con.sql(f"SELECT {expressions} FROM {name}")
 
+    def aggregate(self, expressions: str) -> "SparkRelation":
+        return self.select(expressions)
+
     def create_view(self, name: str, replace: bool = True) -> "SparkRelation":
         self.df.createOrReplaceTempView(name)
         return self
 
-    def arrow(self):
+    def to_arrow_table(self):
         """The rows as an Arrow table (collected on the driver)."""
         return self.df.toArrow()
+
+    arrow = to_arrow_table
 
     def fetchall(self) -> list[tuple]:
         return [tuple(r) for r in self.df.collect()]
@@ -109,7 +127,11 @@ class SparkRelation:
         from ..engine import connect
 
         con = con or connect()
-        return con.from_arrow(self.arrow())
+        rel = con.from_arrow(self.arrow())
+        # Spark keeps decimal arithmetic decimal where DuckDB's division gives DOUBLE (top's share).
+        exprs = [f'CAST("{c}" AS DOUBLE) AS "{c}"' if str(t).startswith("DECIMAL") else f'"{c}"'
+                 for c, t in zip(rel.columns, rel.types)]
+        return rel.select(", ".join(exprs))
 
 
 class SparkConnection:
@@ -143,6 +165,9 @@ class SparkConnection:
     def unregister(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
 
+    def from_arrow(self, table) -> SparkRelation:
+        return SparkRelation(self, self._from_arrow(table))
+
     def view(self, name: str) -> SparkRelation:
         return SparkRelation(self, self.spark.table(name))
 
@@ -151,6 +176,17 @@ class SparkConnection:
         return self.spark.sql(translate(tree, "spark")[0])
 
     def _run(self, tree: exp.Expression) -> list | None:
+        tree = tree.transform(_unqualified)
+        if isinstance(tree, _SESSION_STATEMENTS):
+            return None  # databases and search paths: Spark's temp views share one namespace
+        if isinstance(tree, exp.Drop):
+            for table in tree.args.get("tables") or [tree.this]:
+                self.spark.catalog.dropTempView(table.name)
+            return None
+        if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Schema) and tree.expression is None:
+            columns = ", ".join(f"`{c.name}` {c.args['kind'].sql('spark')}" for c in tree.this.expressions)
+            self.spark.createDataFrame([], columns).createOrReplaceTempView(tree.this.this.name)
+            return None
         if isinstance(tree, exp.Create) and tree.args.get("kind", "").upper() in ("TABLE", "VIEW"):
             name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
             df = self._select(tree.expression)

@@ -1,0 +1,279 @@
+"""Read flow logs into a Spark DataFrame with eniflow.read's rules, in Spark's own columnar operations.
+
+Text (plain or gzip): each file is read whole (``wholetext``: a gzip file cannot be split
+anyway) and exploded into numbered lines; a header line sets the format of the lines after it
+in its file (a file without one uses ``--format`` or the default), lines are split on runs of
+whitespace, ``-`` is NULL, integers are typed, millisecond times become seconds, and a line
+with the wrong number of fields or a non-integer in an integer field is counted as malformed.
+Parquet (AWS's layout: underscore names, typed): columns mapped through the field registry,
+``line`` = row number in the file.
+
+Sources: local paths, directories and globs (listed on the driver as eniflow.read lists them),
+``s3a://``/``s3://`` read by Spark itself when it has an S3 filesystem (hadoop-aws), otherwise
+fetched on the driver through boto3 (eniflow's S3 source, with its --since pruning) into a spool
+directory. JSON envelopes and CloudWatch Logs are read by the DuckDB engine only.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..aws import AwsOptions
+from ..errors import MalformedRecordError
+from ..fields import FIELDS, lookup
+from ..formats import DEFAULT, Format, header_fields, parse_format
+from ..parse import _MS_EPOCH, MALFORMED_KEPT, Malformed, ReadStats
+from ..sources import Context, expand
+from ..times import parse_time
+
+__all__ = ["read_spark", "SparkFlows"]
+
+_HEADER_PATTERN = r"^\s*[$]?[{]?[a-z][a-z0-9]*([-_][a-z0-9]+)*[}]?(\s+[$]?[{]?[a-z][a-z0-9]*([-_][a-z0-9]+)*[}]?)*\s*$"
+_ORDER = {f.column: i for i, f in enumerate(FIELDS)}
+_SPARK_TYPES = {"int32": "INT", "int64": "BIGINT", "string": "STRING"}
+
+
+@dataclass
+class SparkFlows:
+    """The records on Spark: ``df`` (also the temp view ``flows``), ``relation``/``con`` for
+    eniflow's SQL modules, and the same :class:`ReadStats` as eniflow.read."""
+
+    df: object
+    stats: ReadStats
+    con: object
+    spool: str | None = None
+
+    @property
+    def relation(self):
+        return self.con.view("flows")
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.df.columns)
+
+    def close(self) -> None:
+        if self.spool:
+            shutil.rmtree(self.spool, True)
+
+
+def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, until=None, strict: bool = False,
+               aws: AwsOptions | None = None) -> SparkFlows:
+    """Flow logs from local paths and S3 as a Spark DataFrame (see the module docstring)."""
+    from .spark import SparkConnection
+
+    specs = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
+    fmt = parse_format(format) if format is not None else None
+    ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
+    spool = tempfile.mkdtemp(prefix="eniflow-spark-")
+    text, parquet, names = [], [], {}  # URIs for Spark, and their names in the `source` column
+    stats = ReadStats()
+    for spec in map(str, specs):
+        if spec.startswith(("s3a://", "s3://")) and _has_s3_filesystem(spark):
+            uri = "s3a://" + spec.split("://", 1)[1]
+            text.append(uri)  # Parquet objects are told apart by name below
+            continue
+        for item in expand(spec, ctx):
+            stats.files += 1
+            path = _local_copy(item, spool)
+            kind = _sniff(path)
+            uri = "file://" + os.path.abspath(path) if kind != "gzip" or path.endswith(".gz") else \
+                "file://" + _gz_link(path, spool)
+            names[uri] = item.name
+            (parquet if kind == "parquet" else text).append(uri)
+    parts = []
+    default = fmt or DEFAULT
+    if text:
+        parts.append(_read_text(spark, text, names, default, stats, strict))
+    if parquet:
+        parts.append(_read_parquet(spark, parquet, names, stats))
+    df = _union(spark, parts, default)
+    if ctx.since is not None and "end" in df.columns:
+        df = df.where(f"`end` IS NULL OR `end` >= {int(ctx.since)}")
+    if ctx.until is not None and "start" in df.columns:
+        df = df.where(f"`start` IS NULL OR `start` < {int(ctx.until)}")
+    con = SparkConnection(spark)
+    df.createOrReplaceTempView("flows")
+    return SparkFlows(df, stats, con, spool)
+
+
+def _has_s3_filesystem(spark) -> bool:
+    try:
+        spark._jvm.java.lang.Class.forName("org.apache.hadoop.fs.s3a.S3AFileSystem")
+        return True
+    except Exception:
+        return False
+
+
+def _local_copy(item, spool: str) -> str:
+    """A local file's path, or an S3 object fetched into the spool."""
+    if os.path.exists(item.name):
+        return item.name
+    target = os.path.join(spool, f"{len(os.listdir(spool))}-{os.path.basename(item.name)}")
+    with item.open() as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return target
+
+
+def _sniff(path: str) -> str:
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return "parquet" if head == b"PAR1" else "gzip" if head[:2] == b"\x1f\x8b" else "text"
+
+
+def _gz_link(path: str, spool: str) -> str:
+    """Spark picks the codec by file name: gzip content under another name gets a .gz link."""
+    link = os.path.join(spool, f"{len(os.listdir(spool))}.gz")
+    os.symlink(os.path.abspath(path), link)
+    return link
+
+
+def _named(spark, df, names: dict[str, str]):
+    """``df`` with ``source``: each file named as eniflow.read names it (the path as listed,
+    s3://bucket/key), through a broadcast join on the path Spark reports."""
+    from pyspark.sql import functions as F
+
+    listed = spark.createDataFrame([("file:" + uri[len("file://"):], name) for uri, name in names.items()]
+                                   or [("", "")], "_path STRING, _name STRING")
+    df = df.withColumn("_path", F.col("_metadata.file_path"))
+    return df.join(F.broadcast(listed), "_path", "left").withColumn(
+        "source", F.coalesce("_name", F.regexp_replace("_path", "^s3a://", "s3://"))).drop("_path", "_name")
+
+
+def _read_text(spark, uris, names, default: Format, stats: ReadStats, strict: bool):
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    files = _named(spark, spark.read.text(uris, wholetext=True, recursiveFileLookup=True), names).select(
+        "source", F.regexp_replace("value", "\n$", "").alias("value"))
+    lines = files.select("source", F.posexplode(F.split("value", "\n")).alias("pos", "text")).select(
+        "source", (F.col("pos") + 1).cast("bigint").alias("line"), F.regexp_replace("text", "\r$", "").alias("text"))
+    lines = lines.withColumn("candidate", F.col("text").rlike(_HEADER_PATTERN)).localCheckpoint(eager=True)
+    # Header candidates are few: confirm each on the driver with eniflow.formats.header_fields.
+    formats = {}
+    for (text,) in lines.where("candidate").select("text").distinct().collect():
+        header = header_fields(text)
+        if header is not None:
+            formats[text] = header
+    is_header = F.col("text").isin(list(formats)) if formats else F.lit(False)
+    blank = F.trim("text") == ""
+    counts = lines.agg(F.count("*"), F.sum(is_header.cast("int")), F.sum(blank.cast("int"))).first()
+    stats.lines += counts[0]
+    stats.headers += counts[1] or 0
+    stats.blank += counts[2] or 0
+    scope = Window.partitionBy("source").orderBy("line").rowsBetween(Window.unboundedPreceding, 0)
+    records = (lines.withColumn("header", F.last(F.when(is_header, F.col("text")), ignorenulls=True).over(scope))
+               .where(~is_header & ~blank)
+               .withColumn("parts", F.split(F.trim(F.regexp_replace("text", r"\s+", " ")), " ")))
+    typed = []
+    for header, fmt in [(None, default), *formats.items()]:
+        origin = "the default version-2 format" if header is None else "the header"
+        rows = records.where(F.col("header").isNull() if header is None else F.col("header") == header)
+        typed.append(_typed(rows, fmt, origin))
+    return _account(typed, stats, strict)
+
+
+def _typed(rows, fmt: Format, origin: str):
+    """Rows with ``parts`` -> (typed columns, reason): reason set for malformed lines."""
+    from pyspark.sql import functions as F
+
+    n = len(fmt)
+    cols, fails = [], []
+    for i, (name, column) in enumerate(zip(fmt.names, fmt.columns)):
+        raw = F.col("parts").getItem(i)
+        value = F.when(raw.isin("-", ""), F.lit(None)).otherwise(raw)
+        kind = lookup(name).kind if lookup(name) else "string"
+        if kind == "string":
+            cols.append(value.alias(column))
+            continue
+        number = F.when(value.rlike(r"^[+-]?[0-9]+$"), value).try_cast(_SPARK_TYPES[kind])
+        if column in ("start", "end"):
+            number = F.when(number > _MS_EPOCH, F.floor(number / 1000)).otherwise(number).cast("bigint")
+        cols.append(number.alias(column))
+        fails.append(F.when(value.isNotNull() & number.isNull(),
+                            F.format_string(f"field '{name}' is not an integer: '%s'", value)))
+    size = F.size("parts")
+    reason = F.when(size != n, F.format_string(f"expected {n} fields ({origin}), found %d", size))
+    reason = F.coalesce(reason, *fails) if fails else reason
+    return rows.select(*cols, "source", "line", "text", reason.alias("reason"))
+
+
+def _account(frames, stats: ReadStats, strict: bool):
+    """Count records by status and malformed lines (keeping samples); return the good rows."""
+    from pyspark.sql import functions as F
+
+    good = []
+    for frame in frames:
+        frame = frame.localCheckpoint(eager=True)
+        bad = frame.where(F.col("reason").isNotNull())
+        nbad = bad.count()
+        if nbad:
+            first = bad.orderBy("source", "line").limit(MALFORMED_KEPT).select("source", "line", "reason", "text").collect()
+            if strict:
+                s, line, reason, _ = first[0]
+                raise MalformedRecordError(f"{s}:{line}: {reason} (--strict stops at the first malformed line; "
+                                           "drop --strict to count and skip such lines).", s, line)
+            stats.malformed += nbad
+            room = MALFORMED_KEPT - len(stats.malformed_samples)
+            stats.malformed_samples.extend(Malformed(s, ln, r, t[:500]) for s, ln, r, t in first[:max(room, 0)])
+        ok = frame.where(F.col("reason").isNull()).drop("reason", "text")
+        _count_status(ok, stats)
+        good.append(ok)
+    return good
+
+
+def _count_status(df, stats: ReadStats) -> None:
+    from pyspark.sql import functions as F
+
+    if "log_status" in df.columns:
+        row = df.agg(F.count("*"), F.sum((F.col("log_status") == "NODATA").cast("int")),
+                     F.sum((F.col("log_status") == "SKIPDATA").cast("int"))).first()
+        total, nodata, skipdata = row[0], row[1] or 0, row[2] or 0
+    else:
+        total, nodata, skipdata = df.count(), 0, 0
+    stats.records += total - nodata - skipdata
+    stats.nodata += nodata
+    stats.skipdata += skipdata
+
+
+def _read_parquet(spark, uris, names, stats: ReadStats):
+    from pyspark.sql import functions as F
+
+    frames = []
+    for uri in uris:  # each file its own schema (formats differ between flow logs)
+        df = spark.read.parquet(uri)
+        fmt = Format(tuple(lookup(c).name if lookup(c) else c for c in df.columns))
+        cols = []
+        for name, column, original in zip(fmt.names, fmt.columns, df.columns):
+            kind = lookup(name).kind if lookup(name) else "string"
+            value = F.col(f"`{original}`")
+            if kind == "string":
+                cols.append(F.when(value.cast("string") == "-", None).otherwise(value.cast("string")).alias(column))
+            else:
+                number = value.cast("string").try_cast("double").cast("bigint").cast(_SPARK_TYPES[kind])
+                if column in ("start", "end"):
+                    number = F.when(number > _MS_EPOCH, F.floor(number / 1000)).otherwise(number).cast("bigint")
+                cols.append(number.alias(column))
+        df = df.select("*", (F.col("_metadata.row_index") + 1).cast("bigint").alias("line"))
+        out = _named(spark, df, names).select(*cols, "source", "line")
+        stats.lines += out.count()
+        _count_status(out, stats)
+        frames.append(out)
+    return frames
+
+
+def _union(spark, parts, default: Format):
+    """One DataFrame: every column seen, in the registry's order, then source and line."""
+    frames = [f for group in parts for f in group]
+    if not frames:
+        schema = ", ".join(f"`{c}` {_SPARK_TYPES[lookup(c).kind]}" for c in default.columns)
+        return spark.createDataFrame([], f"{schema}, source STRING, line BIGINT")
+    df = frames[0]
+    for other in frames[1:]:
+        df = df.unionByName(other, allowMissingColumns=True)
+    names = [c for c in df.columns if c not in ("source", "line")]
+    ordered = sorted(names, key=lambda c: (_ORDER.get(c, len(_ORDER)), names.index(c)))
+    return df.select(*[f"`{c}`" for c in ordered], "source", "line").orderBy("source", "line")
