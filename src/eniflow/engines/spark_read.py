@@ -87,7 +87,8 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
     parts = []
     default = fmt or DEFAULT
     if text:
-        parts.append(_read_text(spark, text, names, default, stats, strict))
+        origin = "--format" if fmt else "the default version-2 format"
+        parts.append(_read_text(spark, text, names, default, origin, stats, strict))
     if parquet:
         parts.append(_read_parquet(spark, parquet, names, stats))
     df = _union(spark, parts, default)
@@ -143,7 +144,7 @@ def _named(spark, df, names: dict[str, str]):
         "source", F.coalesce("_name", F.regexp_replace("_path", "^s3a://", "s3://"))).drop("_path", "_name")
 
 
-def _read_text(spark, uris, names, default: Format, stats: ReadStats, strict: bool):
+def _read_text(spark, uris, names, default: Format, origin_of_default: str, stats: ReadStats, strict: bool):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -166,24 +167,26 @@ def _read_text(spark, uris, names, default: Format, stats: ReadStats, strict: bo
     stats.blank += counts[2] or 0
     scope = Window.partitionBy("source").orderBy("line").rowsBetween(Window.unboundedPreceding, 0)
     records = (lines.withColumn("header", F.last(F.when(is_header, F.col("text")), ignorenulls=True).over(scope))
+               .withColumn("header_line", F.last(F.when(is_header, F.col("line")), ignorenulls=True).over(scope))
                .where(~is_header & ~blank)
                .withColumn("parts", F.split(F.trim(F.regexp_replace("text", r"\s+", " ")), " ")))
     typed = []
     for header, fmt in [(None, default), *formats.items()]:
-        origin = "the default version-2 format" if header is None else "the header"
+        origin = F.lit(origin_of_default) if header is None else \
+            F.format_string("the header on line %d", F.col("header_line"))
         rows = records.where(F.col("header").isNull() if header is None else F.col("header") == header)
         typed.append(_typed(rows, fmt, origin))
     return _account(typed, stats, strict)
 
 
-def _typed(rows, fmt: Format, origin: str):
+def _typed(rows, fmt: Format, origin):
     """Rows with ``parts`` -> (typed columns, reason): reason set for malformed lines."""
     from pyspark.sql import functions as F
 
     n = len(fmt)
     cols, fails = [], []
     for i, (name, column) in enumerate(zip(fmt.names, fmt.columns)):
-        raw = F.col("parts").getItem(i)
+        raw = F.get(F.col("parts"), i)
         value = F.when(raw.isin("-", ""), F.lit(None)).otherwise(raw)
         kind = lookup(name).kind if lookup(name) else "string"
         if kind == "string":
@@ -196,7 +199,7 @@ def _typed(rows, fmt: Format, origin: str):
         fails.append(F.when(value.isNotNull() & number.isNull(),
                             F.format_string(f"field '{name}' is not an integer: '%s'", value)))
     size = F.size("parts")
-    reason = F.when(size != n, F.format_string(f"expected {n} fields ({origin}), found %d", size))
+    reason = F.when(size != n, F.format_string(f"expected {n} fields (%s), found %d", origin, size))
     reason = F.coalesce(reason, *fails) if fails else reason
     return rows.select(*cols, "source", "line", "text", reason.alias("reason"))
 
