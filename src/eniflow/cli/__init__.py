@@ -12,7 +12,8 @@ from .common import app, run_app
 # Importing a module registers its commands on ``app`` (keep this list sorted by verb).
 from . import read_cmd  # noqa: E402,F401
 
-_OPTIONAL = ["resolve_cmd", "inventory_cmd", "simulate_cmd", "analyses_cmd", "doctor_cmd", "report_cmd", "demo_cmd"]
+_OPTIONAL = ["resolve_cmd", "inventory_cmd", "simulate_cmd", "analyses_cmd", "doctor_cmd", "report_cmd", "demo_cmd",
+             "athena_cmd"]
 for _name in _OPTIONAL:
     try:
         __import__(f"{__name__}.{_name}")

@@ -6,6 +6,8 @@ leaves behind is fixed here on the syntax tree, once for all statements:
 - ``range(a, b)`` in FROM (DuckDB's column ``range``) becomes a subquery with that column;
 - ``list(DISTINCT x ORDER BY x)`` becomes ``array_sort(collect_set(x))`` on Spark;
 - ``row_number() OVER ()`` (input order) gets an explicit order on Spark, which demands one;
+- ``GROUP BY ALL`` is spelled out for Trino;
+- DuckDB's unsigned integer types become wider signed ones;
 - bound parameters (``?``, ``$name``) become literals, since each engine binds differently.
 """
 
@@ -60,6 +62,28 @@ def _range_subquery(node: exp.Expression, dialect: str) -> exp.Expression:
     return node
 
 
+_UNSIGNED = {exp.DataType.Type.UTINYINT: "SMALLINT", exp.DataType.Type.USMALLINT: "INTEGER",
+             exp.DataType.Type.UINT: "BIGINT"}
+
+
+def _signed(node: exp.Expression) -> exp.Expression:
+    """DuckDB's unsigned integers as the next wider signed type (Spark and Trino have no unsigned)."""
+    if isinstance(node, exp.DataType) and node.this in _UNSIGNED:
+        return exp.DataType.build(_UNSIGNED[node.this])
+    return node
+
+
+def _group_by_all(node: exp.Expression) -> exp.Expression:
+    """``GROUP BY ALL`` (DuckDB, Spark: every non-aggregate column) spelled out for Trino,
+    where ALL is only a set quantifier."""
+    if isinstance(node, exp.Select) and node.args.get("group") is not None and node.args["group"].args.get("all"):
+        node = node.copy()
+        keys = [exp.Literal.number(i + 1) for i, e in enumerate(node.expressions)
+                if not e.find(exp.AggFunc) and not e.find(exp.Window)]
+        node.set("group", exp.Group(expressions=keys))
+    return node
+
+
 def _spark_fixes(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order) and isinstance(node.this.this, exp.Distinct):
         value = node.this.this.expressions[0].copy()
@@ -79,8 +103,10 @@ def translate(sql: str | exp.Expression, dialect: str, params=None, *, pretty: b
     for tree in trees:
         tree = inline_params(tree, params)
         if dialect != "duckdb":
-            tree = tree.transform(lambda n: _range_subquery(n, dialect), copy=True)
+            tree = tree.transform(lambda n: _signed(_range_subquery(n, dialect)), copy=True)
         if dialect == "spark":
             tree = tree.transform(_spark_fixes, copy=True)
+        elif dialect in ("athena", "trino"):
+            tree = tree.transform(_group_by_all, copy=True)
         out.append(tree.sql(dialect=DIALECTS[dialect], pretty=pretty))
     return out
