@@ -157,3 +157,20 @@ def test_bad_engine_and_spark_conf_are_usage_errors():
     with pytest.raises(UsageError, match="--spark-conf 'spark.executor.memory': write KEY=VALUE"):
         parse_conf(["spark.executor.memory"])
     assert parse_conf(["spark.executor.memory=4g", "a=b=c"]) == {"spark.executor.memory": "4g", "a": "b=c"}
+
+
+def test_run_resolve_output_renders_like_duckdbs(tmp_path):
+    import io
+
+    from eniflow.engines import run_resolve
+    from eniflow.render import write
+
+    result = simulate("seed", tmp_path / "seed")
+    outputs = []
+    for engine in ("spark", "duckdb"):
+        resolved = run_resolve(engine, result.files, spark_conf=CONF)
+        stream = io.StringIO()
+        assert write(resolved.relation, "jsonl", stream=stream) == 46
+        assert resolved.flows.stats.records == 42
+        outputs.append(sorted(stream.getvalue().splitlines()))
+    assert outputs[0] == outputs[1]
