@@ -51,7 +51,6 @@ def run(engine: str, records: int, master: str) -> dict:
         times["session"] = time.perf_counter() - started
         started = time.perf_counter()
         flows = read_spark(spark, files)
-        flows.df.localCheckpoint(eager=True).createOrReplaceTempView("flows")
     else:
         import eniflow
 

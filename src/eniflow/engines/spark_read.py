@@ -96,6 +96,8 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
         df = df.where(f"`end` IS NULL OR `end` >= {int(ctx.since)}")
     if ctx.until is not None and "start" in df.columns:
         df = df.where(f"`start` IS NULL OR `start` < {int(ctx.until)}")
+    # Materialised once in (source, line) order: every later scan numbers the records alike.
+    df = df.localCheckpoint(eager=True)
     con = SparkConnection(spark)
     df.createOrReplaceTempView("flows")
     return SparkFlows(df, stats, con, spool)
