@@ -126,3 +126,27 @@ def test_cli_prints_ddl_and_queries(cli):
     assert code == 0 and "FROM fl" in out and out.rstrip().endswith("LIMIT 7;")
     code, _, err = cli("athena", "sql", "flows")
     assert code == 2 and "needs --ip" in err
+
+
+def test_resolve_query_carries_the_inventory(tmp_path):
+    from eniflow.inventory import Interface, Inventory
+    from eniflow.simulate import (SEED_CLIENT_ENI, SEED_CLIENT_INSTANCE, SEED_CLIENT_IP, SEED_SERVER_ENI,
+                                  SEED_SERVER_INSTANCE, SEED_SERVER_PRIMARY, SEED_SERVER_SECONDARY)
+
+    result = simulate("seed", tmp_path / "seed")
+    inventory = Inventory(interfaces=[
+        Interface(SEED_SERVER_ENI, result.start, (SEED_SERVER_PRIMARY, SEED_SERVER_SECONDARY), owner=SEED_SERVER_INSTANCE),
+        Interface(SEED_CLIENT_ENI, result.start, (SEED_CLIENT_IP,), owner=SEED_CLIENT_INSTANCE)])
+    flows = eniflow.read(result.files)
+    native = eniflow.resolve(flows, inventory)
+    assert native.summary()["peer"] == 42  # without the inventory: as-logged
+    con = connect()
+    con.register("native_flows", flows.relation.to_arrow_table())
+    names = [c for c in flows.columns if c not in ("source", "line")]
+    raw = ", ".join(f'"{c}"' if c in INTEGER_COLUMNS else f"coalesce(\"{c}\", '-') AS \"{c}\"" for c in names)
+    con.execute(f'CREATE TABLE vpc_flow_logs AS SELECT {raw}, CAST(source AS VARCHAR) AS "$path" FROM native_flows')
+    text = query("resolve", inventory=inventory)
+    expected = _rows(native.relation.to_arrow_table())
+    got = _rows(con.sql(sqlglot.transpile(text, read="athena", write="duckdb")[0]).to_arrow_table(), dict(expected.schema))
+    assert got.equals(expected)
+    assert set(got["owner"].drop_nulls()) == {SEED_SERVER_INSTANCE, SEED_CLIENT_INSTANCE}
