@@ -174,3 +174,18 @@ def test_run_resolve_output_renders_like_duckdbs(tmp_path):
         assert resolved.flows.stats.records == 42
         outputs.append(sorted(stream.getvalue().splitlines()))
     assert outputs[0] == outputs[1]
+
+
+def test_a_header_inside_a_file_and_a_time_range(spark, tmp_path):
+    path = tmp_path / "joined.log"  # two deliveries concatenated: the second header changes the format
+    path.write_text("version interface-id srcaddr dstaddr start end log-status\n"
+                    "2 eni-1 10.0.1.10 10.0.2.30 1700000000 1700000060 OK\n"
+                    "2 eni-1 10.0.1.10 10.0.2.30 1700000600 1700000660 OK\n"
+                    "interface-id srcaddr dstaddr pkt-dstaddr start end\n"
+                    "eni-1 10.0.2.30 10.0.1.10 10.0.1.20 1700000600 1700000660\n")
+    for since in (None, 1700000300):
+        on_spark = read_spark(spark, [str(path)], since=since)
+        native = eniflow.read([str(path)], since=since)
+        _same(on_spark.df.toArrow(), native.relation.to_arrow_table())
+        assert _stats(on_spark.stats) == _stats(native.stats)
+    assert [tuple(r) for r in on_spark.df.select("line", "pkt_dstaddr").collect()] == [(3, None), (5, "10.0.1.20")]

@@ -177,7 +177,8 @@ def _read_text(spark, uris, names, default: Format, origin_of_default: str, stat
         origin = F.lit(origin_of_default) if header is None else \
             F.format_string("the header on line %d", F.col("header_line"))
         rows = records.where(F.col("header").isNull() if header is None else F.col("header") == header)
-        typed.append(_typed(rows, fmt, origin))
+        if not rows.isEmpty():  # a format with no records adds no columns, as in eniflow.read
+            typed.append(_typed(rows, fmt, origin))
     return _account(typed, stats, strict)
 
 
