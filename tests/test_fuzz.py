@@ -468,8 +468,6 @@ def test_lone_ingress_from_the_internet_makes_no_peer_claim(tmp_path):
 # column with invalid UTF-8 that pyarrow does not check; Polars takes it as is and panics
 # (pyo3 PanicException, not an Exception) when the malformed line's text is read, or crashes
 # the interpreter where it is printed.
-@pytest.mark.xfail(strict=True, raises=BaseException, reason="parse._parquet passes unvalidated string columns "
-                   "(invalid UTF-8 from a damaged page) to Polars, which panics; reported to lead")
 def test_parquet_with_invalid_utf8_strings_is_reported_not_a_panic(tmp_path):
     lines = base_lines("v2", 3)
     names = [name.replace("-", "_") for name in lines[0].split()]

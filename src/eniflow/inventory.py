@@ -216,10 +216,11 @@ class Inventory:
         own = pa.Table.from_pylist([asdict(f) for f in self.ownership()], schema=_OWNERSHIP_SCHEMA)
         single = pa.Table.from_pylist([dict(zip(_INTERVAL_SCHEMA.names, r)) for r in self.single_intervals()],
                                       schema=_INTERVAL_SCHEMA)
-        latest = {eni: snaps[-1] for eni, snaps in self._timelines().items()}
+        timelines = self._timelines()  # once: per ENI it would make registering quadratic
+        latest = {eni: snaps[-1] for eni, snaps in timelines.items()}
         enis = pa.Table.from_pylist(
             [{"interface_id": eni, "primary_ip": s.addresses[0] if s.addresses else None,
-              "intermediate": any(x.intermediate for x in self._timelines()[eni]), "owner": s.owner,
+              "intermediate": any(x.intermediate for x in timelines[eni]), "owner": s.owner,
               "interface_type": s.interface_type, "subnet_id": s.subnet_id, "vpc_id": s.vpc_id}
              for eni, s in latest.items()],
             schema=pa.schema([("interface_id", pa.string()), ("primary_ip", pa.string()), ("intermediate", pa.bool_()),

@@ -28,6 +28,7 @@ MALFORMED_KEPT = 100
 _MS_EPOCH = 100_000_000_000  # start/end above this are milliseconds (year 5138 in seconds)
 _CWL_EXPORT_PREFIX = r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?\s+"
 _OWN_COLUMNS = ("source", "line")
+_TRUTH_MARK = b"eniflow.simulation-truth"  # Parquet metadata key of simulate's truth file
 _GZIP, _PARQUET, _BOM = b"\x1f\x8b", b"PAR1", b"\xef\xbb\xbf"
 # How pandas and Spark spell a missing value when they store a numeric column as text.
 _MISSING_TEXT = ["None", "nan", "NaN", "null", "NULL"]
@@ -356,7 +357,8 @@ class _Prefixed(io.RawIOBase):
             n = min(len(b), len(self.head))
             b[:n], self.head = self.head[:n], self.head[n:]
             return n
-        data = self.rest.read(len(b))
+        # read1: what is at hand, so bytes that arrived before a broken download are kept
+        data = self.rest.read1(len(b)) if hasattr(self.rest, "read1") else self.rest.read(len(b))
         b[: len(data)] = data
         return len(data)
 
@@ -377,9 +379,9 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
     if head[:2] == _GZIP:
         from isal import isal_zlib
 
-        blocks, damaged = _gunzip(stream), (EOFError, OSError, isal_zlib.error)
+        blocks, damaged = _gunzip(stream), (EOFError, OSError, InputError, isal_zlib.error)
     else:
-        blocks, damaged = iter(lambda: stream.read(_READ_BYTES), b""), (OSError,)
+        blocks, damaged = iter(lambda: stream.read(_READ_BYTES), b""), (OSError, InputError)
     buffer, first = bytearray(), True
     try:
         while True:
@@ -397,16 +399,21 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
                     parser.feed_text(bytes(buffer[:cut]))
                     del buffer[:cut]
     except damaged as exc:
+        if isinstance(exc, MalformedRecordError):  # --strict: the caller stops
+            raise
         good = buffer[: buffer.rfind(b"\n") + 1]
         parser.feed_text(bytes(good))
         rest = bytes(buffer[len(good):])
         if rest:
             counts.lines += 1
             parser._malformed(pl.DataFrame({"line": [parser.next_line], "text": [rest.decode("utf-8", "replace")],
-                                            "reason": ["incomplete last line: the compressed data ends here"]}))
-        counts.errors.append(f"{source}: the compressed data is truncated or corrupt ({exc}); "
-                             f"read up to line {parser.next_line - 1 + bool(rest)} before the damage. "
-                             "Fetch or deliver the file again.")
+                                            "reason": ["incomplete last line: the data ends here"]}))
+        reached = parser.next_line - 1 + bool(rest)
+        if isinstance(exc, InputError):  # the source broke off (a download, say); it names itself
+            counts.errors.append(f"{exc} (read up to line {reached} before it)")
+        else:
+            counts.errors.append(f"{source}: the compressed data is truncated or corrupt ({exc}); "
+                                 f"read up to line {reached} before the damage. Fetch or deliver the file again.")
         return
     parser.feed_text(bytes(buffer))
 
@@ -480,6 +487,9 @@ def _parquet(stream: BinaryIO, parser: _Parser) -> None:
     except Exception as exc:
         raise InputError(f"{parser.source}: not a readable Parquet file ({exc}); check that the upload is complete.",
                          parser.source) from exc
+    if _TRUTH_MARK in (pf.schema_arrow.metadata or {}):  # eniflow simulate's ground truth, not records
+        parser.counts.warnings.append(f"{parser.source}: a simulation's ground truth file, skipped")
+        return
     names = list(pf.schema_arrow.names)
     own = [n for n in names if n in _OWN_COLUMNS]
     if own:  # e.g. eniflow's own Parquet output read again: provenance is set here, per file
@@ -500,6 +510,7 @@ def _parquet(stream: BinaryIO, parser: _Parser) -> None:
 
 def _parquet_batch(batch, fmt: Format, row: int, parser: _Parser) -> int:
     """Type one record batch like text tokens; returns the next row number."""
+    batch.validate(full=True)  # damaged pages can hold invalid UTF-8, which Polars would panic on
     df = pl.from_arrow(batch)
     df.columns = list(fmt.columns)
     df = df.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c, t in df.schema.items() if t.is_float())

@@ -75,13 +75,14 @@ def run_app(args: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("eniflow: interrupted")
         return 130
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Exit):
+    except Exception as exc:  # click's usage errors (Typer may carry its own click) and the unexpected
+        if hasattr(exc, "show") and hasattr(exc, "format_message"):
+            if getattr(exc, "ctx", None) is None:  # raised inside a command: no usage line to show
+                err(f"eniflow: error: {exc.format_message()}")
+            else:
+                exc.show()
+            return getattr(exc, "exit_code", 2)
+        if type(exc).__name__ == "Exit" and hasattr(exc, "exit_code"):
             return exc.exit_code
         if _state["debug"]:
             raise

@@ -70,19 +70,23 @@ def _lines(pages: Iterator[dict], name: str) -> Iterator[bytes]:
 
 def _pages(call: Callable, action: str, where: str, kwargs: dict) -> Iterator[dict]:
     """Pages of a CloudWatch Logs call, following nextToken until it is absent or repeats
-    (FilterLogEvents and DescribeLogStreams end that way)."""
+    (FilterLogEvents and DescribeLogStreams end that way). A page that answers a token with the
+    same token is the end (not read twice); a token seen before ends a cycle."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    kwargs = dict(kwargs)
+    kwargs, seen = dict(kwargs), set()
     while True:
         try:
             page = call(**kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise translate_client_error(exc, action, where) from None
-        yield page
         token = page.get("nextToken")
-        if not token or token == kwargs.get("nextToken"):
+        if kwargs.get("nextToken") is not None and kwargs["nextToken"] == token:
+            return  # the last page repeats its own token: its events were already read
+        yield page
+        if not token or token in seen:
             return
+        seen.add(token)
         kwargs["nextToken"] = token
 
 

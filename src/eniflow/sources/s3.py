@@ -92,7 +92,7 @@ def _download(body, name: str) -> Iterator[bytes]:
 
     received = 0
     try:
-        for chunk in body.iter_chunks(1 << 20):
+        for chunk in body.iter_chunks(64 << 10):  # small: a broken connection loses at most one
             received += len(chunk)
             yield chunk
     except BotoCoreError as exc:
