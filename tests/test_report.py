@@ -155,9 +155,9 @@ def test_pod_addresses_are_listed_with_their_pod(tmp_path):
     document = report(eniflow.resolve(eniflow.read(logs), inventory=inv), inventory=inv)
     enis = dict(zip(_cells(document, "enis", "interface_id"), zip(_cells(document, "enis", "secondary"),
                                                                    _cells(document, "enis", "pods"))))
-    assert enis["eni-server"] == ("", "10.0.1.20 (shop/web-0)")
+    assert enis["eni-server"] == ("", "10.0.1.20 (pod shop/web-0)")
     owners = dict(zip(_cells(document, "addresses", "local_ip"), _cells(document, "addresses", "owner")))
-    assert owners["10.0.1.20"] == "shop/web-0"
+    assert owners["10.0.1.20"] == "pod shop/web-0"
 
 
 def test_cli_help_has_a_worked_example(cli):
