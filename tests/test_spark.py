@@ -5,6 +5,7 @@ One local SparkSession (local[2], no UI, 4 shuffle partitions) serves the whole 
 
 from __future__ import annotations
 
+import json
 import gzip
 import shutil
 
@@ -189,3 +190,19 @@ def test_a_header_inside_a_file_and_a_time_range(spark, tmp_path):
         _same(on_spark.df.toArrow(), native.relation.to_arrow_table())
         assert _stats(on_spark.stats) == _stats(native.stats)
     assert [tuple(r) for r in on_spark.df.select("line", "pkt_dstaddr").collect()] == [(3, None), (5, "10.0.1.20")]
+
+
+def test_cli_resolve_engine_spark_gives_duckdbs_rows(tmp_path, cli, spark):
+    """`eniflow resolve --engine spark` on the seed scenario prints DuckDB's rows (the peer's
+    source/line may name another equally overlapping record, see the README)."""
+    result = simulate("seed", tmp_path / "seed")
+    outputs = []
+    for engine in ("duckdb", "spark"):
+        code, out, err = cli("resolve", *result.files, "--engine", engine, "-o", "jsonl")
+        assert code == 0, err
+        rows = [json.loads(line) for line in out.splitlines()]
+        outputs.append(sorted((r["source"], r["line"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"])
+                              for r in rows))
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 46
+    code, _, err = cli("resolve", *result.files, "--engine", "flink")
+    assert code == 2 and "--engine flink: choose one of duckdb, spark" in err

@@ -60,11 +60,24 @@ def resolve(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark.")] = "duckdb",
+    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[2]).")] = None,
+    spark_conf: Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark setting k=v (repeatable).")] = None,
 ) -> None:
     """Every record with its real source, destination and local address, and how each is known."""
     aws = aws_options(profile, region, endpoint_url)
-    resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws,
-                        infer=not no_infer, min_support=min_support)
+    if engine == "duckdb":
+        resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws,
+                            infer=not no_infer, min_support=min_support)
+    else:
+        from ..engines import run_resolve
+        from ..inventory import Inventory
+        from .read_cmd import report_read
+
+        resolved = run_resolve(engine, sources, format=format, since=since, until=until, aws=aws,
+                               inventory=Inventory.from_specs(inventory, aws, at=at), infer=not no_infer,
+                               min_support=min_support, spark_master=spark_master, spark_conf=spark_conf)
+        report_read(resolved.flows)
     write(resolved.relation, output, out, title="resolved records")
 
 
