@@ -39,11 +39,7 @@ __all__ = sorted(_EXPORTS)
 # Modules named like the function they export (read, resolve, simulate, report) must bind the
 # function eagerly: importing the submodule would otherwise leave the module in its place.
 for _name in ("read", "resolve", "simulate", "report"):
-    try:
-        globals()[_name] = getattr(import_module(f".{_name}", __name__), _name)
-    except (ModuleNotFoundError, AttributeError) as _exc:  # not written yet
-        if isinstance(_exc, ModuleNotFoundError) and _exc.name != f"{__name__}.{_name}":
-            raise
+    globals()[_name] = getattr(import_module(f".{_name}", __name__), _name)
 
 
 def __getattr__(name: str):
