@@ -80,6 +80,9 @@ class Fault:
       token, its events (CloudWatch Logs) kept when ``replay`` else emptied, as GetLogEvents ends;
     - ``cycle-token``: CloudWatch Logs pagination whose tokens go round (A, B, A, B, ...) with
       empty pages, for ``times`` requests after the first, then end.
+
+    ``then``, if given, is called once the request has been forwarded and before the answer is
+    sent (to change the object upstream, so that the client's next request finds a new version).
     """
 
     operation: str
@@ -89,6 +92,7 @@ class Fault:
     keep: float = 0.5
     when: object = None
     replay: bool = False
+    then: object = None
     fired: int = 0
 
 
@@ -159,6 +163,8 @@ class FaultProxy:
         if fault and fault.kind == "delete-first":
             self._delete(parts.path)
         status, reason, out_headers, data = self._forward(h.command, h.path, headers, body)
+        if fault and fault.then:
+            fault.then()
         if fault and fault.kind in ("repeat-token", "cycle-token"):
             data = _with_token(request.operation, data, REPEATED if fault.kind == "repeat-token" else CYCLE + "A")
             self._pages[request.operation] = (fault, out_headers.get("content-type", ""), data)
@@ -186,7 +192,8 @@ class FaultProxy:
     def _forward(self, method: str, path: str, headers: dict, body: bytes):
         conn = http.client.HTTPConnection(self._up.hostname, self._up.port, timeout=30)
         try:
-            sent = {k: v for k, v in headers.items() if k not in ("host", "connection", "expect")}
+            # The Host the client signed (SigV4 covers it) goes on, so that moto can check signatures.
+            sent = {k: v for k, v in headers.items() if k not in ("connection", "expect")}
             conn.request(method, path, body=body or None, headers=sent)
             response = conn.getresponse()
             data = response.read()

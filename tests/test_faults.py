@@ -2,13 +2,15 @@
 
 AWS faults are injected by tests/faultproxy.py, a proxy on loopback in front of the moto
 server: throttling answers, connection resets and truncated bodies, objects deleted between
-listing and fetching, denied and expired credentials, pagination tokens that repeat.
+listing and fetching, objects changed between two reads, denied and expired credentials,
+pagination tokens that repeat.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import re
 import time
 import warnings
 
@@ -20,6 +22,7 @@ from faultproxy import CWL_THROTTLING, S3_SLOWDOWN, FaultProxy, json_error, s3_e
 import eniflow
 from eniflow.aws import AwsOptions
 from eniflow.errors import AwsAccessDenied, AwsError
+from eniflow.sources.s3 import RESUMES
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 BUCKET = "flow-logs"
@@ -172,33 +175,102 @@ def test_connection_reset_before_the_answer_is_retried_and_nothing_is_lost(bucke
     assert [r.fault for r in proxy.requests("GetObject")].count("reset-before") == 2
 
 
-@pytest.mark.parametrize("kind", ["reset", "truncate"])
-def test_connection_lost_mid_object_is_reported_with_the_key(aws, proxy, via, kind):
-    """A plain-text object whose download breaks off halfway: the error names the key."""
+# -- downloads that break off: resumed with Range GETs pinned to the ETag ---------------------
+def put_big(aws, body: bytes, key: str = "big.log") -> str:
+    """Store ``body`` in a new bucket; returns its ETag."""
     s3 = aws.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_object(Bucket=BUCKET, Key="big.log", Body=log_text(2000))
+    return s3.put_object(Bucket=BUCKET, Key=key, Body=body)["ETag"]
+
+
+def lines_reached(data: bytes) -> int:
+    """The line number the parser reports reaching in ``data``: its last line, whole or not."""
+    return data.count(b"\n") + (not data.endswith(b"\n"))
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["text", "gzip"])
+@pytest.mark.parametrize("kind", ["reset", "truncate"])
+def test_connection_lost_mid_object_is_resumed_from_the_byte_reached_and_nothing_is_lost(aws, proxy, via, kind,
+                                                                                         compressed):
+    """For gzip the resumed bytes continue the same compressed stream."""
+    n = 40000 if compressed else 2000  # 216 KB of text; 255 KB of gzip
+    body = gzip.compress(log_text(n), mtime=0) if compressed else log_text(n)
+    etag = put_big(aws, body)
     proxy.inject("GetObject", kind, keep=0.5)
     flows = eniflow.read(f"s3://{BUCKET}/big.log", aws=via, workers=1)
-    assert len(flows.stats.errors) == 1
-    assert flows.stats.errors[0].startswith(f"s3://{BUCKET}/big.log: the download broke off after ")
+    assert flows.stats.errors == []
+    assert sums(flows) == expected(n)
+    first, resume = proxy.requests("GetObject")
+    assert (first.fault, "range" in first.headers, resume.fault, resume.headers["if-match"]) == (kind, False, None, etag)
+    start = int(re.fullmatch(r"bytes=(\d+)-", resume.headers["range"]).group(1))
+    if kind == "truncate":  # a clean close delivers every byte sent
+        assert start == len(body) // 2
+    else:  # a reset loses the 64 KiB chunk in flight (and what the kernel had not handed over)
+        assert start % (64 << 10) == 0 and start < len(body) // 2
+
+
+def test_when_the_resumes_run_out_the_key_and_the_byte_reached_are_named_and_whole_lines_kept(aws, proxy, via):
+    body = log_text(2000)
+    put_big(aws, body)
+    proxy.inject("GetObject", "truncate", times=99, keep=0.5)  # each answer sends half of what it was asked
+    flows = eniflow.read(f"s3://{BUCKET}/big.log", aws=via, workers=1)
+    starts = [0]
+    for _ in range(RESUMES):
+        starts.append(starts[-1] + (len(body) - starts[-1]) // 2)
+    got = starts[-1] + (len(body) - starts[-1]) // 2
+    assert [r.headers.get("range") for r in proxy.requests("GetObject")] == [None] + [f"bytes={s}-" for s in starts[1:]]
+    (error,) = flows.stats.errors
+    assert error.startswith(f"s3://{BUCKET}/big.log: the download broke off after {got} of {len(body)} bytes, "
+                            f"also after {RESUMES} resumes (")
+    assert error.endswith(f"); run again. (read up to line {lines_reached(body[:got])} before it)")
+    complete = body[:got].count(b"\n") - 1  # whole record lines received (the header is one)
+    assert (flows.stats.records, flows.stats.malformed) == (complete, 1)  # the cut line: "incomplete last line"
+    assert sums(flows) == expected(complete)
     check_invariant(flows)
 
 
-@pytest.mark.parametrize("kind", [pytest.param("reset", marks=pytest.mark.xfail(
-    strict=True, reason="the bytes of the S3 body chunk (64 KiB) in flight when the connection resets are lost; "
-    "a Range request resuming the download would keep them (open)")), "truncate"])
-def test_connection_lost_mid_object_keeps_the_records_read_so_far(aws, proxy, via, kind):
-    s3 = aws.client("s3")
-    s3.create_bucket(Bucket=BUCKET)
+def test_an_object_changed_before_the_resume_is_not_spliced(aws, proxy, via):
     body = log_text(2000)
-    s3.put_object(Bucket=BUCKET, Key="big.log", Body=body)
-    proxy.inject("GetObject", kind, keep=0.5)
+    etag = put_big(aws, body)
+    replace = lambda: aws.client("s3").put_object(Bucket=BUCKET, Key="big.log", Body=log_text(2000, 5000))  # noqa: E731
+    proxy.inject("GetObject", "truncate", keep=0.5, then=replace)
     flows = eniflow.read(f"s3://{BUCKET}/big.log", aws=via, workers=1)
-    received = body[: len(body) // 2]
-    complete = received.count(b"\n") - 1  # whole record lines received (the header is one)
-    assert flows.stats.records == complete
-    assert sums(flows) == expected(complete)
+    half = len(body) // 2
+    assert flows.stats.errors == [
+        f"s3://{BUCKET}/big.log (resuming after {half} of {len(body)} bytes): the object changed meanwhile (its ETag "
+        f"is no longer {etag}), so the rest was not spliced on; run again to read the new version whole. (read up to "
+        f"line {lines_reached(body[:half])} before it)"]
+    complete = body[:half].count(b"\n") - 1
+    assert sums(flows) == expected(complete)  # the first version's whole lines, none of the second's
+    assert [(r.fault, r.headers.get("if-match")) for r in proxy.requests("GetObject")] == [("truncate", None),
+                                                                                         (None, etag)]
+
+
+def test_credentials_expiring_before_the_resume_keep_the_lines_received(aws, proxy, via):
+    body = log_text(2000)
+    put_big(aws, body)
+    proxy.inject("GetObject", "truncate", keep=0.5)
+    proxy.inject("GetObject", "error", times=99, when=lambda r: "range" in r.headers,
+                 error=s3_error(400, "ExpiredToken", "The provided token has expired."))
+    flows = eniflow.read(f"s3://{BUCKET}/big.log", aws=via, workers=1)
+    half = len(body) // 2
+    assert flows.stats.errors == [
+        f"s3://{BUCKET}/big.log (resuming after {half} of {len(body)} bytes): the AWS credentials have expired; "
+        f"refresh them (e.g. aws sso login) and retry. (read up to line {lines_reached(body[:half])} before it)"]
+    assert sums(flows) == expected(body[:half].count(b"\n") - 1)
+
+
+def test_a_resumed_download_needs_no_permission_beyond_s3_get_object(aws, proxy, restricted_aws):
+    """docs/iam-policy.json stays enough: a Range GET with IfMatch is s3:GetObject."""
+    body = log_text(2000)
+    put_big(aws, body)
+    (reader,) = restricted_aws(["s3:ListBucket", "s3:GetObject"])
+    proxy.inject("GetObject", "truncate", keep=0.5)
+    flows = eniflow.read(f"s3://{BUCKET}/big.log", workers=1,
+                         aws=AwsOptions(profile=reader.profile, region=reader.region, endpoint_url=proxy.url))
+    assert flows.stats.errors == []
+    assert sums(flows) == expected(2000)
+    assert [r.headers.get("range") for r in proxy.requests("GetObject")] == [None, f"bytes={len(body) // 2}-"]
 
 
 def check_invariant(flows) -> None:

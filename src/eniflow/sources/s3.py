@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, Iterator
 
 from ..aws import AwsOptions, chunk_stream, translate_client_error
-from ..errors import InputError, UsageError
+from ..errors import AwsError, InputError, UsageError
 from . import Context
 
-__all__ = ["S3Object", "expand_s3", "MARGIN"]
+__all__ = ["S3Object", "expand_s3", "MARGIN", "RESUMES"]
 
 # Widening of --since/--until when choosing folders and objects by the time in their keys.
 # A file named ...T1620Z holds records whose end lies within 5 minutes of 16:20 (the AWS
@@ -67,39 +68,68 @@ class S3Object:
         return f"s3://{self.bucket}/{self.key}"
 
     def open(self) -> BinaryIO:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         client = self.aws.shared_client("s3")
-        try:
-            body = client.get_object(Bucket=self.bucket, Key=self.key)["Body"]
-        except ClientError as exc:
-            if _code(exc) == "NoSuchKey":
-                raise InputError(f"{self.name} was listed but no longer exists (deleted or expired meanwhile); "
-                                 "run again to read the objects there now.", source=self.name) from None
-            if _code(exc) == "InvalidObjectState":
-                storage = exc.response["Error"].get("StorageClass", "an archive storage class")
-                raise InputError(f"{self.name} is archived in {storage}; restore it (aws s3api restore-object) "
-                                 "and read it again.", source=self.name) from None
-            raise translate_client_error(exc, "s3:GetObject", self.name) from None
-        except BotoCoreError as exc:
-            raise translate_client_error(exc, "s3:GetObject", self.name) from None
-        return chunk_stream(_download(body, self.name))
+        return chunk_stream(_download(client, self, _get_object(client, self, self.name)))
 
 
-def _download(body, name: str) -> Iterator[bytes]:
-    """The object's bytes as they arrive; a broken connection becomes an InputError."""
+def _get_object(client, obj: S3Object, where: str, **extra) -> dict:
+    """GetObject (``extra``: Range, IfMatch); its errors become one sentence naming ``where``."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return client.get_object(Bucket=obj.bucket, Key=obj.key, **extra)
+    except ClientError as exc:
+        if _code(exc) == "NoSuchKey":
+            raise InputError(f"{where} was listed but no longer exists (deleted or expired meanwhile); "
+                             "run again to read the objects there now.", source=obj.name) from None
+        if _code(exc) == "InvalidObjectState":
+            storage = exc.response["Error"].get("StorageClass", "an archive storage class")
+            raise InputError(f"{where} is archived in {storage}; restore it (aws s3api restore-object) "
+                             "and read it again.", source=obj.name) from None
+        if _code(exc) == "PreconditionFailed":
+            raise InputError(f"{where}: the object changed meanwhile (its ETag is no longer {extra['IfMatch']}), "
+                             "so the rest was not spliced on; run again to read the new version whole.",
+                             source=obj.name) from None
+        raise translate_client_error(exc, "s3:GetObject", where) from None
+    except BotoCoreError as exc:
+        raise translate_client_error(exc, "s3:GetObject", where) from None
+
+
+# A download that breaks off is resumed from the byte reached, at most this many times per
+# object, after 0.1, 0.2, 0.4, ... seconds (botocore has already retried each request itself).
+RESUMES = 5
+_BACKOFF = 0.1
+
+
+def _download(client, obj: S3Object, response: dict) -> Iterator[bytes]:
+    """The object's bytes as they arrive. A broken connection is resumed with a Range GET
+    from the byte reached, pinned to the first answer's ETag (IfMatch) so that a changed
+    object is never spliced; the resumed bytes continue the same stream, gzip included. When
+    the resumes run out or are refused, an InputError names the key and how far it got, and
+    the parser keeps every whole line received."""
     from botocore.exceptions import BotoCoreError
 
-    received = 0
-    try:
-        for chunk in body.iter_chunks(64 << 10):  # small: a broken connection loses at most one
-            received += len(chunk)
-            yield chunk
-    except BotoCoreError as exc:
-        raise InputError(f"{name}: the download broke off after {received} bytes ({exc}); run again.",
-                         source=name) from None
-    finally:
-        body.close()
+    size, etag, received = response["ContentLength"], response["ETag"], 0
+    for resume in range(RESUMES + 1):
+        if resume:
+            time.sleep(_BACKOFF * 2 ** (resume - 1))
+            where = f"{obj.name} (resuming after {received} of {size} bytes)"
+            try:
+                response = _get_object(client, obj, where, Range=f"bytes={received}-", IfMatch=etag)
+            except AwsError as exc:  # as an InputError, the parser keeps the lines received so far
+                raise InputError(str(exc), source=obj.name) from None
+        body = response["Body"]
+        try:
+            for chunk in body.iter_chunks(64 << 10):
+                received += len(chunk)
+                yield chunk
+            return
+        except BotoCoreError as exc:
+            error = exc
+        finally:
+            body.close()
+    raise InputError(f"{obj.name}: the download broke off after {received} of {size} bytes, also after "
+                     f"{RESUMES} resumes ({error}); run again.", source=obj.name)
 
 
 def expand_s3(spec: str, ctx: Context) -> Iterator[S3Object]:
