@@ -206,3 +206,20 @@ def test_cli_resolve_engine_spark_gives_duckdbs_rows(tmp_path, cli, spark):
     assert outputs[0] == outputs[1] and len(outputs[0]) == 46
     code, _, err = cli("resolve", *result.files, "--engine", "flink")
     assert code == 2 and "--engine flink: choose one of duckdb, spark" in err
+
+
+
+@pytest.mark.parametrize("by, metric, where, n", [("dst_ip", "bytes", None, 5), ("dstport", "flows", "action=ACCEPT", 4)])
+def test_cli_top_engine_spark_gives_duckdbs_ranking(mixed, cli, spark, by, metric, where, n):
+    """`eniflow top --engine spark` on the mixed scenario prints DuckDB's ranking, read summary and note."""
+    flows = eniflow.read(mixed.files)
+    native = top(resolve(flows), by=by, metric=metric, n=n, where=[where] if where else None)
+    expected = _frame(native.relation.to_arrow_table()).to_dicts()
+    assert len(expected) == n
+    options = ["--by", by, "--metric", metric, "-n", str(n), "-o", "jsonl", *(["--where", where] if where else [])]
+    for engine in ("duckdb", "spark"):
+        spark_options = ["--spark-master", "local[2]", "--spark-conf", "spark.sql.shuffle.partitions=4"]
+        code, out, err = cli("top", *mixed.files, *options, "--engine", engine, *(spark_options * (engine == "spark")))
+        assert code == 0, err
+        assert [json.loads(line) for line in out.splitlines()] == expected
+        assert flows.stats.summary() in err and native.note in err

@@ -142,6 +142,8 @@ def test_cli_top_table_and_usage_exit_code(tmp_path, cli, monkeypatch):
     code, out, err = cli("top", logs, "--by", "nothing")
     assert code == 2 and out == ""
     assert "eniflow: error: --by nothing: choose one of" in err
+    code, out, err = cli("top", logs, "--engine", "flink")  # refused before anything is read
+    assert (code, out, err) == (2, "", "eniflow: error: --engine flink: choose one of duckdb, spark.\n")
 
 
 def test_cli_help_has_a_worked_example(cli):

@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import (EndpointOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg,
-                     UntilOpt, app, aws_options, err)
+from .common import (EndpointOpt, EngineOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt,
+                     SourcesArg, SparkConfOpt, SparkMasterOpt, UntilOpt, app, aws_options, err)
 from .resolve_cmd import AtOpt, InventoryOpt, _resolve
 
 
@@ -18,6 +18,8 @@ from .resolve_cmd import AtOpt, InventoryOpt, _resolve
   eniflow top AWSLogs/ --by local_ip --where eni=eni-0a1b2c3d4e5f67890 --since 2h
 
   eniflow top s3://my-bucket/AWSLogs/ --by dstport --where action=REJECT --where cidr=10.0.0.0/16
+
+  eniflow top AWSLogs/ --by dst_ip --engine spark --spark-master spark://head:7077 --spark-conf spark.driver.memory=4g
 
 [bold]--where[/bold] takes KEY=VALUE (several values: KEY=V1,V2) with KEY one of ip, src, dst, local, cidr,
 port, srcport, dstport, protocol, action, eni; a bare value of an obvious kind (10.0.1.20, 10.0.0.0/16, 443,
@@ -39,19 +41,31 @@ def top(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Top talkers by real (resolved) address, port, protocol, ENI, owner or action.
 
     A conversation logged on both ENIs is counted once. Ports and protocols are shown with
     their well-known names (443 https, 6 tcp).
     """
-    from ..analyses.top import top as run_top
+    from ..analyses.top import PER_ENI_KEYS, top as rank
     from ..render import write
 
     aws = aws_options(profile, region, endpoint_url)
-    resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
-    result = run_top(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
-    from ..analyses.top import PER_ENI_KEYS
+    if engine == "duckdb":
+        resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
+        result = rank(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
+    else:
+        from ..engines import run_top
+        from ..inventory import Inventory
+        from .read_cmd import report_read
+
+        result = run_top(engine, sources, by=by, metric=metric, n=n, where=where, since=since, until=until,
+                         format=format, aws=aws, inventory=Inventory.from_specs(inventory, aws, at=at),
+                         spark_master=spark_master, spark_conf=spark_conf)
+        report_read(result.flows)
 
     counted = "each ENI's own records" if by in PER_ENI_KEYS else "each conversation counted once"
     write(result.relation, output, out, title=f"top {by} by {metric} ({counted})")

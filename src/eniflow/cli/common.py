@@ -43,6 +43,9 @@ UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only records s
 ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="AWS profile (default: the standard credential chain).")]
 RegionOpt = Annotated[Optional[str], typer.Option("--region", help="AWS region.")]
 EndpointOpt = Annotated[Optional[str], typer.Option("--endpoint-url", help="AWS endpoint URL (e.g. a local moto server).")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark.")]
+SparkMasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[2]).")]
+SparkConfOpt = Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark setting k=v (repeatable).")]
 SourcesArg = Annotated[list[str], typer.Argument(help="Files, directories, globs, '-' (stdin), s3://bucket/prefix or cwl://log-group\\[/stream-prefix].")]
 
 

@@ -75,4 +75,5 @@ def run_top(engine: str, sources, *, by: str = "src_ip", metric: str = "bytes", 
     result = top(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
     if engine != "duckdb":
         result.relation = result.relation.to_duckdb()
+    result.flows = resolved.flows  # its ReadStats, for the CLI's account of the read
     return result
