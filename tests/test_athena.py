@@ -9,8 +9,9 @@ import sqlglot
 from sqlglot import exp
 
 import eniflow
-from eniflow.athena import LAYOUTS, ddl, query
+from eniflow.athena import LAYOUTS, _Recorder, ddl, flows_sql, query
 from eniflow.engine import connect
+from eniflow.engines.dialects import parse
 from eniflow.fields import INTEGER_COLUMNS
 from eniflow.simulate import simulate
 
@@ -95,6 +96,42 @@ def test_resolve_query_gives_the_native_rows(athena_like, dialect):
     got = _rows(con.sql(on_duckdb).to_arrow_table(), dict(expected.schema))
     assert got.height == expected.height == 20_005
     assert got.equals(expected)
+
+
+def test_resolve_query_numbers_records_once_whatever_order_each_scan_returns(athena_like):
+    """Trino inlines CTEs and promises no row order. Over a table whose every scan returns its
+    rows in another order (a view ordered by random()), with the plain projections among the CTEs
+    inlined (DuckDB would compute each once), the query still gives the native rows."""
+    con, native = athena_like
+    con.execute("CREATE OR REPLACE VIEW shuffled AS SELECT * FROM vpc_flow_logs ORDER BY random()")
+    expected = _rows(native.relation.to_arrow_table())
+    tree = sqlglot.parse_one(query("resolve", table="shuffled"), read="athena")
+    for cte in tree.find_all(exp.CTE):
+        body = cte.this
+        if isinstance(body, exp.Select) and not any(body.find(k) for k in (exp.Join, exp.AggFunc, exp.Window, exp.Group)):
+            cte.set("materialized", False)
+    numbered = [w.sql("trino") for w in tree.find_all(exp.Window) if isinstance(w.this, exp.RowNumber)
+                and "source" not in w.sql("trino") and "eni" not in w.sql("trino")]  # not the sources' or ENIs'
+    assert numbered == ['ROW_NUMBER() OVER (ORDER BY "$path", "version", "account_id", "interface_id", "srcaddr", '
+                        '"dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", '
+                        '"log_status")']  # once, in the flows CTE
+    got = _rows(con.sql(tree.sql("duckdb")).to_arrow_table(), dict(expected.schema))
+    assert got.equals(expected)
+
+
+@pytest.mark.parametrize("window", ["row_number() OVER ()", "row_number() OVER (ORDER BY source, line)"])
+def test_numberings_of_records_become_the_one_numbering_of_flows(window):
+    rec = _Recorder(1)
+    rec.define("flows", parse(flows_sql("t"))[0])
+    rec.define("b", parse("SELECT interface_id AS eni FROM flows WHERE srcaddr IS NOT NULL")[0])
+    rec.define("d", parse(f"SELECT CAST({window} AS INTEGER) AS rid, * FROM flows")[0])
+    rec.define("e", parse("SELECT row_number() OVER () AS rid, * FROM b")[0])
+    assert [(name, tree.sql("duckdb")) for name, tree in rec.ctes[1:]] == [
+        ("b", "SELECT interface_id AS eni, _rid FROM flows WHERE NOT srcaddr IS NULL"),
+        ("d", "SELECT CAST(_rid AS INT) AS rid, * FROM flows"), ("e", "SELECT _rid AS rid, * FROM b")]
+    assert rec.keyed == {"flows", "b", "d", "e"}
+    with pytest.raises(eniflow.UsageError, match="cannot number these rows in an order Athena keeps"):
+        rec.define("x", parse("SELECT row_number() OVER () AS n, eni FROM (SELECT DISTINCT eni FROM b) AS u")[0])
 
 
 @pytest.mark.parametrize("options", [{"by": "src_ip", "n": 5}, {"by": "dstport", "metric": "flows", "n": 4},

@@ -14,6 +14,13 @@ plan: every span bucket, one partition, both rounds; both give the same rows on 
 
 In Athena ``source`` is the object's ``"$path"`` and ``line`` is NULL (Athena has no line
 numbers), so ``peer_line`` is NULL too.
+
+The resolver numbers records with ``row_number() OVER ()`` (scan order) in several scans and
+joins the numberings; DuckDB scans a table in one order, Trino promises none. So the ``flows``
+CTE numbers every record once, ordered by its object and then by all its fields (``_rid``;
+records equal in all of them are interchangeable), views that project records carry that
+number along, and each numbering of records (``row_number() OVER ()``, or ``OVER (ORDER BY
+source, line)``: Athena has no line numbers) becomes that column.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ _MS_EPOCH = 100_000_000_000
 _SESSION = ("USE ", "SET ", "ATTACH ", "DETACH ")
 _HIVE_TYPES = {"int32": "int", "int64": "bigint", "string": "string"}
 _SQL_TYPES = {"int32": "INTEGER", "int64": "BIGINT", "string": "VARCHAR"}
+_RID = "_rid"  # the one numbering of the records (module docstring)
 
 
 # -- DDL ------------------------------------------------------------------------------------
@@ -105,8 +113,10 @@ def _kind(name: str) -> str:
 
 def flows_sql(table: str, format=None) -> str:
     """DuckDB SQL turning the raw table into eniflow's ``flows`` columns: '-' is NULL, millisecond
-    times become seconds, ``source`` is the object's path, ``line`` is unknown (NULL)."""
+    times become seconds, ``source`` is the object's path, ``line`` is unknown (NULL), and
+    ``_rid`` numbers the records in an order every scan agrees on."""
     fmt: Format = parse_format(format)
+    order = ", ".join(['"$path"', *(f'"{c}"' for c in fmt.columns)])
     exprs = []
     for name, column in zip(fmt.names, fmt.columns):
         if _kind(name) == "string":
@@ -116,7 +126,8 @@ def flows_sql(table: str, format=None) -> str:
                          f"AS BIGINT) AS \"{column}\"")
         else:
             exprs.append(f"\"{column}\"")
-    return f"SELECT {', '.join(exprs)}, \"$path\" AS source, CAST(NULL AS BIGINT) AS line FROM {table}"
+    return (f"SELECT {', '.join(exprs)}, \"$path\" AS source, CAST(NULL AS BIGINT) AS line, "
+            f"row_number() OVER (ORDER BY {order}) AS {_RID} FROM {table}")
 
 
 # -- queries ----------------------------------------------------------------------------------
@@ -167,6 +178,7 @@ class _Recorder:
         self.columns: dict[str, list[str]] = {}
         self.answer = (answer, answer)
         self.last: _Relation | None = None
+        self.keyed: set[str] = set()  # CTEs whose rows are records carrying _rid
         self._versions = itertools.count(2)
 
     def _rename(self, tree: exp.Expression) -> exp.Expression:
@@ -184,12 +196,37 @@ class _Recorder:
         return tree.transform(swap, copy=True)
 
     def define(self, name: str, select: exp.Expression, columns: list[str] | None = None) -> None:
-        select = self._rename(select)
+        select = self._rename(select).transform(self._numbered, copy=True)
+        if isinstance(select, exp.Select) and self._over_records(select) and not select.args.get("group") \
+                and not select.args.get("distinct") and not any(e.find(exp.AggFunc) for e in select.expressions) \
+                and not any(isinstance(e, exp.Star) or e.alias_or_name == _RID for e in select.expressions):
+            select = select.select(exp.column(_RID))  # a projection of records carries their number along
         cte = name if name not in self.current else f"{name}_{next(self._versions)}"
         self.ctes.append((cte, select))
         self.current[name] = cte
+        if isinstance(select, exp.Select) and any(e.alias_or_name == _RID or
+                                                  (isinstance(e, exp.Star) and self._over_records(select))
+                                                  for e in select.expressions):
+            self.keyed.add(cte)
         if columns is not None:
             self.columns[name] = columns
+
+    def _over_records(self, select: exp.Select) -> bool:
+        """Whether ``select`` reads one CTE of records (carrying _rid) and nothing else."""
+        source = select.args.get("from_")
+        return source is not None and isinstance(source.this, exp.Table) and source.this.name in self.keyed \
+            and not select.args.get("joins")
+
+    def _numbered(self, node: exp.Expression) -> exp.Expression:
+        """A SELECT's numbering of records as their _rid (module docstring)."""
+        if not isinstance(node, exp.Select):
+            return node
+        numberings = [w for w in node.find_all(exp.Window) if w.parent_select is node and _numbers_records(w)]
+        if numberings and not self._over_records(node):
+            raise UsageError(f"cannot number these rows in an order Athena keeps: {node.sql('duckdb')[:120]}")
+        for window in numberings:
+            window.replace(exp.column(_RID))
+        return node
 
     # the DuckDB connection calls eniflow's modules make
     def execute(self, sql: str, params=None) -> _Result:
@@ -249,6 +286,17 @@ class _Recorder:
         ctes = [exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, select in self.ctes]
         tree.set("with_", exp.With(expressions=ctes + (list(own.expressions) if own else [])))
         return tree
+
+
+def _numbers_records(window: exp.Window) -> bool:
+    """``row_number() OVER ()`` (scan order), or ``OVER (ORDER BY source, line)``, which Athena
+    cannot keep either: its records have no line numbers."""
+    if not isinstance(window.this, exp.RowNumber) or window.args.get("partition_by"):
+        return False
+    order = window.args.get("order")
+    keys = [(o.this.name if isinstance(o.this, exp.Column) else None, bool(o.args.get("desc")))
+            for o in (order.expressions if order else [])]
+    return keys in ([], [("source", False), ("line", False)])
 
 
 def _values_sql(table) -> str:
