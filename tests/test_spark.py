@@ -128,7 +128,26 @@ def test_resolve_gives_the_same_rows_on_both_engines(both):
     assert native.summary()["peer"] > 0 and native.summary()["ambiguous"] > 0
     # Which of several equally overlapping records of the peer ENI is named as the peer is a tie
     # that max_by(p, ov) in resolve.py leaves to the engine; the peer ENI itself is compared.
-    _same(on_spark.relation.arrow(), native.relation.to_arrow_table(), ignore=("peer_source", "peer_line"))
+    spark_rows, native_rows = on_spark.relation.arrow(), native.relation.to_arrow_table()
+    _same(spark_rows, native_rows, ignore=("peer_source", "peer_line"))
+    # Where the engines name different peer records, both are on the peer ENI and overlap the
+    # record by as much: a tie, not a mistake.
+    records = _frame(native_rows).select("source", "line", "interface_id", "start", "end")
+    chosen = _frame(spark_rows).select("source", "line", "peer_source", "peer_line").join(
+        _frame(native_rows).select("source", "line", "peer_interface_id", "start", "end", "peer_source", "peer_line"),
+        on=["source", "line"], suffix="_duckdb")
+    differ = chosen.filter(pl.col("peer_line").ne_missing(pl.col("peer_line_duckdb"))
+                           | pl.col("peer_source").ne_missing(pl.col("peer_source_duckdb")))
+
+    def overlap(side: str) -> pl.DataFrame:
+        peers = records.rename({"source": "ps", "line": "pl", "interface_id": "eni", "start": "ps0", "end": "ps1"})
+        return differ.join(peers, left_on=[f"peer_source{side}", f"peer_line{side}"], right_on=["ps", "pl"]).select(
+            "source", "line", (pl.col("eni") == pl.col("peer_interface_id")).alias("on_peer_eni"),
+            (pl.min_horizontal("end", "ps1") - pl.max_horizontal("start", "ps0")).alias("ov")).sort("source", "line")
+
+    assert overlap("").height == overlap("_duckdb").height == differ.height
+    assert overlap("")["on_peer_eni"].all() and overlap("_duckdb")["on_peer_eni"].all()
+    assert overlap("")["ov"].to_list() == overlap("_duckdb")["ov"].to_list()
 
 
 @pytest.mark.parametrize("by,metric,where", [("src_ip", "bytes", None), ("pair", "flows", None),
