@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..render import write
-from .common import (EndpointOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg,
-                     UntilOpt, app, aws_options, err)
+from .common import (EndpointOpt, EngineOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt,
+                     SourcesArg, SparkConfOpt, SparkMasterOpt, UntilOpt, app, aws_options, err)
 
 InventoryOpt = Annotated[Optional[list[str]], typer.Option(
     "--inventory", "-i", help="ENI inventory (repeatable): 'aws ec2 describe-network-interfaces' JSON, "
@@ -60,9 +60,9 @@ def resolve(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
-    engine: Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark.")] = "duckdb",
-    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[2]).")] = None,
-    spark_conf: Annotated[Optional[list[str]], typer.Option("--spark-conf", help="Spark setting k=v (repeatable).")] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Every record with its real source, destination and local address, and how each is known."""
     aws = aws_options(profile, region, endpoint_url)
