@@ -144,6 +144,9 @@ def test_cli_top_table_and_usage_exit_code(tmp_path, cli, monkeypatch):
     assert "eniflow: error: --by nothing: choose one of" in err
     code, out, err = cli("top", logs, "--engine", "flink")  # refused before anything is read
     assert (code, out, err) == (2, "", "eniflow: error: --engine flink: choose one of duckdb, spark.\n")
+    # options are checked before the sources: a bad --where wins over a missing file
+    code, out, err = cli("top", tmp_path / "missing", "--where", "port=https", "-n", "3")
+    assert (code, out, err) == (2, "", "eniflow: error: --where port=https: a port is a number such as 443.\n")
 
 
 def test_cli_help_has_a_worked_example(cli):

@@ -21,7 +21,7 @@ import duckdb
 from ..errors import UsageError
 from ..times import parse_time
 
-__all__ = ["top", "Top", "KEYS", "PER_ENI_KEYS", "METRICS", "PROTOCOLS", "SERVICES", "where_clause", "protocol_name_sql",
+__all__ = ["top", "check_options", "Top", "KEYS", "PER_ENI_KEYS", "METRICS", "PROTOCOLS", "SERVICES", "where_clause", "protocol_name_sql",
            "service_name_sql", "deduplicated_sql"]
 
 PROTOCOLS = {1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 51: "ah",
@@ -211,6 +211,17 @@ def _resolved(data, since, until, inventory, aws):
     return resolve(read(data, since=since, until=until, aws=aws), inventory=inventory)
 
 
+def check_options(by: str, metric: str, n: int, where: Sequence[str] | None) -> None:
+    """Raise UsageError for a bad --by, --metric, -n or --where, before anything is read."""
+    if by not in KEYS:
+        raise UsageError(f"--by {by}: choose one of {', '.join(KEYS)}.")
+    if metric not in METRICS:
+        raise UsageError(f"--metric {metric}: choose one of {', '.join(METRICS)}.")
+    if n < 1:
+        raise UsageError(f"-n {n}: give a positive number of rows.")
+    where_clause(where)
+
+
 def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: Sequence[str] | None = None,
         since=None, until=None, inventory=None, aws=None) -> Top:
     """Rank ``by`` a key on real addresses by ``metric`` (bytes, packets, records or flows).
@@ -219,12 +230,7 @@ def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: 
     holding the resolved columns), the :class:`eniflow.Flows` of a read, or sources to read;
     the last two are resolved with ``inventory``.
     """
-    if by not in KEYS:
-        raise UsageError(f"--by {by}: choose one of {', '.join(KEYS)}.")
-    if metric not in METRICS:
-        raise UsageError(f"--metric {metric}: choose one of {', '.join(METRICS)}.")
-    if n < 1:
-        raise UsageError(f"-n {n}: give a positive number of rows.")
+    check_options(by, metric, n, where)
     from ..read import ensure_columns
 
     resolved = _resolved(data, since, until, inventory, aws)

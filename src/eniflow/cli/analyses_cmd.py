@@ -50,9 +50,10 @@ def top(
     A conversation logged on both ENIs is counted once. Ports and protocols are shown with
     their well-known names (443 https, 6 tcp).
     """
-    from ..analyses.top import PER_ENI_KEYS, top as rank
+    from ..analyses.top import PER_ENI_KEYS, check_options, top as rank
     from ..render import write
 
+    check_options(by, metric, n, where)
     aws = aws_options(profile, region, endpoint_url)
     if engine == "duckdb":
         resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
