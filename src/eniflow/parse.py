@@ -293,7 +293,7 @@ class _Parser:
         self.counts.skipdata += skipdata
         self.counts.records += frame.height - nodata - skipdata
         cols = [c for c in frame.columns if c != "line"]
-        self.sink(frame.select(*cols, pl.lit(self.source, pl.Categorical).alias("source"), "line"))
+        self.sink(frame.select(*cols, pl.lit(self.source, pl.String).alias("source"), "line"))
 
     def _malformed(self, rows: pl.DataFrame) -> None:
         rows = rows.sort("line")

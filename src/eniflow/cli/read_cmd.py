@@ -75,7 +75,7 @@ def read_cmd(
     flows = read(sources, format=format, since=since, until=until, strict=strict,
                  aws=aws_options(profile, region, endpoint_url), progress=True)
     rel = flows.relation if limit is None else flows.relation.limit(limit)
-    render.write(rel, output, out, title="flow log records")
+    render.write(rel, output, out, title="flow log records", files=flows.files if limit is None else None)
     report_read(flows)
     if flows.stats.errors:
         raise typer.Exit(1)
