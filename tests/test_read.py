@@ -439,3 +439,12 @@ def test_errors_in_a_parallel_read_stop_it_with_the_first_error(tmp_path, monkey
         eniflow.read(logs, strict=True, workers=2)
     with pytest.raises(InputError, match=f"{tmp_path / 'missing'}: no such file or directory"):
         eniflow.read([logs, tmp_path / "missing"], workers=2)
+
+
+def test_spooled_parts_join_into_a_stream_without_a_file_descriptor(tmp_path):
+    from eniflow.render import concat_parquet
+
+    flows = eniflow.read(_gzip_logs(tmp_path / "logs", 3, 100), compact=True)
+    target = io.BytesIO()
+    assert concat_parquet(flows.files, target) == 300
+    assert pq.read_table(io.BytesIO(target.getvalue())).to_pylist() == rows(flows)

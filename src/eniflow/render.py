@@ -247,6 +247,27 @@ def _footer(path: str) -> tuple[list, int]:
         return _read_struct(f.read(size), 0)[0], start
 
 
+def _copy(source: IO[bytes], target: IO[bytes], offset: int, size: int) -> None:
+    """``size`` bytes of ``source`` from ``offset`` to ``target``: in the kernel where it can."""
+    try:
+        fd = target.fileno()
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        target.flush()
+        while size:
+            sent = os.sendfile(fd, source.fileno(), offset, size)
+            if not sent:
+                raise OSError(f"{source.name} ended before its Parquet footer")
+            offset, size = offset + sent, size - sent
+        return
+    source.seek(offset)
+    while size:
+        block = source.read(min(size, 8 << 20))
+        target.write(block)
+        size -= len(block)
+
+
 def concat_parquet(paths: list[str], target: IO[bytes]) -> int:
     """Parquet files of one schema -> one Parquet file on ``target``, their row groups in order,
     without decoding them; returns the rows written."""
@@ -272,12 +293,7 @@ def concat_parquet(paths: list[str], target: IO[bytes]) -> int:
             row_groups.append([(f, k, (_STRUCT, chunks) if f == 1 else v) for f, k, v in group])
         rows = (rows or 0) + parts[3]
         with open(path, "rb") as f:
-            f.seek(4)
-            remaining = end - 4
-            while remaining:
-                block = f.read(min(remaining, 8 << 20))
-                target.write(block)
-                remaining -= len(block)
+            _copy(f, target, 4, end - 4)
         at += end - 4
     out = bytearray()
     footer = []

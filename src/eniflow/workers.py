@@ -29,7 +29,8 @@ def run_in_workers(function: Callable, tasks: Iterable, args: tuple, workers: in
     """``on_done(function(task, *args))`` for every task, in task order, computed by this
     process and ``workers - 1`` worker processes. The first error (from a task or from
     ``tasks`` itself) stops the rest and is raised here."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    # One Polars thread per process: the processes already share the cores, more threads only contend.
+    env = {"POLARS_MAX_THREADS": "1", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     source, lock = enumerate(tasks), threading.Lock()
     done: dict[int, object] = {}
     state = {"next": 0, "error": None}
