@@ -389,13 +389,15 @@ def test_parquet_output_of_several_formats_or_a_time_window_is_written_by_duckdb
     late = RDP_REJECT.replace("1418530010 1418530070", "1418540000 1418540060")
     write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, late)
     write(tmp_path / "b.log", "version srcaddr action", "5 10.0.0.1 REJECT")
+    write(tmp_path / "c.log", V2_HEADER, NODATA)
     assert eniflow.read(tmp_path).files is None and eniflow.read(tmp_path / "a.log", since=1418540000).files is None
     assert len(eniflow.read(tmp_path / "a.log", compact=True).files) == 1
     assert cli("read", tmp_path, "-o", "parquet", "--out", tmp_path / "mixed.parquet")[0] == 0
     got = pq.read_table(tmp_path / "mixed.parquet").select(["version", "srcaddr", "packets", "line"]).to_pylist()
     assert got == [{"version": 2, "srcaddr": "172.31.16.139", "packets": 20, "line": 2},
                    {"version": 2, "srcaddr": "172.31.9.69", "packets": 20, "line": 3},
-                   {"version": 5, "srcaddr": "10.0.0.1", "packets": None, "line": 2}]
+                   {"version": 5, "srcaddr": "10.0.0.1", "packets": None, "line": 2},
+                   {"version": 2, "srcaddr": None, "packets": None, "line": 2}]
     assert cli("read", tmp_path / "a.log", "--since", "1418540000", "-o", "parquet", "--out", tmp_path / "w.parquet")[0] == 0
     assert pq.read_table(tmp_path / "w.parquet").column("line").to_pylist() == [3]
 

@@ -36,7 +36,7 @@ from .times import parse_time
 
 __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
-TASK_BYTES = 16 << 20  # sources are grouped into tasks of about this much (compressed) input
+TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
 PARALLEL_BYTES = 48 << 20  # below this, a worker process costs more than it saves
 PART_ROWS = 500_000  # at most this many rows wait in memory for one spooled Parquet part
 _ORDER = {f.column: i for i, f in enumerate(FIELDS)}
@@ -129,12 +129,17 @@ def _listed(specs: list[str], ctx: Context, warned: list[str]) -> Iterator:
             yield item
 
 
+def _weight(item) -> int:
+    """Bytes an item is taken to hold; one of unknown size is a task of its own."""
+    return item.size or TASK_BYTES
+
+
 def _tasks(items: Iterable) -> Iterator[list]:
     """Group small sources, as they are listed, so each task is worth a process hop; keep the input order."""
     current, size = [], 0
     for item in items:
         current.append(item)
-        size += item.size or TASK_BYTES
+        size += _weight(item)
         if size >= TASK_BYTES:
             yield current
             current, size = [], 0
@@ -148,7 +153,7 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
     if workers > 1:
         for task in tasks:
             ahead.append(task)
-            size += sum(item.size or TASK_BYTES for item in task)
+            size += sum(map(_weight, task))
             if size >= PARALLEL_BYTES and len(ahead) > 1:
                 break
     tasks = itertools.chain(ahead, tasks)
@@ -177,25 +182,25 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
 def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple[str, tuple]]]:
     """Parse a group of sources into Parquet parts, each with its schema (runs in a worker process for large reads)."""
     stats = ReadStats()
-    pending: dict[tuple, list[pl.DataFrame]] = {}  # frames of one schema wait to fill a part
+    pending: list[pl.DataFrame] = []  # frames of one schema, in line order, wait to fill a part
     parts: list[tuple[str, tuple]] = []
 
-    def flush(key: tuple) -> None:
-        frames = pending.pop(key)
+    def flush() -> None:
         path = os.path.join(spool, f"{uuid.uuid4().hex}.parquet")
         # Uncompressed parts without statistics cost a third less to write than compact ones.
         options = {"compression": "zstd", "compression_level": 1} if compact else \
             {"compression": "uncompressed", "statistics": False}
-        pl.concat(frames, rechunk=False).write_parquet(path, **options)
-        parts.append((path, tuple((name, str(dtype)) for name, dtype in key)))
+        pl.concat(pending, rechunk=False).write_parquet(path, **options)
+        parts.append((path, tuple((name, str(dtype)) for name, dtype in pending[0].schema.items())))
+        pending.clear()
 
     def sink(frame: pl.DataFrame) -> None:
         frame = frame.select(_ordered(frame.columns))
-        key = tuple(frame.schema.items())
-        frames = pending.setdefault(key, [])
-        frames.append(frame)
-        if sum(f.height for f in frames) >= PART_ROWS:
-            flush(key)
+        if pending and frame.schema != pending[0].schema:  # another format: the part so far ends here
+            flush()
+        pending.append(frame)
+        if sum(f.height for f in pending) >= PART_ROWS:
+            flush()
 
     for item in items:
         stats.files += 1
@@ -208,8 +213,8 @@ def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple
             raise
         except EniflowError as exc:
             stats.errors.append(f"{exc} ({stats.rows - before} records were read from it)")
-    for key in list(pending):
-        flush(key)
+    if pending:
+        flush()
     return stats, parts
 
 
