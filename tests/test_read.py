@@ -450,3 +450,12 @@ def test_spooled_parts_join_into_a_stream_without_a_file_descriptor(tmp_path):
     target = io.BytesIO()
     assert concat_parquet(flows.files, target) == 300
     assert pq.read_table(io.BytesIO(target.getvalue())).to_pylist() == rows(flows)
+
+
+def test_parquet_files_of_different_schemas_are_not_joined(tmp_path):
+    from eniflow.render import concat_parquet
+
+    pq.write_table(pa.table({"a": [1]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"b": ["x"]}), tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match="b.parquet: a different schema; only files of one schema are joined"):
+        concat_parquet([str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], io.BytesIO())
