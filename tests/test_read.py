@@ -290,6 +290,10 @@ def test_cli_errors_are_one_sentence_with_exit_codes(tmp_path, cli):
     assert code == 2 and "did you mean 'srcaddr'" in err
     code, _, err = cli("read", write(tmp_path / "b", V2_HEADER, "x"), "--strict")
     assert code == 1 and f"{tmp_path / 'b'}:2: expected 14 fields" in err
+    for output in ("parquet", "csv"):
+        code, _, err = cli("read", tmp_path / "a", "-o", output, "--out", tmp_path / "no" / "out")
+        assert (code, err.strip()) == (1, f"eniflow: error: {tmp_path / 'no' / 'out'}: cannot write the output "
+                                          "(No such file or directory); check that its directory exists and is writable.")
 
 
 def test_wrapped_json_records_control_messages_and_per_line_envelopes(tmp_path):

@@ -42,7 +42,7 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
         if files:
             if out is None:
                 return concat_parquet(files, sys.stdout.buffer)
-            with open(out, "wb") as target:
+            with _open(out, "wb") as target:
                 return concat_parquet(files, target)
         if out is None:
             path = _tmp_parquet(rel)
@@ -50,18 +50,19 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
                 shutil.copyfileobj(f, sys.stdout.buffer)
             os.unlink(path)
         else:
+            _open(out, "wb").close()  # a clear error for a path that cannot be written
             rel.write_parquet(out, compression="zstd")
         return _count(rel)
     if fmt == "table":
         from rich.console import Console
 
-        console = Console(file=open(out, "w") if out else stream, soft_wrap=False)
+        console = Console(file=_open(out, "w") if out else stream, soft_wrap=False)
         total = _count(rel)
         console.print(rich_table(rel.limit(TABLE_ROWS), title=title))
         if total > TABLE_ROWS:
             console.print(f"[dim]… {total - TABLE_ROWS} more rows; use -o jsonl/csv/parquet for all of them[/dim]")
         return total
-    target = open(out, "w", newline="") if out else stream
+    target = _open(out, "w", newline="") if out else stream
     rows = 0
     try:
         first = True
@@ -82,6 +83,16 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
         if out:
             target.close()
     return rows
+
+
+def _open(out: str, mode: str, **kwargs) -> IO:
+    try:
+        return open(out, mode, **kwargs)
+    except OSError as exc:
+        from .errors import EniflowError
+
+        raise EniflowError(f"{out}: cannot write the output ({exc.strerror}); "
+                           "check that its directory exists and is writable.") from exc
 
 
 def _count(rel: duckdb.DuckDBPyRelation) -> int:
