@@ -463,3 +463,29 @@ def test_parquet_files_of_different_schemas_are_not_joined(tmp_path):
     pq.write_table(pa.table({"b": ["x"]}), tmp_path / "b.parquet")
     with pytest.raises(ValueError, match="b.parquet: a different schema; only files of one schema are joined"):
         concat_parquet([str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], io.BytesIO())
+
+
+def _dies_in_a_worker(task, parent, marker):
+    """In a worker process: leave a mark and die; here: wait for the mark, so the worker surely got a task."""
+    import os
+    import time
+
+    if os.getpid() != parent:
+        open(marker, "w").close()
+        os._exit(3)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return task
+
+
+def test_a_worker_process_that_dies_is_one_sentence(tmp_path):
+    import os
+
+    from eniflow.errors import EniflowError
+    from eniflow.workers import run_in_workers
+
+    done = []
+    with pytest.raises(EniflowError, match=r"^a reader process stopped unexpectedly \(exit code 3\); run again"):
+        run_in_workers(_dies_in_a_worker, iter([0, 1]), (os.getpid(), str(tmp_path / "mark")), 2, done.append)
+    assert done in ([], [0])  # results come in task order only: never the one after a lost task

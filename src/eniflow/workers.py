@@ -11,6 +11,7 @@ length-prefixed pickle, and answers each with ``(index, result)`` or ``(index, e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
@@ -62,11 +63,14 @@ def run_in_workers(function: Callable, tasks: Iterable, args: tuple, workers: in
             while (job := take()) is not None:
                 _send(proc.stdin, job)
                 finish(*_receive(proc))
+        except OSError:  # the pipe broke: the worker is gone
+            finish(-1, _stopped(proc))
         except BaseException as exc:
             finish(-1, exc)
         finally:
-            proc.stdin.close()
-            proc.stdout.close()
+            for pipe in (proc.stdin, proc.stdout):
+                with contextlib.suppress(OSError):  # a broken pipe has nothing left to say
+                    pipe.close()
 
     procs = [subprocess.Popen([sys.executable, "-m", "eniflow.workers"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, env=env) for _ in range(workers - 1)]
@@ -104,11 +108,15 @@ def _send(pipe: BinaryIO, value) -> None:
 def _receive(proc: subprocess.Popen):
     head = proc.stdout.read(_LEN.size)
     if len(head) < _LEN.size:
-        from .errors import EniflowError
-
-        raise EniflowError(f"a reader process stopped unexpectedly (exit code {proc.wait()}); "
-                           "run again with --debug, or with fewer sources at a time.")
+        raise _stopped(proc)
     return pickle.loads(proc.stdout.read(_LEN.unpack(head)[0]))
+
+
+def _stopped(proc: subprocess.Popen) -> Exception:
+    from .errors import EniflowError
+
+    return EniflowError(f"a reader process stopped unexpectedly (exit code {proc.wait()}); "
+                        "run again with --debug, or with fewer sources at a time.")
 
 
 def _main() -> None:
