@@ -1,11 +1,11 @@
 """read(sources) -> Flows: every record as a typed DuckDB relation, plus an account of every line.
 
 Sources are listed lazily and grouped into tasks as they are listed; each task is parsed
-into zstd Parquet parts in a spool directory, already in the output's column order (large
-reads on this process and a worker process), then one DuckDB relation reads them all.
-Memory stays flat whatever the input size or the number of sources: a chunk at a time is in
-flight per process, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` joins the
-parts' row groups into its output file without encoding them again.
+into Parquet parts in a spool directory, already in the output's column order (large reads
+on this process and a worker process), then one DuckDB relation reads them all. Memory
+stays flat whatever the input size or the number of sources: a chunk at a time is in flight
+per process, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools zstd parts
+(``compact``) and joins their row groups into its output file without encoding them again.
 """
 
 from __future__ import annotations
