@@ -47,7 +47,8 @@ class Flows:
     """The records read: ``relation`` (also the view ``flows`` on ``con``) and ``stats``.
 
     ``files`` lists the spooled Parquet parts when the relation is exactly their rows in
-    order (one schema, no time filter), so they can be copied instead of queried; else None.
+    order (one schema, no time filter), so they can be copied instead of queried (zstd when
+    read with ``compact=True``, else uncompressed); else None.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, stats: ReadStats,
