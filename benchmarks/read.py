@@ -1,18 +1,23 @@
 """Reading speed and memory, against `gzip -dc` and flowlogs-reader in the same run.
 
-    .venv/bin/python benchmarks/read.py                  # 10 million records (about 2 minutes, plus flowlogs-reader)
-    .venv/bin/python benchmarks/read.py --records 1000000 --baseline-records 200000
+    .venv/bin/python benchmarks/read.py                  # 10 million records, 3 rounds (about a minute once written)
+    .venv/bin/python benchmarks/read.py --records 1000000 --baseline-records 200000 --repeat 1
 
 Data: default-format (version 2) records in S3-like gzip files of 100,000 records each,
-written once under bench-data/ (gitignored) and reused. flowlogs-reader is installed into
-a throwaway venv under bench-data/ and parses a prefix of the same files (its rate is
-per-record, so a prefix measures it fairly); the ratio compares records per second.
+written once under bench-data/ (gitignored) and reused. eniflow runs from this checkout's
+src/ with the interpreter running the script. flowlogs-reader is installed into a throwaway
+venv under bench-data/ and parses whole files from the start of the same set, with the code
+its S3FlowLogsReader runs on each gzip object (gzip text stream, csv.DictReader, FlowRecord)
+minus the download; its rate is per record, so a prefix measures it fairly. Ratios compare
+records per second; every case runs once per round and the table shows medians, with the
+load average before and after (other work on the machine moves every figure).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -83,10 +88,10 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str] | str, shell: bool = False) -> tuple[float, int, str]:
+def run(cmd: list[str] | str, shell: bool = False, env: dict | None = None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS of the process tree, stdout."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = [0]
 
     def sample():
@@ -113,18 +118,18 @@ def flowlogs_reader_python() -> Path:
     return py
 
 
+# S3FlowLogsReader._read_file and _reader (flowlogs-reader 5) on a local file instead of a GetObject body.
 FLOWLOGS_READER = """
-import gzip, sys
+import csv, gzip, sys
 from flowlogs_reader import FlowRecord
-n, limit = 0, int(sys.argv[1])
-for path in sys.argv[2:]:
+n = 0
+for path in sys.argv[1:]:
     with gzip.open(path, "rt") as f:
-        next(f)
-        for line in f:
-            FlowRecord.from_cwl_event({"message": line})
+        reader = csv.DictReader(f, delimiter=" ")
+        reader.fieldnames = [name.replace("-", "_") for name in reader.fieldnames]
+        for row in reader:
+            FlowRecord(row)
             n += 1
-            if n >= limit:
-                print(n); sys.exit(0)
 print(n)
 """
 
@@ -132,38 +137,67 @@ print(n)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=10_000_000)
-    ap.add_argument("--baseline-records", type=int, default=500_000, help="records flowlogs-reader parses")
+    ap.add_argument("--baseline-records", type=int, default=300_000,
+                    help="records flowlogs-reader parses (rounded down to whole files)")
     ap.add_argument("--skip-flowlogs-reader", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds of runs; the table shows medians")
     args = ap.parse_args()
 
     data = generate(args.records)
     files = sorted(str(p) for p in data.glob("*.log.gz"))
     size = sum(os.path.getsize(f) for f in files)
     print(f"data: {args.records:,} records in {len(files)} gzip files, {size / 1e6:.0f} MB ({data})")
-    eniflow = str(ROOT / ".venv" / "bin" / "eniflow")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    eniflow = [sys.executable, "-c", "from eniflow.cli import main; main()"]
     out = DATA / "out.parquet"
-    rows = []
+    import pyarrow.parquet as pq
 
-    t, rss, wc = run(f"gzip -dc {data}/*.log.gz | wc -l", shell=True)
-    assert int(wc) == args.records + len(files)
-    rows.append(("gzip -dc | wc -l", t, rss, args.records / t))
-    t, rss, _ = run([eniflow, "read", str(data), "-o", "parquet", "--out", str(out)])
-    rows.append(("eniflow read -> Parquet", t, rss, args.records / t))
-    code = f"import eniflow; f = eniflow.read({str(data)!r}); print(f.count())"
-    t, rss, count = run([str(ROOT / ".venv" / "bin" / "python"), "-c", code])
-    assert int(count) == args.records, count
-    rows.append(("eniflow.read() + count", t, rss, args.records / t))
+    def gzip_dc() -> tuple[float, int, int]:
+        t, rss, wc = run(f"gzip -dc {data}/*.log.gz | wc -l", shell=True)
+        assert int(wc) == args.records + len(files)
+        return t, rss, args.records
+
+    def to_parquet() -> tuple[float, int, int]:
+        t, rss, _ = run([*eniflow, "read", str(data), "-o", "parquet", "--out", str(out)], env=env)
+        assert pq.ParquetFile(out).metadata.num_rows == args.records
+        return t, rss, args.records
+
+    def count() -> tuple[float, int, int]:
+        code = f"import eniflow; f = eniflow.read({str(data)!r}); print(f.count())"
+        t, rss, n = run([sys.executable, "-c", code], env=env)
+        assert int(n) == args.records, n
+        return t, rss, args.records
+
+    def flowlogs_reader() -> tuple[float, int, int]:
+        prefix = files[:max(1, args.baseline_records // PER_FILE)]
+        t, rss, n = run([str(flowlogs_reader_python()), "-c", FLOWLOGS_READER, *prefix])
+        assert int(n) == min(len(prefix) * PER_FILE, args.records), n
+        return t, rss, int(n)
+
+    cases = [("gzip -dc | wc -l", gzip_dc), ("eniflow read DIR -o parquet --out F", to_parquet),
+             ("eniflow.read(DIR) + count", count)]
     if not args.skip_flowlogs_reader:
-        py = flowlogs_reader_python()
-        t, rss, n = run([str(py), "-c", FLOWLOGS_READER, str(args.baseline_records), *files])
-        rows.append((f"flowlogs-reader ({int(n):,} records)", t, rss, int(n) / t))
+        cases.append(("flowlogs-reader", flowlogs_reader))
+    runs = {name: [] for name, _ in cases}
+    for _ in range(args.repeat):  # rounds of every case, so a change in load touches them alike
+        for name, case in cases:
+            runs[name].append(case())
+    rows = []
+    for name, results in runs.items():
+        t = statistics.median(r[0] for r in results)
+        n = results[0][2]
+        rows.append((f"{name} ({n:,} records)" if name == "flowlogs-reader" else name, t,
+                     max(r[1] for r in results), n / t))
+    baseline = rows[3][3] if len(rows) > 3 else None
 
     gzip_rate = rows[0][3]
-    print(f"\n{'what':34} {'seconds':>8} {'peak RSS':>9} {'records/s':>12} {'vs gzip -dc':>11}")
+    print(f"\nmedian of {args.repeat} runs (peak RSS: the largest)")
+    print(f"{'what':36} {'seconds':>8} {'peak RSS':>9} {'records/s':>12} {'vs gzip -dc':>11} {'vs flowlogs-reader':>18}")
     for name, t, rss, rate in rows:
-        print(f"{name:34} {t:8.1f} {rss / 2**20:7.0f}MB {rate:12,.0f} {rate / gzip_rate:10.2f}x")
-    if not args.skip_flowlogs_reader:
-        print(f"\neniflow read -> Parquet vs flowlogs-reader: {rows[1][3] / rows[-1][3]:.0f}x records/s")
+        versus = f"{rate / baseline:17.1f}x" if baseline else f"{'-':>18}"
+        print(f"{name:36} {t:8.2f} {rss / 2**20:7.0f}MB {rate:12,.0f} {rate / gzip_rate:10.2f}x {versus}")
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     out.unlink(missing_ok=True)
 
 

@@ -290,6 +290,10 @@ def test_cli_errors_are_one_sentence_with_exit_codes(tmp_path, cli):
     assert code == 2 and "did you mean 'srcaddr'" in err
     code, _, err = cli("read", write(tmp_path / "b", V2_HEADER, "x"), "--strict")
     assert code == 1 and f"{tmp_path / 'b'}:2: expected 14 fields" in err
+    for output in ("parquet", "csv"):
+        code, _, err = cli("read", tmp_path / "a", "-o", output, "--out", tmp_path / "no" / "out")
+        assert (code, err.strip()) == (1, f"eniflow: error: {tmp_path / 'no' / 'out'}: cannot write the output "
+                                          "(No such file or directory); check that its directory exists and is writable.")
 
 
 def test_wrapped_json_records_control_messages_and_per_line_envelopes(tmp_path):
@@ -353,3 +357,135 @@ def test_eniflow_parquet_output_reads_back_with_fresh_provenance(tmp_path, cli):
     assert rows(again) == [{**SSH_ROW, "source": str(tmp_path / "out.parquet"), "line": 1}]
     assert again.stats.warnings == [f"{tmp_path / 'out.parquet'}: column(s) source, line ignored; "
                                     "eniflow sets source and line itself"]
+
+
+def _gzip_logs(folder, files, records):
+    """``files`` gzip logs of ``records`` SSH records each, every record's srcport unique."""
+    folder.mkdir(exist_ok=True)
+    for i in range(files):
+        body = "\n".join(SSH_ACCEPT.replace(" 20641 ", f" {i * records + j} ") for j in range(records))
+        (folder / f"f{i:02d}.log.gz").write_bytes(gzip.compress((V2_HEADER + "\n" + body + "\n").encode()))
+    return folder
+
+
+def test_parquet_output_copies_the_spooled_parts_in_source_and_line_order(tmp_path, cli, monkeypatch):
+    """Many parts from both processes: the output holds their row groups in order, typed as
+    DuckDB writes the same records (the --limit path)."""
+    logs = _gzip_logs(tmp_path / "logs", 6, 400)
+    monkeypatch.setattr(read_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(read_module, "TASK_BYTES", 1)
+    assert len(eniflow.read(logs, compact=True).files) == 6  # a part per file: one task each
+    assert cli("read", logs, "-o", "parquet", "--out", tmp_path / "copied.parquet")[0] == 0
+    assert cli("read", logs, "-o", "parquet", "--out", tmp_path / "duckdb.parquet", "--limit", "10000")[0] == 0
+    copied, encoded = pq.read_table(tmp_path / "copied.parquet"), pq.read_table(tmp_path / "duckdb.parquet")
+    assert copied.schema == encoded.schema and copied.equals(encoded)
+    assert copied.column("srcport").to_pylist() == list(range(2400))
+    assert copied.column("line").to_pylist() == list(range(2, 402)) * 6
+    assert copied.column("source").to_pylist() == [str(logs / f"f{i:02d}.log.gz") for i in range(6) for _ in range(400)]
+    assert pq.ParquetFile(tmp_path / "copied.parquet").metadata.num_row_groups == 6
+    assert copied.schema.field("source").type == pa.string() and copied.schema.field("srcport").type == pa.int32()
+    con = eniflow.read(logs).con
+    assert con.sql(f"select count(*), sum(srcport), min(line) from '{tmp_path / 'copied.parquet'}' "
+                   "where srcport >= 2000").fetchall() == [(400, sum(range(2000, 2400)), 2)]
+
+
+def test_parquet_output_of_several_formats_or_a_time_window_is_written_by_duckdb(tmp_path, cli):
+    late = RDP_REJECT.replace("1418530010 1418530070", "1418540000 1418540060")
+    write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, late)
+    write(tmp_path / "b.log", "version srcaddr action", "5 10.0.0.1 REJECT")
+    write(tmp_path / "c.log", V2_HEADER, NODATA)
+    assert eniflow.read(tmp_path).files is None and eniflow.read(tmp_path / "a.log", since=1418540000).files is None
+    assert len(eniflow.read(tmp_path / "a.log", compact=True).files) == 1
+    assert cli("read", tmp_path, "-o", "parquet", "--out", tmp_path / "mixed.parquet")[0] == 0
+    got = pq.read_table(tmp_path / "mixed.parquet").select(["version", "srcaddr", "packets", "line"]).to_pylist()
+    assert got == [{"version": 2, "srcaddr": "172.31.16.139", "packets": 20, "line": 2},
+                   {"version": 2, "srcaddr": "172.31.9.69", "packets": 20, "line": 3},
+                   {"version": 5, "srcaddr": "10.0.0.1", "packets": None, "line": 2},
+                   {"version": 2, "srcaddr": None, "packets": None, "line": 2}]
+    assert cli("read", tmp_path / "a.log", "--since", "1418540000", "-o", "parquet", "--out", tmp_path / "w.parquet")[0] == 0
+    assert pq.read_table(tmp_path / "w.parquet").column("line").to_pylist() == [3]
+
+
+def test_listing_is_parsed_as_it_goes_and_its_warnings_are_kept(tmp_path, monkeypatch):
+    """Tasks start before the listing ends, so a million listed objects are never held at once."""
+    import warnings
+
+    from eniflow.sources.local import FileItem
+
+    paths = [write(tmp_path / f"{i}.log", V2_HEADER, SSH_ACCEPT) for i in range(4)]
+    events = []
+
+    def listing(spec, ctx):
+        for path in paths:
+            events.append(f"listed {path.name}")
+            if path.name == "2.log":
+                warnings.warn("listing is slow today")
+            yield FileItem(str(path), 1)
+
+    real_parse = read_module.parse_source
+
+    def parse(raw, source, *args, **kwargs):
+        events.append(f"parsed {source.rsplit('/', 1)[-1]}")
+        return real_parse(raw, source, *args, **kwargs)
+
+    monkeypatch.setattr(read_module, "expand", listing)
+    monkeypatch.setattr(read_module, "parse_source", parse)
+    monkeypatch.setattr(read_module, "TASK_BYTES", 1)
+    flows = eniflow.read("anything", workers=1)
+    assert events == [e for i in range(4) for e in (f"listed {i}.log", f"parsed {i}.log")]
+    assert flows.count() == 4 and flows.stats.warnings == ["listing is slow today"]
+
+
+def test_errors_in_a_parallel_read_stop_it_with_the_first_error(tmp_path, monkeypatch):
+    logs = _gzip_logs(tmp_path / "logs", 4, 50)
+    (logs / "f02.log.gz").write_bytes(gzip.compress((V2_HEADER + "\n" + SSH_ACCEPT + "\nbogus\n").encode()))
+    monkeypatch.setattr(read_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(read_module, "TASK_BYTES", 1)
+    with pytest.raises(MalformedRecordError, match=rf"{logs / 'f02.log.gz'}:3: expected 14 fields"):
+        eniflow.read(logs, strict=True, workers=2)
+    with pytest.raises(InputError, match=f"{tmp_path / 'missing'}: no such file or directory"):
+        eniflow.read([logs, tmp_path / "missing"], workers=2)
+
+
+def test_spooled_parts_join_into_a_stream_without_a_file_descriptor(tmp_path):
+    from eniflow.render import concat_parquet
+
+    flows = eniflow.read(_gzip_logs(tmp_path / "logs", 3, 100), compact=True)
+    target = io.BytesIO()
+    assert concat_parquet(flows.files, target) == 300
+    assert pq.read_table(io.BytesIO(target.getvalue())).to_pylist() == rows(flows)
+
+
+def test_parquet_files_of_different_schemas_are_not_joined(tmp_path):
+    from eniflow.render import concat_parquet
+
+    pq.write_table(pa.table({"a": [1]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"b": ["x"]}), tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match="b.parquet: a different schema; only files of one schema are joined"):
+        concat_parquet([str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], io.BytesIO())
+
+
+def _dies_in_a_worker(task, parent, marker):
+    """In a worker process: leave a mark and die; here: wait for the mark, so the worker surely got a task."""
+    import os
+    import time
+
+    if os.getpid() != parent:
+        open(marker, "w").close()
+        os._exit(3)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return task
+
+
+def test_a_worker_process_that_dies_is_one_sentence(tmp_path):
+    import os
+
+    from eniflow.errors import EniflowError
+    from eniflow.workers import run_in_workers
+
+    done = []
+    with pytest.raises(EniflowError, match=r"^a reader process stopped unexpectedly \(exit code 3\); run again"):
+        run_in_workers(_dies_in_a_worker, iter([0, 1]), (os.getpid(), str(tmp_path / "mark")), 2, done.append)
+    assert done in ([], [0])  # results come in task order only: never the one after a lost task

@@ -107,7 +107,7 @@ class _Parser:
         """Parse whole lines (the chunk ends at a line end or at the end of the source)."""
         if not chunk:
             return
-        first = chunk[: chunk.find(b"\n") + 1 or len(chunk)]
+        first, skip = chunk[: chunk.find(b"\n") + 1 or len(chunk)], 0
         if self.next_line == 1 or first[:1].isalpha():
             header = header_fields(first.decode("utf-8", "replace").rstrip("\r\n"))
             if header is not None:
@@ -115,12 +115,12 @@ class _Parser:
                 self.counts.lines += 1
                 self.counts.headers += 1
                 self.next_line += 1
-                chunk = chunk[len(first):]
-                if not chunk:
+                skip = len(first)  # the fast path skips the header line in place: no copy of the chunk
+                if skip == len(chunk):
                     return
-        frame = self._fast(chunk)
+        frame = self._fast(chunk, skip)
         if frame is None:
-            self._slow(chunk)
+            self._slow(chunk[skip:])
         else:
             n = frame.height
             self.counts.lines += n
@@ -133,23 +133,24 @@ class _Parser:
             self.counts.warnings.append(
                 f"{self.source}:{line}: unknown field name(s) {', '.join(header.unknown)} read as text columns")
 
-    def _fast(self, chunk: bytes) -> pl.DataFrame | None:
+    def _fast(self, chunk: bytes, skip: int) -> pl.DataFrame | None:
+        """The records of ``chunk`` after its first ``skip`` bytes (a header line), or None if any line is irregular."""
         fmt = self.fmt
         if not fmt.int_columns:
             return None  # without an integer column a stray header or JSON line would not fail the parse
-        if fmt.schema[fmt.columns[0]] == pl.String and (chunk[:1] == b"{" or b"\n{" in chunk):
+        if fmt.schema[fmt.columns[0]] == pl.String and (chunk[skip:skip + 1] == b"{" or chunk.find(b"\n{", skip) >= 0):
             return None
         try:
-            df = pl.read_csv(chunk, has_header=False, separator=" ", quote_char=None, schema=fmt.schema,
-                             null_values="-", empty_string_is_null=False, truncate_ragged_lines=False,
-                             raise_if_empty=False)
+            df = pl.read_csv(chunk, has_header=False, skip_lines=1 if skip else 0, separator=" ", quote_char=None,
+                             schema=fmt.schema, null_values="-", empty_string_is_null=False,
+                             truncate_ragged_lines=False, raise_if_empty=False)
         except Exception:  # any irregularity: the slow path finds and reports it line by line
             return None
         last = fmt.columns[-1]
         if fmt.schema[last] == pl.String:
             if df.height and (df.get_column(last) == "").any():
                 return None  # a short line (or a blank one) left the last field empty
-        elif chunk.count(b" ") != (len(fmt) - 1) * df.height:
+        elif chunk.count(b" ", skip) != (len(fmt) - 1) * df.height:
             return None
         return df
 
@@ -293,7 +294,7 @@ class _Parser:
         self.counts.skipdata += skipdata
         self.counts.records += frame.height - nodata - skipdata
         cols = [c for c in frame.columns if c != "line"]
-        self.sink(frame.select(*cols, pl.lit(self.source, pl.Categorical).alias("source"), "line"))
+        self.sink(frame.select(*cols, pl.lit(self.source, pl.String).alias("source"), "line"))
 
     def _malformed(self, rows: pl.DataFrame) -> None:
         rows = rows.sort("line")
@@ -381,7 +382,7 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
         blocks, damaged = _gunzip(stream), (EOFError, OSError, InputError, isal_zlib.error)
     else:
         blocks, damaged = iter(lambda: stream.read(_READ_BYTES), b""), (OSError, InputError)
-    buffer, first = bytearray(), True
+    pending, size, first = [], 0, True  # the blocks of the next chunk, joined once when it is fed
     try:
         while True:
             block = next(blocks, b"")
@@ -391,18 +392,19 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
                 block, first = block.removeprefix(_BOM), False
                 if block.lstrip()[:1] in (b"{", b"[") and _json_document(block, blocks, parser):
                     return
-            buffer += block
-            if len(buffer) >= chunk_bytes:
-                cut = buffer.rfind(b"\n") + 1
-                if cut:
-                    parser.feed_text(bytes(buffer[:cut]))
-                    del buffer[:cut]
+            pending.append(block)
+            size += len(block)
+            if size >= chunk_bytes and (cut := block.rfind(b"\n") + 1):
+                pending[-1] = block[:cut]
+                parser.feed_text(b"".join(pending))
+                pending, size = [block[cut:]], len(block) - cut
     except damaged as exc:
         if isinstance(exc, MalformedRecordError):  # --strict: the caller stops
             raise
-        good = buffer[: buffer.rfind(b"\n") + 1]
-        parser.feed_text(bytes(good))
-        rest = bytes(buffer[len(good):])
+        data = b"".join(pending)
+        good = data[: data.rfind(b"\n") + 1]
+        parser.feed_text(good)
+        rest = data[len(good):]
         if rest:
             counts.lines += 1
             parser._malformed(pl.DataFrame({"line": [parser.next_line], "text": [rest.decode("utf-8", "replace")],
@@ -414,7 +416,7 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
             counts.errors.append(f"{source}: the compressed data is truncated or corrupt ({exc}); "
                                  f"read up to line {reached} before the damage. Fetch or deliver the file again.")
         return
-    parser.feed_text(bytes(buffer))
+    parser.feed_text(b"".join(pending))
 
 
 def _gunzip(stream: BinaryIO) -> Iterator[bytes]:

@@ -1,12 +1,16 @@
 """read(sources) -> Flows: every record as a typed DuckDB relation, plus an account of every line.
 
-Each source is parsed into Parquet parts in a spool directory (large inputs on two worker
-processes), then one DuckDB relation reads them all. Memory stays flat whatever the input
-size: a chunk at a time is in flight, and DuckDB scans the parts lazily.
+Sources are listed lazily and grouped into tasks as they are listed; each task is parsed
+into Parquet parts in a spool directory, already in the output's column order (large reads
+on this process and a worker process), then one DuckDB relation reads them all. Memory
+stays flat whatever the input size or the number of sources: a chunk at a time is in flight
+per process, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools zstd parts
+(``compact``) and joins their row groups into its output file without encoding them again.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import sys
@@ -16,7 +20,7 @@ import uuid
 import warnings
 import weakref
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import duckdb
 import polars as pl
@@ -32,19 +36,24 @@ from .times import parse_time
 
 __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
-TASK_BYTES = 64 << 20  # sources are grouped into tasks of about this much (compressed) input
-PARALLEL_BYTES = 48 << 20  # below this, worker processes cost more than they save
-PART_ROWS = 1_000_000  # rows per spooled Parquet part
+TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
+PARALLEL_BYTES = 48 << 20  # below this, a worker process costs more than it saves
+PART_ROWS = 500_000  # at most this many rows wait in memory for one spooled Parquet part
 _ORDER = {f.column: i for i, f in enumerate(FIELDS)}
 _SQL_TYPES = {"int32": "INTEGER", "int64": "BIGINT", "string": "VARCHAR"}
 
 
 class Flows:
-    """The records read: ``relation`` (also the view ``flows`` on ``con``) and ``stats``."""
+    """The records read: ``relation`` (also the view ``flows`` on ``con``) and ``stats``.
+
+    ``files`` lists the spooled Parquet parts when the relation is exactly their rows in
+    order (one schema, no time filter), so they can be copied instead of queried (zstd when
+    read with ``compact=True``, else uncompressed); else None.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, stats: ReadStats,
-                 spool: str | None):
-        self.con, self.relation, self.stats, self.spool = con, relation, stats, spool
+                 spool: str | None, files: list[str] | None = None):
+        self.con, self.relation, self.stats, self.spool, self.files = con, relation, stats, spool, files
         # The parts must live as long as anything can query them: relations keep their
         # connection alive, so the spool goes when the connection goes (or on close()).
         self._cleanup = weakref.finalize(con, shutil.rmtree, spool, True) if spool else None
@@ -71,30 +80,34 @@ class Flows:
 
 def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[str] | None = None,
          since=None, until=None, strict: bool = False, aws: AwsOptions | None = None,
-         con: duckdb.DuckDBPyConnection | None = None, progress: bool = False, workers: int | None = None) -> Flows:
+         con: duckdb.DuckDBPyConnection | None = None, progress: bool = False, workers: int | None = None,
+         compact: bool = False) -> Flows:
     """Read flow logs from files, directories, globs, '-', s3:// and cwl:// sources.
 
     ``format`` applies to sources without a header line (default: the version-2 default
     format); a header line always wins. ``since``/``until`` keep records whose time range
-    meets [since, until) and let S3/CloudWatch sources skip what lies outside.
+    meets [since, until) and let S3/CloudWatch sources skip what lies outside. ``compact``
+    spools zstd Parquet with statistics, as a Parquet output holds them (``Flows.files``),
+    instead of the faster uncompressed parts.
     """
-    specs = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    specs = [str(spec) for spec in ([sources] if isinstance(sources, (str, Path)) else sources)]
     fmt = parse_format(format) if format is not None else None
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
     con = con or connect()
     stats = ReadStats()
     spool = tempfile.mkdtemp(prefix="eniflow-read-", dir=os.environ.get("ENIFLOW_TMP"))
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    warned: list[str] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:  # sources warn (e.g. a format fallback)
-            warnings.simplefilter("always")
-            items = [item for spec in specs for item in expand(str(spec), ctx)]
-        stats.warnings.extend(dict.fromkeys(str(w.message) for w in caught))
-        parts = _parse_all(items, ctx, strict, spool, stats, progress, workers)
+        tasks = _tasks(_listed(specs, ctx, warned))
+        parts = _parse_all(tasks, (ctx, strict, spool, compact), stats, progress, 1 if "-" in specs else workers)
+        stats.warnings[:0] = [w for w in dict.fromkeys(warned) if w not in stats.warnings]
     except BaseException:
         shutil.rmtree(spool, True)
         raise
-    relation = _relation(con, parts, ctx)
-    return Flows(con, relation, stats, spool)
+    relation = _relation(con, [path for path, _ in parts], ctx)
+    plain = len({schema for _, schema in parts}) == 1 and ctx.since is None and ctx.until is None
+    return Flows(con, relation, stats, spool, [path for path, _ in parts] if plain else None)
 
 
 def _origin(item, ctx: Context) -> tuple[Format | None, str]:
@@ -103,64 +116,92 @@ def _origin(item, ctx: Context) -> tuple[Format | None, str]:
     return Format(tuple(item.format)), "--format" if item.format == ctx.format else "the flow log's LogFormat"
 
 
-def _tasks(items: list) -> list[list]:
-    """Group small sources so each task is worth a process hop; keep the input order."""
-    tasks, current, size = [], [], 0
+def _listed(specs: list[str], ctx: Context, warned: list[str]) -> Iterator:
+    """Every source's items, as they are listed; what the listing warns (e.g. a format fallback) goes to ``warned``."""
+    for spec in specs:
+        items = expand(spec, ctx)
+        while True:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                item = next(items, None)
+            warned.extend(str(w.message) for w in caught)
+            if item is None:
+                break
+            yield item
+
+
+def _weight(item) -> int:
+    """Bytes an item is taken to hold; one of unknown size is a task of its own."""
+    return item.size or TASK_BYTES
+
+
+def _tasks(items: Iterable) -> Iterator[list]:
+    """Group small sources, as they are listed, so each task is worth a process hop; keep the input order."""
+    current, size = [], 0
     for item in items:
         current.append(item)
-        size += item.size or TASK_BYTES
+        size += _weight(item)
         if size >= TASK_BYTES:
-            tasks.append(current)
+            yield current
             current, size = [], 0
     if current:
-        tasks.append(current)
-    return tasks
+        yield current
 
 
-def _parse_all(items, ctx, strict, spool, stats, progress, workers) -> list[str]:
-    tasks = _tasks(items)
-    total = sum(item.size or 0 for item in items)
-    local = any(getattr(item, "name", "") == "-" for item in items)
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    reporter = _Progress(progress, len(items))
-    results: list[tuple[ReadStats, list[str]]] = []
-    if workers <= 1 or len(tasks) < 2 or total < PARALLEL_BYTES or local:
+def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> list[tuple[str, tuple]]:
+    """Parse every task; a read of less than PARALLEL_BYTES (found by listing ahead that far) stays in this process."""
+    ahead, size = [], 0
+    if workers > 1:
         for task in tasks:
-            results.append(_run_task(task, ctx, strict, spool, reporter.tick))
-    else:
-        from .workers import run_in_workers
+            ahead.append(task)
+            size += sum(map(_weight, task))
+            if size >= PARALLEL_BYTES and len(ahead) > 1:
+                break
+    tasks = itertools.chain(ahead, tasks)
+    reporter = _Progress(progress)
+    parts: list[tuple[str, tuple]] = []
 
-        def done(index: int, result) -> None:
-            reporter.tick(len(tasks[index]), result[0].rows)
-
-        results = run_in_workers(_run_task, tasks, (ctx, strict, spool), workers, done)
-    reporter.close()
-    parts = []
-    for task_stats, task_parts in results:
+    def done(result: tuple[ReadStats, list]) -> None:
+        task_stats, task_parts = result
         stats.merge(task_stats)
         parts.extend(task_parts)
+        reporter.tick(task_stats.files, task_stats.rows)
+
+    try:
+        if size >= PARALLEL_BYTES and len(ahead) > 1:
+            from .workers import run_in_workers
+
+            run_in_workers(_run_task, tasks, args, workers, done)
+        else:
+            for task in tasks:
+                done(_run_task(task, *args))
+    finally:
+        reporter.close()
     return parts
 
 
-def _run_task(items, ctx, strict, spool, tick=None) -> tuple[ReadStats, list[str]]:
-    """Parse a group of sources into Parquet parts (runs in a worker process for large reads)."""
+def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple[str, tuple]]]:
+    """Parse a group of sources into Parquet parts, each with its schema (runs in a worker process for large reads)."""
     stats = ReadStats()
-    pending: dict[tuple, list[pl.DataFrame]] = {}  # frames of one schema wait to fill a part
-    paths: list[str] = []
+    pending: list[pl.DataFrame] = []  # frames of one schema, in line order, wait to fill a part
+    parts: list[tuple[str, tuple]] = []
 
-    def flush(key: tuple) -> None:
-        frames = pending.pop(key)
+    def flush() -> None:
         path = os.path.join(spool, f"{uuid.uuid4().hex}.parquet")
-        # Uncompressed: the spool lives minutes and compression would cost as much as parsing.
-        pl.concat(frames, rechunk=False).write_parquet(path, compression="uncompressed", statistics=False)
-        paths.append(path)
+        # Uncompressed parts without statistics cost a third less to write than compact ones.
+        options = {"compression": "zstd", "compression_level": 1} if compact else \
+            {"compression": "uncompressed", "statistics": False}
+        pl.concat(pending, rechunk=False).write_parquet(path, **options)
+        parts.append((path, tuple((name, str(dtype)) for name, dtype in pending[0].schema.items())))
+        pending.clear()
 
     def sink(frame: pl.DataFrame) -> None:
-        key = tuple(frame.schema.items())
-        frames = pending.setdefault(key, [])
-        frames.append(frame)
-        if sum(f.height for f in frames) >= PART_ROWS:
-            flush(key)
+        frame = frame.select(_ordered(frame.columns))
+        if pending and frame.schema != pending[0].schema:  # another format: the part so far ends here
+            flush()
+        pending.append(frame)
+        if sum(f.height for f in pending) >= PART_ROWS:
+            flush()
 
     for item in items:
         stats.files += 1
@@ -173,11 +214,9 @@ def _run_task(items, ctx, strict, spool, tick=None) -> tuple[ReadStats, list[str
             raise
         except EniflowError as exc:
             stats.errors.append(f"{exc} ({stats.rows - before} records were read from it)")
-        if tick:
-            tick(1, stats.rows - before)
-    for key in list(pending):
-        flush(key)
-    return stats, paths
+    if pending:
+        flush()
+    return stats, parts
 
 
 class _closing:
@@ -199,14 +238,19 @@ def _relation(con: duckdb.DuckDBPyConnection, parts: list[str], ctx: Context) ->
         rel = con.from_arrow(empty.to_arrow())
     else:
         rel = con.read_parquet(parts, union_by_name=True)
-    names = [c for c in rel.columns if c not in ("source", "line")]
-    ordered = sorted(names, key=lambda c: (_ORDER.get(c, len(_ORDER)), names.index(c)))
-    rel = rel.select(", ".join(_quote(c) for c in [*ordered, "source", "line"]))
+    if rel.columns != _ordered(rel.columns):  # parts of several formats
+        rel = rel.select(", ".join(_quote(c) for c in _ordered(rel.columns)))
     if ctx.since is not None and "end" in rel.columns:
         rel = rel.filter(f'"end" IS NULL OR "end" >= {int(ctx.since)}')
     if ctx.until is not None and "start" in rel.columns:
         rel = rel.filter(f'"start" IS NULL OR "start" < {int(ctx.until)}')
     return rel
+
+
+def _ordered(columns: list[str]) -> list[str]:
+    """Record columns in the field table's order (others as they come), then source and line."""
+    names = [c for c in columns if c not in ("source", "line")]
+    return [*sorted(names, key=lambda c: (_ORDER.get(c, len(_ORDER)), names.index(c))), "source", "line"]
 
 
 def _quote(name: str) -> str:
@@ -229,9 +273,9 @@ def ensure_columns(rel: duckdb.DuckDBPyRelation, names: Iterable[str]) -> duckdb
 class _Progress:
     """A Rich progress line on stderr, shown only on a terminal and only after one second."""
 
-    def __init__(self, enabled: bool, total: int):
+    def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
-        self.total, self.done, self.rows = total, 0, 0
+        self.done, self.rows = 0, 0
         self.started = time.monotonic()
         self.bar = None
 
@@ -246,10 +290,10 @@ class _Progress:
         if self.bar is None:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("reading"), BarColumn(), TextColumn("{task.completed}/{task.total} sources"),
+            self.bar = Progress(TextColumn("reading"), BarColumn(), TextColumn("{task.completed} sources"),
                                 TextColumn("{task.fields[rows]:,} records"), TimeElapsedColumn(), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("read", total=self.total, rows=0)
+            self.task = self.bar.add_task("read", total=None, rows=0)  # the listing is still going on
         self.bar.update(self.task, completed=self.done, rows=self.rows)
 
     def close(self) -> None:

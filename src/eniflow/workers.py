@@ -1,92 +1,140 @@
-"""Worker processes for large reads, started as ``python -m eniflow.workers``.
+"""Parallel reads: this process and worker processes (``python -m eniflow.workers``) take
+tasks from one shared stream as they become free, so the listing is consumed as it is
+produced and a slow task never holds back the others.
 
 Plain subprocesses rather than multiprocessing: spawn and forkserver re-import the
 caller's main module (a script without an ``if __name__ == "__main__"`` guard would
 start readers recursively), and fork is unsafe once Polars or DuckDB threads exist.
-Each worker gets its tasks as one pickle on stdin and sends one length-prefixed pickle
-per finished task on stdout: ``(index, result)`` or ``(index, exception)``.
+A worker gets ``(function, args)`` and then one ``(index, task)`` at a time on stdin, each a
+length-prefixed pickle, and answers each with ``(index, result)`` or ``(index, exception)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
-import queue
 import struct
 import subprocess
 import sys
 import threading
-from typing import Callable
+from typing import BinaryIO, Callable, Iterable
 
 __all__ = ["run_in_workers"]
 
 _LEN = struct.Struct("!Q")
 
 
-def run_in_workers(function: Callable, tasks: list, args: tuple, workers: int,
-                   on_done: Callable[[int, object], None]) -> list:
-    """``[function(task, *args) for task in tasks]`` across ``workers`` processes, in task order."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    results: dict[int, object] = {}
-    inbox: queue.Queue = queue.Queue()
-    procs = []
-    for w in range(workers):
-        mine = [(i, task) for i, task in enumerate(tasks) if i % workers == w]
-        if not mine:
-            continue
-        proc = subprocess.Popen([sys.executable, "-m", "eniflow.workers"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, env=env)
-        proc.stdin.write(pickle.dumps((function, mine, args)))
-        proc.stdin.close()
-        threading.Thread(target=_collect, args=(proc, len(mine), inbox), daemon=True).start()
-        procs.append(proc)
-    try:
-        for _ in range(len(tasks)):
-            index, value = inbox.get()
+def run_in_workers(function: Callable, tasks: Iterable, args: tuple, workers: int,
+                   on_done: Callable[[object], None]) -> None:
+    """``on_done(function(task, *args))`` for every task, in task order, computed by this
+    process and ``workers - 1`` worker processes. The first error (from a task or from
+    ``tasks`` itself) stops the rest and is raised here."""
+    # One Polars thread per process: the processes already share the cores, more threads only contend.
+    env = {"POLARS_MAX_THREADS": "1", **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    source, lock = enumerate(tasks), threading.Lock()
+    done: dict[int, object] = {}
+    state = {"next": 0, "error": None}
+
+    def take():
+        with lock:
+            if state["error"] is None:
+                try:
+                    return next(source)
+                except StopIteration:
+                    pass
+                except BaseException as exc:  # a listing error: stop everyone, raise it below
+                    state["error"] = exc
+        return None
+
+    def finish(index: int, value) -> None:
+        with lock:
             if isinstance(value, BaseException):
-                raise value
-            results[index] = value
-            on_done(index, value)
+                state["error"] = state["error"] or value
+                return
+            done[index] = value
+            while state["next"] in done:  # hand results on in task order, keeping only the early ones
+                on_done(done.pop(state["next"]))
+                state["next"] += 1
+
+    def remote(proc: subprocess.Popen) -> None:
+        try:
+            _send(proc.stdin, (function, args))
+            while (job := take()) is not None:
+                _send(proc.stdin, job)
+                finish(*_receive(proc))
+        except OSError:  # the pipe broke: the worker is gone
+            finish(-1, _stopped(proc))
+        except BaseException as exc:
+            finish(-1, exc)
+        finally:
+            for pipe in (proc.stdin, proc.stdout):
+                with contextlib.suppress(OSError):  # a broken pipe has nothing left to say
+                    pipe.close()
+
+    procs = [subprocess.Popen([sys.executable, "-m", "eniflow.workers"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=env) for _ in range(workers - 1)]
+    threads = [threading.Thread(target=remote, args=(proc,), daemon=True) for proc in procs]
+    try:
+        for thread in threads:
+            thread.start()
+        while (job := take()) is not None:
+            index, task = job
+            try:
+                value = function(task, *args)
+            except BaseException as exc:
+                value = exc
+            finish(index, value)
+        if state["error"] is not None:  # the others' work is lost anyway: stop it now
+            for proc in procs:
+                proc.kill()
+        for thread in threads:
+            thread.join()
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-    return [results[i] for i in range(len(tasks))]
+    if state["error"] is not None:
+        raise state["error"]
 
 
-def _collect(proc: subprocess.Popen, expected: int, inbox: queue.Queue) -> None:
-    received = 0
-    try:
-        while received < expected:
-            head = proc.stdout.read(_LEN.size)
-            if len(head) < _LEN.size:
-                break
-            inbox.put(pickle.loads(proc.stdout.read(_LEN.unpack(head)[0])))
-            received += 1
-    finally:
-        if received < expected:
-            from .errors import EniflowError
+def _send(pipe: BinaryIO, value) -> None:
+    data = pickle.dumps(value)
+    pipe.write(_LEN.pack(len(data)) + data)
+    pipe.flush()
 
-            code = proc.wait()
-            inbox.put((-1, EniflowError(f"a reader process stopped unexpectedly (exit code {code}); "
-                                        "run again with --debug, or with fewer sources at a time.")))
+
+def _receive(proc: subprocess.Popen):
+    head = proc.stdout.read(_LEN.size)
+    if len(head) < _LEN.size:
+        raise _stopped(proc)
+    return pickle.loads(proc.stdout.read(_LEN.unpack(head)[0]))
+
+
+def _stopped(proc: subprocess.Popen) -> Exception:
+    from .errors import EniflowError
+
+    return EniflowError(f"a reader process stopped unexpectedly (exit code {proc.wait()}); "
+                        "run again with --debug, or with fewer sources at a time.")
 
 
 def _main() -> None:
-    function, tasks, args = pickle.load(sys.stdin.buffer)
-    out = sys.stdout.buffer
+    pipe, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but results may reach the pipe
-    for index, task in tasks:
+
+    def receive():
+        head = pipe.read(_LEN.size)
+        return pickle.loads(pipe.read(_LEN.unpack(head)[0])) if len(head) == _LEN.size else None
+
+    function, args = receive()
+    while (job := receive()) is not None:
+        index, task = job
         try:
             value = function(task, *args)
         except Exception as exc:  # sent to the parent, which raises it
             value = exc
-        data = pickle.dumps((index, value))
-        out.write(_LEN.pack(len(data)) + data)
-        out.flush()
-        if isinstance(value, BaseException):
-            return
+        _send(out, (index, value))
 
 
 if __name__ == "__main__":

@@ -73,9 +73,9 @@ def read_cmd(
     if not sources:
         raise typer.BadParameter("give at least one SOURCE (a path, '-', s3://... or cwl://...)", param_hint="SOURCE")
     flows = read(sources, format=format, since=since, until=until, strict=strict,
-                 aws=aws_options(profile, region, endpoint_url), progress=True)
+                 aws=aws_options(profile, region, endpoint_url), progress=True, compact=output == "parquet")
     rel = flows.relation if limit is None else flows.relation.limit(limit)
-    render.write(rel, output, out, title="flow log records")
+    render.write(rel, output, out, title="flow log records", files=flows.files if limit is None else None)
     report_read(flows)
     if flows.stats.errors:
         raise typer.Exit(1)
