@@ -67,9 +67,21 @@ def lost(con) -> int:
 def unresolved_with_peer(con, *, anchored: bool = False) -> int:
     """OK records whose other side is logged (a record of the same packets on another ENI) but
     that got no claim. anchored: only pairs where one of the two ENIs used its primary address,
-    which is what pairing needs when no inventory tells the secondaries."""
+    which is what pairing needs when no inventory tells the secondaries, and neither ENI is tied:
+    one whose records all show the same two addresses (it talked to one address only) and
+    neither of them another logged ENI's primary. Which of the two is a tied ENI's own cannot be
+    told from the logs: its records and its counterpart's look the same when an unlogged host
+    sent from one port to it and to the counterpart (``test_fuzz``)."""
     anchor = """AND (a.t_local = CASE a.t_direction WHEN 'egress' THEN a.srcaddr ELSE a.dstaddr END
-                     OR b.t_local = CASE b.t_direction WHEN 'egress' THEN b.srcaddr ELSE b.dstaddr END)"""
+                     OR b.t_local = CASE b.t_direction WHEN 'egress' THEN b.srcaddr ELSE b.dstaddr END)
+                AND a.interface_id NOT IN (SELECT eni FROM tied) AND b.interface_id NOT IN (SELECT eni FROM tied)"""
+    con.execute("""CREATE OR REPLACE TEMP TABLE tied AS
+        WITH p AS (SELECT interface_id AS eni, least(srcaddr, dstaddr) AS lo, greatest(srcaddr, dstaddr) AS hi
+                   FROM judged WHERE t_status = 'OK' AND strpos(srcaddr, '.') > 0),
+        primaries AS (SELECT DISTINCT interface_id AS eni, t_local AS addr FROM judged
+                      WHERE t_local = CASE t_direction WHEN 'egress' THEN srcaddr ELSE dstaddr END)
+        SELECT eni FROM p GROUP BY eni HAVING count(DISTINCT lo || ' ' || hi) = 1
+          AND NOT EXISTS (SELECT 1 FROM primaries q WHERE q.eni <> p.eni AND q.addr IN (min(p.lo), min(p.hi)))""")
     return con.execute(f"""
         SELECT count(*) FROM judged a
         WHERE a.t_status = 'OK' AND a.resolution NOT IN ('pkt', 'peer', 'single')

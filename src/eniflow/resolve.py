@@ -145,6 +145,7 @@ WITH ev AS (
   SELECT n.eni, k.own_local AS addr, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
   WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
   UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid
+  UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p JOIN _res_eni n ON n.id = p.eid
 ), judged AS (
   SELECT ev.*,
          (SELECT count(*) FROM _res_inventory i WHERE i.interface_id = ev.eni
@@ -230,6 +231,17 @@ def _input(flows, con):
     raise TypeError("resolve() takes the result of eniflow.read() or a DuckDB relation")
 
 
+# May an address be one of an ENI's? Only a private one (RFC 1918 or 100.64/10: flow logs show
+# an ENI's private addresses) in the /16 of the ENI's primary (a subnet is at most a /16 and an
+# ENI's addresses are all in its subnet).
+_PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
+  OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
+  OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
+_SLASH16 = "(split_part({x}, '.', 1) || '.' || split_part({x}, '.', 2))"
+_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16.format(x='{x}')} = {_SLASH16.format(x='{pip}')}))"
+
+_COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
+
 # What resolution reads of each record. ok: a record with both addresses (not NODATA/SKIPDATA).
 _BASE = """
 CREATE OR REPLACE VIEW _res_b AS
@@ -243,14 +255,16 @@ FROM _res_src
 # Each ENI's primary, in three steps. (1) Candidates: the address present in every IPv4
 # record of the ENI (k1, k2: at most two can be); flow_direction names it directly, and so does a
 # pkt field that differs from srcaddr/dstaddr (the logged address there is the masked primary).
-# (2) Sure: that, or the inventory's primary when the logs agree, or the only candidate.
+# (2) Sure: that, or the inventory's primary when the logs agree, or the only private candidate
+# (flow logs show an ENI's private IPv4, reference §12.1 rule 4: a public one is its peer).
 # (3) An ENI with two candidates (it talked to one address only) is decided by its counterpart
-# records: a record of the same packets (protocol, ports, source, overlapping time) logged as
-# ingress on an ENI whose direction is sure shows that the tied ENI sent them, so its source is
-# the tied ENI's primary (likewise a counterpart egress record: its destination); a forwarding
-# hop that the inventory does not name can mislead this. Else, a candidate that is another
-# ENI's primary is not this one's.
-_PRIMARY_CANDIDATES = """
+# records: a record with the same protocol, ports and both addresses, overlapping in time, logged
+# as ingress on an ENI whose direction is sure is of packets the tied ENI sent to that ENI's
+# primary, so their source is the tied ENI's primary (likewise a counterpart egress record: the
+# destination). Matching only the source would let another sender's packets (same port, to
+# another address) decide it. A forwarding hop that the inventory does not name can mislead
+# this. Else, a candidate that is another ENI's primary is not this one's.
+_PRIMARY_CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_pc AS
 WITH r AS (
   SELECT eni, sa, da, psa, pda, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
@@ -269,12 +283,15 @@ WITH r AS (
   SELECT f.eni, coalesce(f.cfd, f.cpkt) AS cfd, i.primary_ip AS inv,
          CASE WHEN c.n1 = c.n THEN f.c1 END AS k1, CASE WHEN c.n2 = c.n AND f.c2 <> f.c1 THEN f.c2 END AS k2
   FROM f JOIN c ON f.eni = c.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = f.eni
+), p AS (
+  SELECT eni, cfd, inv, k1, k2, CASE WHEN {_PRIVATE.format(x='k1')} THEN k1 END AS p1,
+         CASE WHEN {_PRIVATE.format(x='k2')} THEN k2 END AS p2 FROM k
 )
-SELECT eni, k1, k2, CASE WHEN cfd IS NOT NULL THEN cfd
-                         WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
-                         WHEN k1 IS NOT NULL AND k2 IS NULL THEN k1
-                         WHEN k2 IS NOT NULL AND k1 IS NULL THEN k2 END AS sure
-FROM k
+SELECT eni, p1 AS k1, p2 AS k2, CASE WHEN cfd IS NOT NULL THEN cfd
+                                     WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
+                                     WHEN p1 IS NOT NULL AND p2 IS NULL THEN p1
+                                     WHEN p2 IS NOT NULL AND p1 IS NULL THEN p2 END AS sure
+FROM p
 """
 
 _PRIMARY = f"""
@@ -289,11 +306,9 @@ WITH tie AS (
 ), tr AS (
   SELECT b.eni, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1 FROM _res_b b JOIN tie ON tie.eni = b.eni WHERE b.ok
 ), votes AS (
-  SELECT tr.eni, tr.sa AS v FROM tr JOIN known q ON q.sa = tr.sa AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
-   AND q.dir = 'ingress' AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
-  UNION ALL
-  SELECT tr.eni, tr.da FROM tr JOIN known q ON q.da = tr.da AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
-   AND q.dir = 'egress' AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
+  SELECT tr.eni, CASE q.dir WHEN 'ingress' THEN tr.sa WHEN 'egress' THEN tr.da END AS v
+  FROM tr JOIN known q ON q.sa = tr.sa AND q.da = tr.da AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
+   AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
 ), voted AS (
   SELECT v.eni, min(v.v) AS p FROM votes v JOIN tie ON tie.eni = v.eni AND v.v IN (tie.k1, tie.k2)
   GROUP BY v.eni HAVING count(DISTINCT v.v) = 1
@@ -313,13 +328,17 @@ UNION ALL SELECT interface_id, primary_ip FROM _res_inventory_interfaces
 """
 
 # ENIs with records, as small integers (joins and groupings on them are cheap), with what
-# resolution needs of each: its primary, whether it forwards others' packets, its owner.
+# resolution needs of each: its primary, whether it forwards others' packets, its owner, and
+# whether (listed) and when (vf..vt, NULL bounds open) the inventory gives its addresses.
 _ENIS = """
 CREATE OR REPLACE TABLE _res_eni AS
 SELECT e.eni, CAST(row_number() OVER (ORDER BY e.eni) AS INTEGER) AS id, p.primary_ip AS pip,
-       coalesce(i.intermediate, false) AS inter, i.owner
+       coalesce(i.intermediate, false) AS inter, i.owner, s.eni IS NOT NULL AS listed, s.vf, s.vt
 FROM (SELECT DISTINCT eni FROM _res_b WHERE eni IS NOT NULL) e
 LEFT JOIN _res_primary p ON p.eni = e.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = e.eni
+LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL) THEN min(valid_from) END AS vf,
+                  CASE WHEN bool_and(valid_to IS NOT NULL) THEN max(valid_to) END AS vt
+           FROM _res_inventory WHERE interface_id IS NOT NULL GROUP BY interface_id) s ON s.eni = e.eni
 """
 
 # Per record (rid numbers the records in scan order): direction (egress true, ingress false,
@@ -358,17 +377,6 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 ) o LEFT JOIN _res_eni n ON n.eni = o.eni
 """
 
-# May an address be one of an ENI's? Only a private one (RFC 1918 or 100.64/10: flow logs show
-# an ENI's private addresses) in the /16 of the ENI's primary (a subnet is at most a /16 and an
-# ENI's addresses are all in its subnet).
-_PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
-  OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
-  OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
-_SLASH16 = "(split_part({x}, '.', 1) || '.' || split_part({x}, '.', 2))"
-_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16.format(x='{x}')} = {_SLASH16.format(x='{pip}')}))"
-
-_COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
-
 # pkt: the packet's own address on the local side (pl) is logged. It is the ENI's (a secondary)
 # when it equals the logged one, is known to be the ENI's, or is plausible and no other ENI's and
 # the ENI is no forwarder; otherwise the ENI forwarded the packet and local_ip is its own address.
@@ -394,28 +402,35 @@ FROM c JOIN _res_eni n ON n.id = c.eid
 _PARTICIPANT = """d.egress IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
   AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL{partition}"""
 
-# Who is known to hold each participant's remote address at its time, when that is one ENI:
-# owned; rown = that ENI's id (NULL when it has no records). An address that several ENIs are
-# said to hold then counts as unknown: pairs are then neither keyed on it nor excluded by it.
-# (Addresses that one ENI holds all the time, the usual case, need no grouping.)
+# Who is known to hold each participant's remote address at its time: rown = that ENI's id when
+# it is one ENI (NULL when it has no records); multi = several ENIs are said to hold it then,
+# listed in _res_rm. Such an address counts as unowned: pairs are then neither keyed on it nor
+# excluded by it. (Addresses that one ENI holds all the time, the usual case, need no grouping.)
 _REMOTE_OWNERS = f"""
+CREATE OR REPLACE TABLE _res_w AS
+WITH o AS (
+  SELECT addr FROM _res_own_all GROUP BY addr HAVING NOT (min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL))
+)
+SELECT DISTINCT d.rid, w.eid, w.eni FROM _res_d d JOIN o ON o.addr = d.rm
+JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
+WHERE {_PARTICIPANT};
 CREATE OR REPLACE TABLE _res_ro AS
 WITH o AS (
-  SELECT addr, min(eid) AS eid, min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL) AS simple
-  FROM _res_own_all GROUP BY addr
+  SELECT addr, min(eid) AS eid FROM _res_own_all GROUP BY addr
+  HAVING min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL)
 )
-SELECT d.rid, o.eid AS rown FROM _res_d d JOIN o ON o.addr = d.rm AND o.simple WHERE {_PARTICIPANT}
+SELECT d.rid, o.eid AS rown, false AS multi FROM _res_d d JOIN o ON o.addr = d.rm WHERE {_PARTICIPANT}
 UNION ALL
-SELECT d.rid, min(w.eid) FROM _res_d d JOIN o ON o.addr = d.rm AND NOT o.simple
-JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
-WHERE {_PARTICIPANT}
-GROUP BY d.rid HAVING min(w.eni) = max(w.eni)
+SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END, min(eni) <> max(eni) FROM _res_w GROUP BY rid;
+CREATE OR REPLACE TABLE _res_rm AS SELECT w.rid, w.eid FROM _res_w w JOIN _res_ro r ON r.rid = w.rid AND r.multi;
+DROP TABLE _res_w
 """
 
 # One row per participant and time bucket its padded time range spans (padded by half the
 # tolerance on each side, so that ranges overlapping within the tolerance share a bucket).
 # lk = the local address when pkt fields told it; fwd = on a forwarding ENI, or a forwarded
-# packet (pkt): such a record confirms its partner's address but is not resolved by it.
+# packet (pkt): such a record confirms its partner's address but is not resolved by it;
+# inv = the inventory gives the ENI's addresses at the record's time.
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
 WITH d AS (
@@ -425,7 +440,7 @@ WITH d AS (
 )
 SELECT d.rid, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
        n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd, d.b0, d.b0 + s.k AS bk,
-       r.rown, r.rid IS NOT NULL AS owned
+       r.rown, r.rid IS NOT NULL AND NOT r.multi AS owned, coalesce(r.multi, false) AS multi, n.listed AND {_COVERS.format(o='n', r='d')} AS inv
 FROM d JOIN _res_eni n ON n.id = d.eid JOIN _res_n s ON s.k <= d.b1 - d.b0
 LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_ro r ON r.rid = d.rid
 WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
@@ -437,6 +452,10 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # when X (Y) is known to be another ENI's than A (B), or a side's pkt-told local address
 # disagrees. x_ok / y_ok: the pair may resolve A (X is A's, or plausible for A) / B (likewise Y);
 # a pair whose Y cannot be B's (public: B forwards, e.g. a NAT gateway) still tells A.
+# ca / cb: the unkeyed side's implied address X (Y) is not known to be A's (B's) while the
+# inventory gives A's (B's) addresses then; it matters where the pair would resolve that side. Such a pair is not taken for the same packets (a
+# missing record explains it as well: two clients on one port, the server's record of one
+# lost), only reported (``discrepancies``): the inventory yields to pkt fields, not to a pairing.
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov"""
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
@@ -447,14 +466,17 @@ _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND (a.rown IS NOT DISTINCT FROM b.eni OR {_PLAUSIBLE.format(x='a.rm', pip='nb.pip')}) AS y_ok
+       b.lk IS NULL AND NOT b.fwd AND (a.rown IS NOT DISTINCT FROM b.eni OR {_PLAUSIBLE.format(x='a.rm', pip='nb.pip')}) AS y_ok,
+       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb
 FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN} JOIN _res_eni nb ON nb.id = b.eni
+LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
 WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AND {_PLAUSIBLE.format(x='b.rm', pip='na.pip')} AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AS y_ok
+       b.lk IS NULL AND NOT b.fwd AS y_ok, a.inv AND m.rid IS NULL AS ca, false AS cb
 FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN} JOIN _res_eni na ON na.id = a.eni
+LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE NOT b.owned
 """
 
@@ -465,10 +487,16 @@ WHERE NOT b.owned
 # server at once; the server logged both flows alike, each server record pairs with both client
 # records (implying different addresses), so neither side is claimed.
 _CLAIMS = """
+INSERT INTO _res_contra
+SELECT DISTINCT c.rid, d.eid, c.addr, d.t0, d.t1
+FROM (SELECT arid AS rid, x AS addr FROM _res_pairs WHERE ca AND x_ok
+      UNION ALL SELECT brid, y FROM _res_pairs WHERE cb AND y_ok) c JOIN _res_d d ON d.rid = c.rid;
 INSERT INTO _res_peerclaim
-WITH c AS (
-  SELECT arid AS r, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM _res_pairs
-  UNION ALL SELECT brid, arid, aeni, y, y_ok, ov FROM _res_pairs
+WITH q AS (
+  SELECT * FROM _res_pairs WHERE NOT ((ca AND x_ok) OR (cb AND y_ok))
+), c AS (
+  SELECT arid AS r, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM q
+  UNION ALL SELECT brid, arid, aeni, y, y_ok, ov FROM q
 ), s AS (
   SELECT r, min(implied) = max(implied) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
          min(implied) AS implied, max_by(p, ov) AS best
@@ -499,11 +527,12 @@ def _peer_rounds(con) -> None:
     for _ in range(2):
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr VARCHAR, peer_rid INTEGER, "
                     "t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr VARCHAR, t0 BIGINT, t1 BIGINT)")
         for part in range(parts):
             for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
                 partition = f" AND hash(d.pr, d.sp, d.dp) % {parts} = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition))
-        for table in ("_res_x", "_res_pairs", "_res_ro"):
+        for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm"):
             con.execute(f"DROP TABLE {table}")
         new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim "
                           "EXCEPT SELECT eid, addr FROM _res_own_all)").fetchall()[0][0]
@@ -528,13 +557,14 @@ SELECT eni, addr, bool_or(kind = 'primary') AS is_primary,
 ) GROUP BY eni, addr
 """
 
-# single: the inventory's one-address intervals that no evidence of another address contradicts.
+# single: the inventory's one-address intervals that no evidence of another address contradicts
+# (pkt, peer, or a pairing that contradicts the inventory).
 # Not on forwarding ENIs: their own address is known, but not the packet's other one.
 _SINGLE = """
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
   SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
-  UNION ALL SELECT eid, addr, t0, t1 FROM _res_peerclaim
+  UNION ALL SELECT eid, addr, t0, t1 FROM _res_peerclaim UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
 ), s AS (
   SELECT n.id AS eid, s.address, s.valid_from, s.valid_to
   FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
@@ -600,13 +630,14 @@ _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER)
                "CAST(NULL AS DOUBLE) AS confidence WHERE false"
 
 # ambiguous: the addresses the ENI is known to have then (inventory at that time; anything the
-# logs showed it using), when there are two or more.
+# logs showed it using, pairings against the inventory included), when there are two or more.
 _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cand AS
 WITH a AS (
   SELECT n.id AS eid, i.address AS addr, i.valid_from AS vf, i.valid_to AS vt
   FROM _res_inventory i JOIN _res_eni n ON n.eni = i.interface_id
   UNION SELECT n.id, l.addr, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
+  UNION SELECT eid, addr, NULL, NULL FROM _res_contra
 ), todo AS (
   SELECT d.rid, d.eid, d.t0, d.t1, d.ll FROM _res_d d
   WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
