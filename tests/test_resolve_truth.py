@@ -60,6 +60,19 @@ def wrong_claims(con) -> list:
                OR src_ip IS DISTINCT FROM t_src OR dst_ip IS DISTINCT FROM t_dst) LIMIT 5""").fetchall()
 
 
+def inferred_precision(con) -> tuple[int, int, float]:
+    """(inferred records, of them right, their mean confidence)."""
+    n, right, confidence = con.execute("""SELECT count(*), count(*) FILTER (WHERE local_ip = t_local), avg(confidence)
+                                          FROM judged WHERE resolution = 'inferred'""").fetchone()
+    return n, right, confidence
+
+
+def inferred_ok(con) -> bool:
+    """Inferred is right in at least 90 % of the records (or not made)."""
+    n, right, _ = inferred_precision(con)
+    return right >= 0.9 * n
+
+
 def lost(con) -> int:
     return con.execute("SELECT count(*) FROM judged WHERE line IS NULL OR t_status IS NULL").fetchone()[0]
 
@@ -96,7 +109,7 @@ def unresolved_with_peer(con, *, anchored: bool = False) -> int:
 def test_seed_scenario(tmp_path):
     """Both ENIs logged, the server's secondary used by every flow: all records paired."""
     con, summary = compare("seed", tmp_path)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
     assert summary["none"] == con.execute("SELECT count(*) FROM judged WHERE t_status <> 'OK'").fetchone()[0]
 
@@ -105,7 +118,7 @@ def test_seed_scenario_without_inventory_claims_nothing_wrong(tmp_path):
     """Without an inventory the two ENIs each see only one other address, so which address is the
     ENI's own cannot be told from the default format: nothing is claimed."""
     con, summary = compare("seed", tmp_path, with_inventory=False)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] == 0
 
 
@@ -114,23 +127,35 @@ def test_seed_scenario_version5_format(tmp_path):
     fmt = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status " \
           "pkt-srcaddr pkt-dstaddr flow-direction"
     con, summary = compare("seed", tmp_path, with_inventory=False, log_format=fmt)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["pkt"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
 
 
 def test_mixed_scenario(tmp_path):
     """300 instances, secondary IPs and /28 prefixes, a NAT gateway, internet and rejected traffic."""
     con, summary = compare("mixed", tmp_path, records=20_000)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] > 0 and summary["single"] > 0
     assert unresolved_with_peer(con) == 0
+
+
+@pytest.mark.parametrize("with_inventory", [True, False])
+def test_inferred_is_right_in_the_large_majority(tmp_path, with_inventory):
+    """100,000 records of `mixed`, whose clients use a server's addresses alike: a majority of a
+    server's resolved endpoints was right for 35 of 87 records (200,000 records, with the
+    inventory). Now an address is inferred only from 80 % of at least 5 endpoints and never where
+    the other side is logged: with the inventory nothing is inferred, without it the single-IP
+    ENIs' records are, all of them right, at confidence 1."""
+    con, summary = compare("mixed", tmp_path, records=100_000, with_inventory=with_inventory)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    assert inferred_precision(con) == ((0, 0, None) if with_inventory else (65, 65, 1.0))
 
 
 def test_mixed_scenario_without_inventory(tmp_path):
     """Without an inventory, pairs in which both ENIs used a secondary address cannot be keyed;
     every other pair is resolved, and nothing is claimed wrongly."""
     con, summary = compare("mixed", tmp_path, records=20_000, with_inventory=False)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["single"] == 0
     assert unresolved_with_peer(con, anchored=True) == 0
 
@@ -139,7 +164,7 @@ def test_busy_server_with_colliding_and_reused_ports(tmp_path):
     """24 clients use the same ephemeral ports towards three server addresses, reusing them every
     two minutes; server windows are 600 s, client windows 60 s. Every record pairs exactly."""
     con, summary = compare(DATA / "busy-server.yaml", tmp_path)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert unresolved_with_peer(con) == 0
     ok = con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
     assert summary["peer"] == ok
@@ -149,7 +174,7 @@ def test_busy_server_version5_format(tmp_path):
     fmt = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action " \
           "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr"
     con, summary = compare(DATA / "busy-server.yaml", tmp_path, with_inventory=False, log_format=fmt)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["pkt"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
 
 
@@ -158,7 +183,7 @@ def test_both_sides_multi_ip(tmp_path, with_inventory):
     """Every address of the app server talks to both database addresses: with the inventory every
     pair resolves; without it, the pairs where both sides used a secondary cannot be keyed."""
     con, summary = compare(DATA / "both-multi.yaml", tmp_path, with_inventory=with_inventory)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert unresolved_with_peer(con, anchored=not with_inventory) == 0
     if with_inventory:
         assert summary["peer"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
@@ -168,7 +193,7 @@ def test_only_one_side_logged(tmp_path):
     """Only the two-address database is logged: nothing can be paired, nothing is claimed, and its
     records are ambiguous between its two addresses (or inferred)."""
     con, summary = compare(DATA / "one-side.yaml", tmp_path)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] == summary["single"] == summary["pkt"] == 0
     assert con.execute("SELECT DISTINCT candidates FROM judged WHERE resolution = 'ambiguous'").fetchall() == \
         [(["10.0.2.10", "10.0.2.11"],)]
@@ -180,5 +205,5 @@ def test_builtin_scenarios(tmp_path, scenario, with_inventory):
     """Every other built-in scenario: no wrong claim, no record lost, every pair resolved (without
     an inventory: every pair in which one ENI used its primary)."""
     con, _ = compare(scenario, tmp_path, with_inventory=with_inventory)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert unresolved_with_peer(con, anchored=not with_inventory) == 0

@@ -17,7 +17,8 @@ other address is real. Evidence, strongest first:
 ``single``    the inventory says the ENI had exactly this one IPv4 then, and no evidence disagrees.
 ``inferred``  the other resolved records of this ENI with the same protocol and local port (or
               else the same remote address and port) went to one address from ``min_support``
-              endpoints or more, a majority; ``confidence`` is its share.
+              endpoints or more, ``INFER_SHARE`` percent of them; ``confidence`` is its share.
+              Not when the remote address is a logged ENI's (the pairing failed for a reason).
 ``ambiguous`` one of ``candidates`` (the ENI's addresses known from inventory and evidence).
 ``as-logged`` nothing more is known; the record's own addresses.
 ``none``      NODATA/SKIPDATA records.
@@ -40,12 +41,13 @@ import duckdb
 
 from .inventory import Inventory
 
-__all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "TOLERANCE"]
+__all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "INFER_SHARE", "TOLERANCE"]
 
 RESOLUTION_COLUMNS = ("direction", "src_ip", "dst_ip", "local_ip", "resolution", "candidates", "confidence",
                       "peer_interface_id", "peer_source", "peer_line", "owner")
 LABELS = ("pkt", "peer", "single", "inferred", "ambiguous", "as-logged", "none")
 DEFAULT_MIN_SUPPORT = 5  # distinct endpoints of resolved records needed before an address is inferred
+INFER_SHARE = 80  # percent of that support the inferred address needs (a majority was right 40 % of the time)
 TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
 _BUCKET = 300  # seconds per time bucket of the peer join
 _MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
@@ -594,15 +596,24 @@ UNION ALL SELECT rid, addr, 2, NULL, true FROM _res_single
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
 # (support: distinct remote endpoints), or else the same protocol, remote address and port
-# (support: distinct local ports): a majority address with min_support or more; confidence =
-# its share of the support. Counting endpoints, not records, keeps one long flow from counting
-# as many.
+# (support: distinct local ports): an address with min_support or more and INFER_SHARE percent
+# of the support; confidence = its share. Counting endpoints, not records, keeps one long flow
+# from counting as many. Where an ENI's addresses are used alike (clients picking any of a
+# server's), a bare majority is a coin toss. Not for records whose remote address is a logged
+# ENI's (or may be: a tied ENI's candidate): their other side is in the logs, so failing to pair
+# means conflicting evidence or secondaries on both sides, and the resolved records, biased
+# towards pairs that could be keyed (primaries), say nothing about them (floating-ip without
+# inventory: health checks between primaries voted the floating IP's traffic onto the primary).
 _PORTS = "CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport"
 _INFERRED = f"""
 CREATE OR REPLACE TABLE _res_inf AS
-WITH todo AS (
+WITH logged AS (
+  SELECT addr FROM _res_own WHERE eid IS NOT NULL UNION SELECT addr FROM _res_learned
+  UNION SELECT k1 FROM _res_pc UNION SELECT k2 FROM _res_pc
+), todo AS (
   SELECT d.rid, d.eid, d.pr, d.rm, {_PORTS} FROM _res_d d JOIN _res_eni n ON n.id = d.eid
   WHERE d.egress IS NOT NULL AND NOT n.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
+    AND d.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL)
 ), k AS (
   SELECT d.eid, d.pr, d.rm, {_PORTS}, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid
   WHERE k.own AND d.eid IN (SELECT eid FROM todo)
@@ -616,15 +627,18 @@ WITH todo AS (
   FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n
         FROM (SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM k) GROUP BY eid, pr, rm, rport, addr)
   GROUP BY eid, pr, rm, rport
+), g AS (
+  SELECT t.rid, p.addr AS paddr, p.top AS ptop, p.total AS ptotal,
+         p.top >= {{min_support}} AND 100 * p.top >= {INFER_SHARE} * p.total AS pok,
+         r.addr AS raddr, r.top AS rtop, r.total AS rtotal,
+         r.top >= {{min_support}} AND 100 * r.top >= {INFER_SHARE} * r.total AS rok
+  FROM todo t
+  LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
+  LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
 )
-SELECT t.rid,
-       CASE WHEN p.top >= {{min_support}} AND 2 * p.top > p.total THEN p.addr ELSE r.addr END AS addr,
-       CASE WHEN p.top >= {{min_support}} AND 2 * p.top > p.total THEN CAST(p.top AS DOUBLE) / p.total
-            ELSE CAST(r.top AS DOUBLE) / r.total END AS confidence
-FROM todo t
-LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
-LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
-WHERE (p.top >= {{min_support}} AND 2 * p.top > p.total) OR (r.top >= {{min_support}} AND 2 * r.top > r.total)
+SELECT rid, CASE WHEN pok THEN paddr ELSE raddr END AS addr,
+       CASE WHEN pok THEN CAST(ptop AS DOUBLE) / ptotal ELSE CAST(rtop AS DOUBLE) / rtotal END AS confidence
+FROM g WHERE pok OR rok
 """
 _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER) AS rid, CAST(NULL AS VARCHAR) AS addr, " \
                "CAST(NULL AS DOUBLE) AS confidence WHERE false"
