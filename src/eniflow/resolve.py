@@ -436,15 +436,17 @@ DROP TABLE _res_w
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
 WITH d AS (
-  SELECT d.*, CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
-         CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1
-  FROM _res_d d WHERE {_PARTICIPANT}
+  SELECT d.rid, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
+         n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
+         CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
+         CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1,
+         r.rown, r.rid IS NOT NULL AND NOT r.multi AS owned, coalesce(r.multi, false) AS multi,
+         n.listed AND {_COVERS.format(o='n', r='d')} AS inv
+  FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
+  LEFT JOIN _res_ro r ON r.rid = d.rid
+  WHERE {_PARTICIPANT}
 )
-SELECT d.rid, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
-       n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd, d.b0, d.b0 + s.k AS bk,
-       r.rown, r.rid IS NOT NULL AND NOT r.multi AS owned, coalesce(r.multi, false) AS multi, n.listed AND {_COVERS.format(o='n', r='d')} AS inv
-FROM d JOIN _res_eni n ON n.id = d.eid JOIN _res_n s ON s.k <= d.b1 - d.b0
-LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_ro r ON r.rid = d.rid
+SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.k <= d.b1 - d.b0
 WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 """
 
@@ -459,7 +461,7 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # missing record explains it as well: two clients on one port, the server's record of one
 # lost), only reported (``discrepancies``): the inventory yields to pkt fields, not to a pairing.
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
-  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov"""
+  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1"""
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
   AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
@@ -468,7 +470,7 @@ _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND (a.rown IS NOT DISTINCT FROM b.eni OR {_PLAUSIBLE.format(x='a.rm', pip='nb.pip')}) AS y_ok,
+       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PLAUSIBLE.format(x='a.rm', pip='nb.pip')} END AS y_ok,
        false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb
 FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN} JOIN _res_eni nb ON nb.id = b.eni
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
@@ -490,25 +492,24 @@ WHERE NOT b.owned
 # records (implying different addresses), so neither side is claimed.
 _CLAIMS = """
 INSERT INTO _res_contra
-SELECT DISTINCT c.rid, d.eid, c.addr, d.t0, d.t1
-FROM (SELECT arid AS rid, x AS addr FROM _res_pairs WHERE ca AND x_ok
-      UNION ALL SELECT brid, y FROM _res_pairs WHERE cb AND y_ok) c JOIN _res_d d ON d.rid = c.rid;
+SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, at1 AS t1 FROM _res_pairs WHERE ca AND x_ok
+                        UNION ALL SELECT brid, beni, y, bt0, bt1 FROM _res_pairs WHERE cb AND y_ok);
 INSERT INTO _res_peerclaim
 WITH q AS (
   SELECT * FROM _res_pairs WHERE NOT ((ca AND x_ok) OR (cb AND y_ok))
 ), c AS (
-  SELECT arid AS r, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM q
-  UNION ALL SELECT brid, arid, aeni, y, y_ok, ov FROM q
+  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM q
+  UNION ALL SELECT brid, beni, bt0, bt1, arid, aeni, y, y_ok, ov FROM q
 ), s AS (
-  SELECT r, min(implied) = max(implied) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
+  SELECT r, min(eid) AS eid, min(t0) AS t0, min(t1) AS t1,
+         min(implied) = max(implied) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
          min(implied) AS implied, max_by(p, ov) AS best
   FROM c GROUP BY r
-), m AS (
-  SELECT c.r, bool_and(sp.one) AS clear FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
+), unclear AS (
+  SELECT DISTINCT c.r FROM c JOIN (SELECT r FROM s WHERE NOT one) b ON b.r = c.p
 )
-SELECT s.r AS rid, d.eid, s.implied AS addr, s.best AS peer_rid, d.t0, d.t1
-FROM s JOIN m ON m.r = s.r JOIN _res_d d ON d.rid = s.r
-WHERE s.one AND s.ok AND m.clear
+SELECT r AS rid, eid, implied AS addr, best AS peer_rid, t0, t1
+FROM s WHERE one AND ok AND r NOT IN (SELECT r FROM unclear)
 """
 
 
@@ -620,12 +621,17 @@ WITH logged AS (
 ), byport AS (
   SELECT eid, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
   FROM (SELECT eid, pr, lport, addr, count(*) AS n
-        FROM (SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM k) GROUP BY eid, pr, lport, addr)
+        FROM (SELECT DISTINCT k.eid, k.pr, k.lport, k.addr, k.rm, k.rport FROM k
+              JOIN (SELECT DISTINCT eid, pr, lport FROM todo) t ON t.eid = k.eid AND t.pr = k.pr AND t.lport = k.lport)
+        GROUP BY eid, pr, lport, addr)
   GROUP BY eid, pr, lport
 ), byremote AS (
   SELECT eid, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
   FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n
-        FROM (SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM k) GROUP BY eid, pr, rm, rport, addr)
+        FROM (SELECT DISTINCT k.eid, k.pr, k.rm, k.rport, k.addr, k.lport FROM k
+              JOIN (SELECT DISTINCT eid, pr, rm, rport FROM todo) t
+                ON t.eid = k.eid AND t.pr = k.pr AND t.rm = k.rm AND t.rport = k.rport)
+        GROUP BY eid, pr, rm, rport, addr)
   GROUP BY eid, pr, rm, rport
 ), g AS (
   SELECT t.rid, p.addr AS paddr, p.top AS ptop, p.total AS ptotal,
@@ -654,7 +660,8 @@ WITH a AS (
   UNION SELECT eid, addr, NULL, NULL FROM _res_contra
 ), todo AS (
   SELECT d.rid, d.eid, d.t0, d.t1, d.ll FROM _res_d d
-  WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
+  WHERE d.egress IS NOT NULL AND d.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
+    AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
 )
 SELECT t.rid, list(DISTINCT a.addr ORDER BY a.addr) AS candidates
 FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')}
