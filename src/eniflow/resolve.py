@@ -51,7 +51,7 @@ INFER_SHARE = 80  # percent of that support the inferred address needs (a majori
 TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
 _BUCKET = 300  # seconds per time bucket of the peer join
 _MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
-_PARTITION_ROWS = 2_000_000  # records per partition of the peer joins (bounds their memory)
+_PARTITION_ROWS = 4_000_000  # records per partition of the peer joins (bounds their memory)
 
 _NEEDED = {"interface_id": "VARCHAR", "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "BIGINT",
            "dstport": "BIGINT", "protocol": "BIGINT", "start": "BIGINT", "end": "BIGINT", "log_status": "VARCHAR",
@@ -240,6 +240,7 @@ _PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
   OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
   OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
 _SLASH16 = "(split_part({x}, '.', 1) || '.' || split_part({x}, '.', 2))"
+_SLASH16_INT = "(TRY_CAST(split_part({x}, '.', 1) AS INTEGER) * 256 + TRY_CAST(split_part({x}, '.', 2) AS INTEGER))"
 _PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16.format(x='{x}')} = {_SLASH16.format(x='{pip}')}))"
 
 _COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
@@ -332,10 +333,11 @@ UNION ALL SELECT interface_id, primary_ip FROM _res_inventory_interfaces
 # ENIs with records, as small integers (joins and groupings on them are cheap), with what
 # resolution needs of each: its primary, whether it forwards others' packets, its owner, and
 # whether (listed) and when (vf..vt, NULL bounds open) the inventory gives its addresses.
-_ENIS = """
+_ENIS = f"""
 CREATE OR REPLACE TABLE _res_eni AS
 SELECT e.eni, CAST(row_number() OVER (ORDER BY e.eni) AS INTEGER) AS id, p.primary_ip AS pip,
-       coalesce(i.intermediate, false) AS inter, i.owner, s.eni IS NOT NULL AS listed, s.vf, s.vt
+       coalesce(i.intermediate, false) AS inter, i.owner, s.eni IS NOT NULL AS listed, s.vf, s.vt,
+       {_SLASH16_INT.format(x='p.primary_ip')} AS pip16
 FROM (SELECT DISTINCT eni FROM _res_b WHERE eni IS NOT NULL) e
 LEFT JOIN _res_primary p ON p.eni = e.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = e.eni
 LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL) THEN min(valid_from) END AS vf,
@@ -432,7 +434,8 @@ DROP TABLE _res_w
 # tolerance on each side, so that ranges overlapping within the tolerance share a bucket).
 # lk = the local address when pkt fields told it; fwd = on a forwarding ENI, or a forwarded
 # packet (pkt): such a record confirms its partner's address but is not resolved by it;
-# inv = the inventory gives the ENI's addresses at the record's time.
+# inv = the inventory gives the ENI's addresses at the record's time; pip16 / rm16: the /16 of
+# the ENI's primary and, when no one ENI owns it, of a private remote address (for _PAIR_PLAUSIBLE).
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
 WITH d AS (
@@ -441,7 +444,8 @@ WITH d AS (
          CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
          CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1,
          r.rown, r.rid IS NOT NULL AND NOT r.multi AS owned, coalesce(r.multi, false) AS multi,
-         n.listed AND {_COVERS.format(o='n', r='d')} AS inv
+         n.listed AND {_COVERS.format(o='n', r='d')} AS inv, n.pip16,
+         CASE WHEN r.rid IS NULL OR r.multi THEN CASE WHEN {_PRIVATE.format(x='d.rm')} THEN {_SLASH16_INT.format(x='d.rm')} END END AS rm16
   FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
   LEFT JOIN _res_ro r ON r.rid = d.rid
   WHERE {_PARTICIPANT}
@@ -462,6 +466,7 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # lost), only reported (``discrepancies``): the inventory yields to pkt fields, not to a pairing.
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1"""
+_PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # _PLAUSIBLE: x's remote for e
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
   AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
@@ -470,16 +475,16 @@ _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PLAUSIBLE.format(x='a.rm', pip='nb.pip')} END AS y_ok,
+       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
        false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb
-FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN} JOIN _res_eni nb ON nb.id = b.eni
+FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
 WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd AND {_PLAUSIBLE.format(x='b.rm', pip='na.pip')} AS x_ok,
+       a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
        b.lk IS NULL AND NOT b.fwd AS y_ok, a.inv AND m.rid IS NULL AS ca, false AS cb
-FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN} JOIN _res_eni na ON na.id = a.eni
+FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE NOT b.owned
 """
@@ -490,23 +495,26 @@ WHERE NOT b.owned
 # surely the same packets. Example: a client using one port to reach both addresses of a
 # server at once; the server logged both flows alike, each server record pairs with both client
 # records (implying different addresses), so neither side is claimed.
-_CLAIMS = """
+_SAME = "NOT ((ca AND x_ok) OR (cb AND y_ok))"  # the pair may be of the same packets (see _PAIRS)
+_CLAIMS = f"""
 INSERT INTO _res_contra
 SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, at1 AS t1 FROM _res_pairs WHERE ca AND x_ok
                         UNION ALL SELECT brid, beni, y, bt0, bt1 FROM _res_pairs WHERE cb AND y_ok);
 INSERT INTO _res_peerclaim
-WITH q AS (
-  SELECT * FROM _res_pairs WHERE NOT ((ca AND x_ok) OR (cb AND y_ok))
-), c AS (
-  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM q
-  UNION ALL SELECT brid, beni, bt0, bt1, arid, aeni, y, y_ok, ov FROM q
+WITH c AS (
+  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov
+  FROM _res_pairs WHERE {_SAME}
+  UNION ALL SELECT brid, beni, bt0, bt1, arid, aeni, y, y_ok, ov FROM _res_pairs WHERE {_SAME}
 ), s AS (
-  SELECT r, min(eid) AS eid, min(t0) AS t0, min(t1) AS t1,
-         min(implied) = max(implied) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
-         min(implied) AS implied, max_by(p, ov) AS best
+  SELECT r, any_value(eid) AS eid, any_value(t0) AS t0, any_value(t1) AS t1,
+         min(hash(implied)) = max(hash(implied)) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
+         any_value(implied) AS implied, max_by(p, ov) AS best
   FROM c GROUP BY r
+), bad AS (
+  SELECT r FROM s WHERE NOT one
 ), unclear AS (
-  SELECT DISTINCT c.r FROM c JOIN (SELECT r FROM s WHERE NOT one) b ON b.r = c.p
+  SELECT q.arid AS r FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
+  UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME}
 )
 SELECT r AS rid, eid, implied AS addr, best AS peer_rid, t0, t1
 FROM s WHERE one AND ok AND r NOT IN (SELECT r FROM unclear)
@@ -517,7 +525,8 @@ def _peer_rounds(con) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
     adds the addresses round 1 resolved, which pairs records where both sides used secondary
     addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
-    The work is split into partitions of about ``_PARTITION_ROWS`` records to bound memory."""
+    The pairing is split into partitions of about ``_PARTITION_ROWS`` records to bound memory;
+    the remote owners (narrow) are found once per round."""
     span, records = con.execute(f"""
         SELECT coalesce(max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET}) - floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), 0),
                count(*) FROM _res_d WHERE egress IS NOT NULL""").fetchall()[0]
@@ -531,8 +540,9 @@ def _peer_rounds(con) -> None:
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr VARCHAR, peer_rid INTEGER, "
                     "t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr VARCHAR, t0 BIGINT, t1 BIGINT)")
+        con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
-            for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
+            for step in (_EXPAND, _PAIRS, _CLAIMS):
                 partition = f" AND hash(d.pr, d.sp, d.dp) % {parts} = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition))
         for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm"):
