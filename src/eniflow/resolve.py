@@ -109,7 +109,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer
                      else _NO_INFERRED, _CANDIDATES, _FINAL, _PEERS):
             run(step)
-        for table in ("_res_d", "_res_single", "_res_known", "_res_inf", "_res_cand"):
+        for table in ("_res_d", "_res_single", "_res_known", "_res_open", "_res_inf", "_res_cand"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
     finally:
         con.execute(f"USE {home}")
@@ -594,7 +594,8 @@ WHERE d.egress IS NOT NULL
 """
 
 # Every record's evidence-based local address: pkt (a forwarded packet: the ENI's own logged
-# address), else peer, else single. how: 0 pkt, 1 peer, 2 single (LABELS).
+# address), else peer, else single. how: 0 pkt, 1 peer, 2 single (LABELS). _res_open: the records
+# with a direction that none of these resolved (what inference and candidates work on).
 _KNOWN = """
 CREATE OR REPLACE TABLE _res_known AS
 SELECT rid, coalesce(own_local, ll) AS addr, CAST(0 AS UTINYINT) AS how, CAST(NULL AS INTEGER) AS peer_rid,
@@ -602,7 +603,11 @@ SELECT rid, coalesce(own_local, ll) AS addr, CAST(0 AS UTINYINT) AS how, CAST(NU
 FROM _res_pkt
 UNION ALL SELECT rid, addr, 1, peer_rid, true FROM _res_peerclaim WHERE rid NOT IN (SELECT rid FROM _res_pkt)
 UNION ALL SELECT rid, addr, 2, NULL, true FROM _res_single
-  WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim)
+  WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim);
+CREATE OR REPLACE TABLE _res_open AS
+SELECT d.rid, d.eid, d.pr, d.rm, d.t0, d.t1, d.ll, CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport,
+       CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport
+FROM _res_d d WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known)
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
@@ -617,44 +622,51 @@ UNION ALL SELECT rid, addr, 2, NULL, true FROM _res_single
 # inventory: health checks between primaries voted the floating IP's traffic onto the primary).
 _PORTS = "CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport"
 _INFERRED = f"""
-CREATE OR REPLACE TABLE _res_inf AS
+CREATE OR REPLACE TABLE _res_todo AS
 WITH logged AS (
   SELECT addr FROM _res_own WHERE eid IS NOT NULL UNION SELECT addr FROM _res_learned
   UNION SELECT k1 FROM _res_pc UNION SELECT k2 FROM _res_pc
-), todo AS (
-  SELECT d.rid, d.eid, d.pr, d.rm, {_PORTS} FROM _res_d d JOIN _res_eni n ON n.id = d.eid
-  WHERE d.egress IS NOT NULL AND NOT n.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
-    AND d.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL)
-), k AS (
-  SELECT d.eid, d.pr, d.rm, {_PORTS}, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid
-  WHERE k.own AND d.eid IN (SELECT eid FROM todo)
+)
+SELECT o.rid, o.eid, o.pr, o.rm, o.lport, o.rport FROM _res_open o JOIN _res_eni n ON n.id = o.eid
+WHERE NOT n.inter AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL);
+CREATE OR REPLACE TABLE _res_sup AS
+WITH d AS (
+  SELECT d.rid, d.eid, d.pr, d.rm, {_PORTS} FROM _res_d d
+  WHERE d.egress IS NOT NULL AND d.eid IN (SELECT eid FROM _res_todo)
+)
+SELECT d.*, true AS byport FROM d JOIN (SELECT DISTINCT eid, pr, lport FROM _res_todo) t
+  ON t.eid = d.eid AND t.pr = d.pr AND t.lport = d.lport
+UNION ALL
+SELECT d.*, false FROM d JOIN (SELECT DISTINCT eid, pr, rm, rport FROM _res_todo) t
+  ON t.eid = d.eid AND t.pr = d.pr AND t.rm = d.rm AND t.rport = d.rport;
+CREATE OR REPLACE TABLE _res_inf AS
+WITH k AS (
+  SELECT s.*, k.addr FROM _res_sup s JOIN _res_known k ON k.rid = s.rid AND k.own
+), kp AS (
+  SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM k WHERE byport
+), kr AS (
+  SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM k WHERE NOT byport
 ), byport AS (
   SELECT eid, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eid, pr, lport, addr, count(*) AS n
-        FROM (SELECT DISTINCT k.eid, k.pr, k.lport, k.addr, k.rm, k.rport FROM k
-              JOIN (SELECT DISTINCT eid, pr, lport FROM todo) t ON t.eid = k.eid AND t.pr = k.pr AND t.lport = k.lport)
-        GROUP BY eid, pr, lport, addr)
+  FROM (SELECT eid, pr, lport, addr, count(*) AS n FROM kp GROUP BY eid, pr, lport, addr)
   GROUP BY eid, pr, lport
 ), byremote AS (
   SELECT eid, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n
-        FROM (SELECT DISTINCT k.eid, k.pr, k.rm, k.rport, k.addr, k.lport FROM k
-              JOIN (SELECT DISTINCT eid, pr, rm, rport FROM todo) t
-                ON t.eid = k.eid AND t.pr = k.pr AND t.rm = k.rm AND t.rport = k.rport)
-        GROUP BY eid, pr, rm, rport, addr)
+  FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n FROM kr GROUP BY eid, pr, rm, rport, addr)
   GROUP BY eid, pr, rm, rport
 ), g AS (
   SELECT t.rid, p.addr AS paddr, p.top AS ptop, p.total AS ptotal,
          p.top >= {{min_support}} AND 100 * p.top >= {INFER_SHARE} * p.total AS pok,
          r.addr AS raddr, r.top AS rtop, r.total AS rtotal,
          r.top >= {{min_support}} AND 100 * r.top >= {INFER_SHARE} * r.total AS rok
-  FROM todo t
+  FROM _res_todo t
   LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
   LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
 )
 SELECT rid, CASE WHEN pok THEN paddr ELSE raddr END AS addr,
        CASE WHEN pok THEN CAST(ptop AS DOUBLE) / ptotal ELSE CAST(rtop AS DOUBLE) / rtotal END AS confidence
-FROM g WHERE pok OR rok
+FROM g WHERE pok OR rok;
+DROP TABLE _res_todo; DROP TABLE _res_sup
 """
 _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER) AS rid, CAST(NULL AS VARCHAR) AS addr, " \
                "CAST(NULL AS DOUBLE) AS confidence WHERE false"
@@ -669,9 +681,9 @@ WITH a AS (
   UNION SELECT n.id, l.addr, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
   UNION SELECT eid, addr, NULL, NULL FROM _res_contra
 ), todo AS (
-  SELECT d.rid, d.eid, d.t0, d.t1, d.ll FROM _res_d d
-  WHERE d.egress IS NOT NULL AND d.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
-    AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
+  SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_open o
+  WHERE o.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
+    AND o.rid NOT IN (SELECT rid FROM _res_inf)
 )
 SELECT t.rid, list(DISTINCT a.addr ORDER BY a.addr) AS candidates
 FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')}
