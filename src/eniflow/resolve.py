@@ -406,16 +406,16 @@ FROM c JOIN _res_eni n ON n.id = c.eid
 _PARTICIPANT = """d.egress IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
   AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL{partition}"""
 
-# Who is known to hold each participant's remote address at its time: rown = that ENI's id when
-# it is one ENI (NULL when it has no records); multi = several ENIs are said to hold it then,
-# listed in _res_rm. Such an address counts as unowned: pairs are then neither keyed on it nor
+# Who is known to hold each participant's remote address at its time (ph: its partition hash):
+# rown = that ENI's id when it is one ENI (NULL when it has no records); multi = several ENIs
+# are said to hold it then, listed in _res_rm. Such an address counts as unowned: pairs are then neither keyed on it nor
 # excluded by it. (Addresses that one ENI holds all the time, the usual case, need no grouping.)
 _REMOTE_OWNERS = f"""
 CREATE OR REPLACE TABLE _res_w AS
 WITH o AS (
   SELECT addr FROM _res_own_all GROUP BY addr HAVING NOT (min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL))
 )
-SELECT DISTINCT d.rid, w.eid, w.eni FROM _res_d d JOIN o ON o.addr = d.rm
+SELECT DISTINCT d.rid, w.eid, w.eni, hash(d.pr, d.sp, d.dp) AS ph FROM _res_d d JOIN o ON o.addr = d.rm
 JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
 WHERE {_PARTICIPANT};
 CREATE OR REPLACE TABLE _res_ro AS
@@ -423,9 +423,10 @@ WITH o AS (
   SELECT addr, min(eid) AS eid FROM _res_own_all GROUP BY addr
   HAVING min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL)
 )
-SELECT d.rid, o.eid AS rown, false AS multi FROM _res_d d JOIN o ON o.addr = d.rm WHERE {_PARTICIPANT}
+SELECT d.rid, o.eid AS rown, false AS multi, hash(d.pr, d.sp, d.dp) AS ph
+FROM _res_d d JOIN o ON o.addr = d.rm WHERE {_PARTICIPANT}
 UNION ALL
-SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END, min(eni) <> max(eni) FROM _res_w GROUP BY rid;
+SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END, min(eni) <> max(eni), min(ph) FROM _res_w GROUP BY rid;
 CREATE OR REPLACE TABLE _res_rm AS SELECT w.rid, w.eid FROM _res_w w JOIN _res_ro r ON r.rid = w.rid AND r.multi;
 DROP TABLE _res_w
 """
@@ -447,7 +448,7 @@ WITH d AS (
          n.listed AND {_COVERS.format(o='n', r='d')} AS inv, n.pip16,
          CASE WHEN r.rid IS NULL OR r.multi THEN CASE WHEN {_PRIVATE.format(x='d.rm')} THEN {_SLASH16_INT.format(x='d.rm')} END END AS rm16
   FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
-  LEFT JOIN _res_ro r ON r.rid = d.rid
+  LEFT JOIN (SELECT * FROM _res_ro r WHERE true{{rpartition}}) r ON r.rid = d.rid
   WHERE {_PARTICIPANT}
 )
 SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.k <= d.b1 - d.b0
@@ -544,7 +545,8 @@ def _peer_rounds(con) -> None:
         for part in range(parts):
             for step in (_EXPAND, _PAIRS, _CLAIMS):
                 partition = f" AND hash(d.pr, d.sp, d.dp) % {parts} = {part}" if parts > 1 else ""
-                con.execute(step.replace("{partition}", partition))
+                con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace(
+                    "hash(d.pr, d.sp, d.dp)", "r.ph")))
         for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm"):
             con.execute(f"DROP TABLE {table}")
         new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim "
