@@ -464,6 +464,29 @@ def test_lone_ingress_from_an_unlogged_host_makes_no_peer_claim(tmp_path, client
                     ("eni-1", eni1_direction, "as-logged", "10.0.1.10" if eni1_direction else None)]
 
 
+# Found by the resolution test with records dropped (ENIFLOW_FUZZ_EXAMPLES=1500, after the fixes
+# above): eni-0 sends to eni-1 from port 40001, eni-1's record of it is lost, and an internet host
+# sends to eni-1 from the same port. eni-0's egress paired with eni-1's ingress from the internet
+# host: eni-1's local address was right, its peer record was not. A public source cannot be
+# eni-0's own address, so unless eni-0 is known to forward packets they are not the same packets.
+FOREIGN_SOURCE = {
+    "eni-0": ["10.0.0.10 10.0.1.10 40000 80 6", "10.0.0.10 10.0.1.10 40001 443 17"],
+    "eni-1": ["203.0.113.5 10.0.1.10 40001 443 17"],
+}
+
+
+def test_peer_claim_is_not_made_from_a_source_that_cannot_be_the_sender(tmp_path):
+    paths = []
+    for eni, records in FOREIGN_SOURCE.items():
+        path = tmp_path / f"{eni}.log"
+        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
+                                                             for r in records))
+        paths.append(path)
+    rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, direction, resolution, local_ip").fetchall()
+    assert rows == [("eni-0", "egress", "as-logged", "10.0.0.10"), ("eni-0", "egress", "as-logged", "10.0.0.10"),
+                    ("eni-1", "ingress", "as-logged", "10.0.1.10")]
+
+
 # Found by the Parquet test (ENIFLOW_FUZZ_EXAMPLES=1500): two changed bytes leave a string
 # column with invalid UTF-8 that pyarrow does not check; Polars takes it as is and panics
 # (pyo3 PanicException, not an Exception) when the malformed line's text is read, or crashes

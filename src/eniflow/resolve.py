@@ -459,8 +459,9 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # ports, times overlapping within the tolerance (counted once, in the first bucket both span),
 # and an ENI key: X is known to be A's (ax), else Y is known to be B's (by). Not the same packets
 # when X (Y) is known to be another ENI's than A (B), or a side's pkt-told local address
-# disagrees. x_ok / y_ok: the pair may resolve A (X is A's, or plausible for A) / B (likewise Y);
-# a pair whose Y cannot be B's (public: B forwards, e.g. a NAT gateway) still tells A.
+# disagrees. x_ok / y_ok: the pair may resolve A (X is A's, or plausible for A) / B (likewise Y).
+# When Y cannot be B's (public, another /16), the pair tells A only if B is known to forward (a
+# NAT gateway): else B's record may be of another sender's packets on the same ports (likewise X).
 # ca / cb: the unkeyed side's implied address X (Y) is not known to be A's (B's) while the
 # inventory gives A's (B's) addresses then; it matters where the pair would resolve that side. Such a pair is not taken for the same packets (a
 # missing record explains it as well: two clients on one port, the server's record of one
@@ -475,7 +476,8 @@ _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
 _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd AS x_ok,
+       a.lk IS NULL AND NOT a.fwd
+         AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
        false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb
 FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN}
@@ -484,7 +486,8 @@ WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AS y_ok, a.inv AND m.rid IS NULL AS ca, false AS cb
+       b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
+       a.inv AND m.rid IS NULL AS ca, false AS cb
 FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE NOT b.owned
