@@ -487,6 +487,33 @@ def test_peer_claim_is_not_made_from_a_source_that_cannot_be_the_sender(tmp_path
                     ("eni-1", "ingress", "as-logged", "10.0.1.10")]
 
 
+# Found by the resolution test with records dropped (ENIFLOW_FUZZ_EXAMPLES=1500, after 464eead), no
+# inventory: eni-1 sends to eni-0 from port 40000, eni-0's record of it is lost, and an unlogged
+# host 10.0.9.9 in the VPC sends to eni-0 from the same port. Keyed by eni-0's primary, the pair
+# says eni-1 used 10.0.9.9 (plausible: a secondary in its /16) and eni-0's record is paired with
+# eni-1's. From these records a secondary of eni-1 and another host cannot be told apart; the fix
+# wanted: learn an unknown address from two independent pairings (other ports or peers) before
+# claiming it, as round 2 learns round 1's addresses.
+UNKNOWN_SECONDARY = {
+    "eni-0": ["10.0.9.9 10.0.0.10 40000 80 6", "10.0.0.10 10.0.1.10 40000 80 6"],
+    "eni-1": ["10.0.1.10 10.0.0.10 40000 80 6", "10.0.0.10 10.0.1.10 40000 80 6"],
+}
+
+
+@pytest.mark.xfail(strict=True, reason="without an inventory, one pairing makes an unknown address an ENI's secondary; "
+                   "reported to lead")
+def test_peer_claim_is_not_made_for_an_unknown_address_from_one_pairing(tmp_path):
+    paths = []
+    for eni, records in UNKNOWN_SECONDARY.items():
+        path = tmp_path / f"{eni}.log"
+        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
+                                                             for r in records))
+        paths.append(path)
+    rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, srcaddr, resolution, local_ip").fetchall()
+    assert rows == [("eni-0", "10.0.9.9", "as-logged", "10.0.0.10"), ("eni-0", "10.0.0.10", "peer", "10.0.0.10"),
+                    ("eni-1", "10.0.1.10", "as-logged", "10.0.1.10"), ("eni-1", "10.0.0.10", "peer", "10.0.1.10")]
+
+
 # Found by the Parquet test (ENIFLOW_FUZZ_EXAMPLES=1500): two changed bytes leave a string
 # column with invalid UTF-8 that pyarrow does not check; Polars takes it as is and panics
 # (pyo3 PanicException, not an Exception) when the malformed line's text is read, or crashes
