@@ -491,17 +491,14 @@ def test_peer_claim_is_not_made_from_a_source_that_cannot_be_the_sender(tmp_path
 # inventory: eni-1 sends to eni-0 from port 40000, eni-0's record of it is lost, and an unlogged
 # host 10.0.9.9 in the VPC sends to eni-0 from the same port. Keyed by eni-0's primary, the pair
 # says eni-1 used 10.0.9.9 (plausible: a secondary in its /16) and eni-0's record is paired with
-# eni-1's. From these records a secondary of eni-1 and another host cannot be told apart; the fix
-# wanted: learn an unknown address from two independent pairings (other ports or peers) before
-# claiming it, as round 2 learns round 1's addresses.
+# eni-1's. From these records a secondary of eni-1 and another host cannot be told apart: such an
+# address is learned only from pairings of two flows (other ports or peers), for the next round.
 UNKNOWN_SECONDARY = {
     "eni-0": ["10.0.9.9 10.0.0.10 40000 80 6", "10.0.0.10 10.0.1.10 40000 80 6"],
     "eni-1": ["10.0.1.10 10.0.0.10 40000 80 6", "10.0.0.10 10.0.1.10 40000 80 6"],
 }
 
 
-@pytest.mark.xfail(strict=True, reason="without an inventory, one pairing makes an unknown address an ENI's secondary; "
-                   "reported to lead")
 def test_peer_claim_is_not_made_for_an_unknown_address_from_one_pairing(tmp_path):
     paths = []
     for eni, records in UNKNOWN_SECONDARY.items():

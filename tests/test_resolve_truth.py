@@ -80,14 +80,16 @@ def lost(con) -> int:
 def unresolved_with_peer(con, *, anchored: bool = False) -> int:
     """OK records whose other side is logged (a record of the same packets on another ENI) but
     that got no claim. anchored: only pairs where one of the two ENIs used its primary address,
-    which is what pairing needs when no inventory tells the secondaries, and neither ENI is tied:
-    one whose records all show the same two addresses (it talked to one address only) and
-    neither of them another logged ENI's primary. Which of the two is a tied ENI's own cannot be
-    told from the logs: its records and its counterpart's look the same when an unlogged host
-    sent from one port to it and to the counterpart (``test_fuzz``)."""
-    anchor = """AND (a.t_local = CASE a.t_direction WHEN 'egress' THEN a.srcaddr ELSE a.dstaddr END
-                     OR b.t_local = CASE b.t_direction WHEN 'egress' THEN b.srcaddr ELSE b.dstaddr END)
-                AND a.interface_id NOT IN (SELECT eni FROM tied) AND b.interface_id NOT IN (SELECT eni FROM tied)"""
+    which is what pairing needs when no inventory tells the secondaries, and where the logs can
+    tell the other's address:
+
+    - neither ENI is tied: one whose records all show the same two addresses (it talked to one
+      address only) and neither of them another logged ENI's primary. Which of the two is its
+      own cannot be told: its records and its counterpart's look the same when an unlogged host
+      sent from one port to it and to the counterpart (``test_fuzz``);
+    - a sender's secondary is corroborated: replies to it were paired, or it sent in two flows
+      (protocol and ports) that were. One pairing keyed by the receiver looks the same as
+      another host sending on those ports while the sender's partner record was lost."""
     con.execute("""CREATE OR REPLACE TEMP TABLE tied AS
         WITH p AS (SELECT interface_id AS eni, least(srcaddr, dstaddr) AS lo, greatest(srcaddr, dstaddr) AS hi
                    FROM judged WHERE t_status = 'OK' AND strpos(srcaddr, '.') > 0),
@@ -95,15 +97,29 @@ def unresolved_with_peer(con, *, anchored: bool = False) -> int:
                       WHERE t_local = CASE t_direction WHEN 'egress' THEN srcaddr ELSE dstaddr END)
         SELECT eni FROM p GROUP BY eni HAVING count(DISTINCT lo || ' ' || hi) = 1
           AND NOT EXISTS (SELECT 1 FROM primaries q WHERE q.eni <> p.eni AND q.addr IN (min(p.lo), min(p.hi)))""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE truth_pairs AS
+        SELECT a.source, a.line, a.resolution, a.interface_id AS a_eni, b.interface_id AS b_eni,
+               a.t_direction, a.t_local AS a_local, b.t_local AS b_local,
+               a.t_local = CASE a.t_direction WHEN 'egress' THEN a.srcaddr ELSE a.dstaddr END AS a_primary,
+               b.t_local = CASE b.t_direction WHEN 'egress' THEN b.srcaddr ELSE b.dstaddr END AS b_primary,
+               a.protocol || ':' || least(a.srcport, a.dstport) || ':' || greatest(a.srcport, a.dstport) AS flow
+        FROM judged a JOIN judged b ON b.interface_id <> a.interface_id AND b.t_status = 'OK'
+          AND b.t_src = a.t_src AND b.t_dst = a.t_dst AND b.srcport = a.srcport AND b.dstport = a.dstport
+          AND b.protocol = a.protocol AND b.t_direction <> a.t_direction
+          AND b.t_local IN (a.t_src, a.t_dst) AND a.t_local IN (a.t_src, a.t_dst)
+          AND greatest(a."start", b."start") <= least(a."end", b."end") + 60
+        WHERE a.t_status = 'OK'""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE corroborated AS
+        SELECT a_eni AS eni, a_local AS addr FROM truth_pairs WHERE t_direction = 'ingress' AND NOT a_primary AND b_primary
+        UNION SELECT a_eni, a_local FROM truth_pairs WHERE t_direction = 'egress' AND NOT a_primary AND b_primary
+        GROUP BY a_eni, a_local HAVING count(DISTINCT flow) >= 2""")
+    anchor = """AND (a_primary OR b_primary)
+        AND a_eni NOT IN (SELECT eni FROM tied) AND b_eni NOT IN (SELECT eni FROM tied)
+        AND NOT (t_direction = 'egress' AND NOT a_primary AND (a_eni, a_local) NOT IN (SELECT eni, addr FROM corroborated))
+        AND NOT (t_direction = 'ingress' AND NOT b_primary AND (b_eni, b_local) NOT IN (SELECT eni, addr FROM corroborated))"""
     return con.execute(f"""
-        SELECT count(*) FROM judged a
-        WHERE a.t_status = 'OK' AND a.resolution NOT IN ('pkt', 'peer', 'single')
-          AND EXISTS (SELECT 1 FROM judged b WHERE b.interface_id <> a.interface_id AND b.t_status = 'OK'
-                      AND b.t_src = a.t_src AND b.t_dst = a.t_dst AND b.srcport = a.srcport AND b.dstport = a.dstport
-                      AND b.protocol = a.protocol AND b.t_direction <> a.t_direction
-                      AND b.t_local IN (a.t_src, a.t_dst) AND a.t_local IN (a.t_src, a.t_dst)
-                      AND greatest(a."start", b."start") <= least(a."end", b."end") + 60
-                      {anchor if anchored else ''})""").fetchone()[0]
+        SELECT count(DISTINCT (source, line)) FROM truth_pairs
+        WHERE resolution NOT IN ('pkt', 'peer', 'single') {anchor if anchored else ''}""").fetchone()[0]
 
 
 def test_seed_scenario(tmp_path):

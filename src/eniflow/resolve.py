@@ -466,8 +466,14 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # inventory gives A's (B's) addresses then; it matters where the pair would resolve that side. Such a pair is not taken for the same packets (a
 # missing record explains it as well: two clients on one port, the server's record of one
 # lost), only reported (``discrepancies``): the inventory yields to pkt fields, not to a pairing.
+# xw: likewise, but no inventory gives A's addresses: keyed by the receiver only, the pair is the
+# same packets only if the unknown X is A's secondary, which one pairing cannot tell from another
+# host sending on those ports while A's partner record was lost. It claims nothing (its records
+# are not resolved by it) and counts as support: an address implied by pairs of two flows
+# (protocol and ports, either way) is learned for the next round, which keys the pairs on it.
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
-  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1"""
+  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1,
+  hash(a.pr, least(a.sp, a.dp), greatest(a.sp, a.dp)) AS flow"""
 _PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # _PLAUSIBLE: x's remote for e
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
   AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
@@ -479,7 +485,7 @@ SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd
          AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
-       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb
+       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw
 FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
 WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
@@ -487,7 +493,7 @@ UNION ALL
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
-       a.inv AND m.rid IS NULL AS ca, false AS cb
+       a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw
 FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE NOT b.owned
@@ -504,11 +510,13 @@ _CLAIMS = f"""
 INSERT INTO _res_contra
 SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, at1 AS t1 FROM _res_pairs WHERE ca AND x_ok
                         UNION ALL SELECT brid, beni, y, bt0, bt1 FROM _res_pairs WHERE cb AND y_ok);
+INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs WHERE xw AND x_ok AND {_SAME};
 INSERT INTO _res_peerclaim
 WITH c AS (
-  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov
+  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, beni AS peni, x AS implied,
+         x_ok AND NOT xw AS ok, ov
   FROM _res_pairs WHERE {_SAME}
-  UNION ALL SELECT brid, beni, bt0, bt1, arid, aeni, y, y_ok, ov FROM _res_pairs WHERE {_SAME}
+  UNION ALL SELECT brid, beni, bt0, bt1, arid, aeni, y, y_ok AND NOT xw, ov FROM _res_pairs WHERE {_SAME}
 ), s AS (
   SELECT r, any_value(eid) AS eid, any_value(t0) AS t0, any_value(t1) AS t1,
          min(hash(implied)) = max(hash(implied)) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
@@ -527,8 +535,8 @@ FROM s WHERE one AND ok AND r NOT IN (SELECT r FROM unclear)
 
 def _peer_rounds(con) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
-    adds the addresses round 1 resolved, which pairs records where both sides used secondary
-    addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
+    adds the addresses round 1 resolved or its weak pairs implied in two flows, which pairs
+    records where both sides used secondary addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
     The pairing is split into partitions of about ``_PARTITION_ROWS`` records to bound memory;
     the remote owners (narrow) are found once per round."""
     span, records = con.execute(f"""
@@ -544,6 +552,7 @@ def _peer_rounds(con) -> None:
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr VARCHAR, peer_rid INTEGER, "
                     "t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr VARCHAR, t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr VARCHAR, flow UBIGINT, t0 BIGINT, t1 BIGINT)")
         con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
             for step in (_EXPAND, _PAIRS, _CLAIMS):
@@ -552,12 +561,16 @@ def _peer_rounds(con) -> None:
                     "hash(d.pr, d.sp, d.dp)", "r.ph")))
         for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm"):
             con.execute(f"DROP TABLE {table}")
-        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim "
-                          "EXCEPT SELECT eid, addr FROM _res_own_all)").fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
+                    "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
+        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim UNION SELECT eid, addr "
+                          "FROM _res_weak EXCEPT SELECT eid, addr FROM _res_own_all)").fetchall()[0][0]
         if not new:
             break
         con.execute(f"""INSERT INTO _res_own_all SELECT p.eid, n.eni, p.addr, min(p.t0) - {TOLERANCE}, max(p.t1) + {TOLERANCE}
-                        FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
+                        FROM (SELECT eid, addr, t0, t1 FROM _res_peerclaim UNION ALL SELECT * FROM _res_weak) p
+                        JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
+    con.execute("DROP TABLE _res_weak")
 
 
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
