@@ -473,7 +473,7 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # (protocol and ports, either way) is learned for the next round, which keys the pairs on it.
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1,
-  hash(a.pr, least(a.sp, a.dp), greatest(a.sp, a.dp)) AS flow"""
+  (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow"""  # its 5-tuple, either way
 _PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # _PLAUSIBLE: x's remote for e
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
   AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
@@ -552,7 +552,7 @@ def _peer_rounds(con) -> None:
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr VARCHAR, peer_rid INTEGER, "
                     "t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr VARCHAR, t0 BIGINT, t1 BIGINT)")
-        con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr VARCHAR, flow UBIGINT, t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr VARCHAR, flow BIGINT, t0 BIGINT, t1 BIGINT)")
         con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
             for step in (_EXPAND, _PAIRS, _CLAIMS):
