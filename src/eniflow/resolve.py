@@ -13,7 +13,9 @@ other address is real. Evidence, strongest first:
               so A's address is X and B's is Y. Pairs are found by hash joins on protocol, ports,
               a time bucket and an ENI key: the ENI that owns X (for A) or Y (for B) per the
               inventory, the primaries learned from the logs and what earlier rounds resolved.
-              A claim is made only when it is unique (see ``_CLAIMS``).
+              A claim is made only when it is unique (see ``_CLAIMS``), never against the
+              inventory, and, without one, for an unknown address of the sender only once
+              pairings of two flows imply it (see ``_PAIRS``).
 ``single``    the inventory says the ENI had exactly this one IPv4 then, and no evidence disagrees.
 ``inferred``  the other resolved records of this ENI with the same protocol and local port (or
               else the same remote address and port) went to one address from ``min_support``
@@ -29,8 +31,8 @@ comes from).
 
 Everything is SQL on DuckDB tables named ``_res_*`` in an attached work database (in memory, or
 a temporary file for large inputs); the result is the view ``resolved`` in the flows'
-connection. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``, ``hash``) so
-that it can move to Spark or Athena.
+connection. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``, ``any_value``,
+``hash``) so that it can move to Spark or Athena.
 """
 
 from __future__ import annotations
@@ -239,9 +241,8 @@ def _input(flows, con):
 _PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
   OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
   OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
-_SLASH16 = "(split_part({x}, '.', 1) || '.' || split_part({x}, '.', 2))"
 _SLASH16_INT = "(TRY_CAST(split_part({x}, '.', 1) AS INTEGER) * 256 + TRY_CAST(split_part({x}, '.', 2) AS INTEGER))"
-_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16.format(x='{x}')} = {_SLASH16.format(x='{pip}')}))"
+_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16_INT.format(x='{x}')} = {_SLASH16_INT.format(x='{pip}')}))"
 
 _COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
 
