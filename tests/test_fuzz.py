@@ -363,9 +363,9 @@ def inventory_of(secondaries: list[int], known: list[bool]):
 @examples(60)
 @given(st.lists(flow, min_size=1, max_size=10), st.lists(st.sampled_from([0, 0, 1, 2]), min_size=3, max_size=3),
        st.lists(st.booleans(), min_size=3, max_size=3),
-       # Records missing on one side make port collisions pair wrongly (see the test after this
-       # one); until that is fixed, every record of the flows is logged here.
-       st.just([False]),
+       # which records are missing (cycled over the records): none, or some (aggregation, a flow
+       # log on one side only), which is where port collisions pair wrongly
+       st.one_of(st.just([False]), st.lists(st.booleans(), min_size=2, max_size=5)),
        st.one_of(st.none(), st.lists(st.booleans(), min_size=3, max_size=3), st.just([True] * 3)))
 def test_resolution_claims_of_certainty_are_never_wrong(flows, secondaries, pkt, drops, known):
     per_eni = logged(flows, secondaries, pkt, drops)
@@ -418,17 +418,15 @@ def test_resolution_claims_of_certainty_are_never_wrong(flows, secondaries, pkt,
 
 # Found by the test above (ENIFLOW_FUZZ_EXAMPLES=600): two clients using the same source port
 # towards one server port at the same time, the server's record of one of them missing. The
-# client's egress record pairs with the other client's ingress record on the server, so the
-# client is said (peer, confidence 1) to have used the other client's address.
+# client's egress record paired with the other client's ingress record on the server, so the
+# client was said (peer, confidence 1) to have used the other client's address, which the
+# inventory does not give it: such a pairing is not taken for the same packets.
 COLLISION = [
     ("eni-1", "10.0.1.10 10.0.0.10 40001 443 17"),  # client eni-1 -> server eni-0 (server side not logged)
     ("eni-0", "10.0.9.9 10.0.0.10 40001 443 17"),  # another client, without a flow log, -> server eni-0
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="resolve peer join pairs records of two different flows that share ports and "
-                   "time (the implied address 10.0.9.9 is only 'plausible', and not one of eni-1's addresses in the "
-                   "inventory); reported to lead")
 def test_peer_claim_is_not_made_from_a_port_collision(tmp_path):
     paths = []
     for eni, record in COLLISION:
@@ -436,32 +434,104 @@ def test_peer_claim_is_not_made_from_a_port_collision(tmp_path):
         path.write_text(f"{' '.join(RES_FIELDS)}\n2 {eni} {record} 1 100 {T0} {T0 + 59} ACCEPT OK\n")
         paths.append(path)
     resolved = eniflow.resolve(eniflow.read(paths), inventory_of([0, 0, 0], [True] * 3))
-    rows = resolved.relation.select("interface_id, resolution, local_ip").fetchall()
-    wrong = [r for r in rows if r[1] in ("pkt", "peer", "single") and r[2] != {"eni-1": "10.0.1.10", "eni-0": "10.0.0.10"}[r[0]]]
-    assert wrong == []
+    rows = resolved.relation.select("interface_id, resolution, local_ip, candidates").fetchall()
+    assert rows == [("eni-1", "ambiguous", "10.0.1.10", ["10.0.1.10", "10.0.9.9"]), ("eni-0", "single", "10.0.0.10", None)]
+    assert resolved.discrepancies().fetchall() == [
+        ("eni-1", "10.0.9.9", "not-in-snapshot", "the inventory lists the ENI then without it", "peer", 1, T0, T0 + 59)]
 
 
 # Found by the resolution test with every record logged and no inventory: an ENI with a single
-# record (an ingress from the internet) is taken to have the public source as its primary, so
-# the record counts as egress and pairs with another ENI's ingress from the same client and port.
-LONE_INGRESS = {
-    "eni-0": ["10.0.0.10 10.0.9.9 40000 80 6", "203.0.113.5 10.0.0.10 40001 80 17"],
-    "eni-1": ["203.0.113.5 10.0.1.10 40001 80 17"],
-}
+# record (an ingress from the internet) was taken to have the public source as its primary, so
+# the record counted as egress and paired with another ENI's ingress from the same client and
+# port. A public address is no ENI's primary (flow logs show private ones); from an unlogged
+# host in the VPC the two addresses of eni-1's record cannot be told apart, and the other ENI's
+# ingress from the same host and port (not to eni-1's address) must not decide it.
+def lone_ingress(client: str) -> dict[str, list[str]]:
+    return {"eni-0": ["10.0.0.10 10.0.9.8 40000 80 6", f"{client} 10.0.0.10 40001 80 17"],
+            "eni-1": [f"{client} 10.0.1.10 40001 80 17"]}
 
 
-@pytest.mark.xfail(strict=True, reason="resolve takes a public address for an ENI's primary (one record, no inventory), "
-                   "gets the direction wrong and pairs two ingress records as peers; reported to lead")
-def test_lone_ingress_from_the_internet_makes_no_peer_claim(tmp_path):
+@pytest.mark.parametrize("client, eni1_direction", [("203.0.113.5", "ingress"), ("10.0.9.9", None)])
+def test_lone_ingress_from_an_unlogged_host_makes_no_peer_claim(tmp_path, client, eni1_direction):
     paths = []
-    for eni, records in LONE_INGRESS.items():
+    for eni, records in lone_ingress(client).items():
         path = tmp_path / f"{eni}.log"
         path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
                                                              for r in records))
         paths.append(path)
     rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, direction, resolution, local_ip").fetchall()
-    assert [r for r in rows if r[2] == "peer"] == []
-    assert ("eni-1", "ingress") in [(r[0], r[1]) for r in rows] or ("eni-1", None) in [(r[0], r[1]) for r in rows]
+    assert rows == [("eni-0", "egress", "as-logged", "10.0.0.10"), ("eni-0", "ingress", "as-logged", "10.0.0.10"),
+                    ("eni-1", eni1_direction, "as-logged", "10.0.1.10" if eni1_direction else None)]
+
+
+# Found by the resolution test with records dropped (ENIFLOW_FUZZ_EXAMPLES=1500, after the fixes
+# above): eni-0 sends to eni-1 from port 40001, eni-1's record of it is lost, and an internet host
+# sends to eni-1 from the same port. eni-0's egress paired with eni-1's ingress from the internet
+# host: eni-1's local address was right, its peer record was not. A public source cannot be
+# eni-0's own address, so unless eni-0 is known to forward packets they are not the same packets.
+FOREIGN_SOURCE = {
+    "eni-0": ["10.0.0.10 10.0.1.10 40000 80 6", "10.0.0.10 10.0.1.10 40001 443 17"],
+    "eni-1": ["203.0.113.5 10.0.1.10 40001 443 17"],
+}
+
+
+def test_peer_claim_is_not_made_from_a_source_that_cannot_be_the_sender(tmp_path):
+    paths = []
+    for eni, records in FOREIGN_SOURCE.items():
+        path = tmp_path / f"{eni}.log"
+        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
+                                                             for r in records))
+        paths.append(path)
+    rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, direction, resolution, local_ip").fetchall()
+    assert rows == [("eni-0", "egress", "as-logged", "10.0.0.10"), ("eni-0", "egress", "as-logged", "10.0.0.10"),
+                    ("eni-1", "ingress", "as-logged", "10.0.1.10")]
+
+
+# Found by the resolution test with records dropped (ENIFLOW_FUZZ_EXAMPLES=1500, after 464eead), no
+# inventory: eni-1 sends to eni-0 from port 40000, eni-0's record of it is lost, and an unlogged
+# host 10.0.9.9 in the VPC sends to eni-0 from the same port. Keyed by eni-0's primary, the pair
+# says eni-1 used 10.0.9.9 (plausible: a secondary in its /16) and eni-0's record is paired with
+# eni-1's. From these records a secondary of eni-1 and another host cannot be told apart: such an
+# address is learned only from pairings of two flows (other ports or peers), for the next round.
+UNKNOWN_SECONDARY = {
+    "eni-0": ["10.0.9.9 10.0.0.10 40000 80 6", "10.0.0.10 10.0.1.10 40000 80 6"],
+    "eni-1": ["10.0.1.10 10.0.0.10 40000 80 6", "10.0.0.10 10.0.1.10 40000 80 6"],
+}
+
+
+def test_peer_claim_is_not_made_for_an_unknown_address_from_one_pairing(tmp_path):
+    paths = []
+    for eni, records in UNKNOWN_SECONDARY.items():
+        path = tmp_path / f"{eni}.log"
+        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
+                                                             for r in records))
+        paths.append(path)
+    rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, srcaddr, resolution, local_ip").fetchall()
+    assert rows == [("eni-0", "10.0.9.9", "as-logged", "10.0.0.10"), ("eni-0", "10.0.0.10", "peer", "10.0.0.10"),
+                    ("eni-1", "10.0.1.10", "as-logged", "10.0.1.10"), ("eni-1", "10.0.0.10", "peer", "10.0.1.10")]
+
+
+# Found by the resolution test after 3baf629 (ENIFLOW_FUZZ_EXAMPLES=1500, 51 s): the same collision
+# twice, over TCP and UDP, with eni-0's records of eni-1's flows lost: two flows imply 10.0.9.9 for
+# eni-1, which is learned, and round 2 pairs on it. Counting flows makes such a claim less likely
+# on real ports, not impossible; from the logs alone (no inventory) it cannot be told.
+TWICE_UNKNOWN = {
+    "eni-0": ["10.0.9.9 10.0.0.10 40000 80 6", "10.0.1.10 10.0.0.10 40000 80 17", "10.0.9.9 10.0.0.10 40000 80 17"],
+    "eni-1": ["10.0.1.10 10.0.0.10 40000 80 6", "10.0.1.10 10.0.0.10 40000 80 17"],
+}
+
+
+@pytest.mark.xfail(strict=True, reason="without an inventory, an unknown address implied by pairings of two flows is "
+                   "learned; two collisions with lost records fool it; reported to lead")
+def test_peer_claim_is_not_made_for_an_unknown_address_from_two_collisions(tmp_path):
+    paths = []
+    for eni, records in TWICE_UNKNOWN.items():
+        path = tmp_path / f"{eni}.log"
+        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
+                                                             for r in records))
+        paths.append(path)
+    rows = eniflow.resolve(eniflow.read(paths)).relation.select("srcaddr, resolution, local_ip").fetchall()
+    assert [r for r in rows if r[1] == "peer" and "10.0.9.9" in (r[0], r[2])] == []
 
 
 # Found by the Parquet test (ENIFLOW_FUZZ_EXAMPLES=1500): two changed bytes leave a string

@@ -102,12 +102,12 @@ def test_long_lived_connection_pairs_window_to_window():
 
 def test_only_one_side_logged():
     """Without the other side or an inventory nothing is known: as-logged. The database ENI talks to
-    one internet address only, so even its direction is unknowable from its records alone. With the
-    inventory the server's records are ambiguous between its two addresses and the single-IP
-    database ENI is certain."""
+    one internet address only; flow logs show an ENI's private address, so the private one of the
+    two in every record is its primary and gives the direction. With the inventory the server's
+    records are ambiguous between its two addresses and the single-IP database ENI is certain."""
     rows, _ = resolved("one-side.log")
     assert {r["resolution"] for r in rows} == {"as-logged"}
-    assert [(r["direction"], r["local_ip"]) for r in rows[4:]] == [(None, None), (None, None)]
+    assert [(r["direction"], r["local_ip"]) for r in rows[4:]] == [("egress", "10.0.3.5"), ("ingress", "10.0.3.5")]
     rows, _ = resolved("one-side.log", ENIS)
     assert [(r["resolution"], r["candidates"]) for r in rows[:4]] == [("ambiguous", ["10.0.1.10", "10.0.1.20"])] * 4
     assert [(r["direction"], r["local_ip"], r["resolution"], r["owner"]) for r in rows[4:]] == [
@@ -157,10 +157,12 @@ def test_pkt_fields_pod_and_nat_gateway():
     assert [r["local_ip"] for r in rows] == ["10.0.4.37", "10.0.4.37"] + ["10.0.0.220"] * 4
 
 
-def test_stale_snapshot_is_not_trusted_for_single(tmp_path):
+def test_stale_snapshot_is_not_trusted_for_single_nor_contradicted_by_a_pairing(tmp_path):
     """A snapshot taken before the secondary 10.0.1.20 was added says the server has one address;
-    the logs pair records to 10.0.1.20 on it. A record of an unlogged client is then not `single`
-    but ambiguous between what the snapshot and the evidence show."""
+    the client's records of the port-80 flow pair with the server's to 10.0.1.20. A pairing does
+    not overrule the inventory (a lost record of another flow would look the same): those records
+    are ambiguous, the pairing is a discrepancy. The port-22 flow to the primary pairs. A record
+    of an unlogged client is not `single` but ambiguous between what the snapshot and the logs show."""
     stale = json.loads(ENIS.read_text())
     for n in stale["NetworkInterfaces"]:
         if n["NetworkInterfaceId"] == "eni-0server":
@@ -169,9 +171,12 @@ def test_stale_snapshot_is_not_trusted_for_single(tmp_path):
     log = tmp_path / "seed-plus.log"
     log.write_text((DATA / "seed.log").read_text() +
                    f"2 123456789012 eni-0server 10.0.2.99 10.0.1.10 49999 80 6 3 180 {T + 100} {T + 110} ACCEPT OK\n")
-    rows, _ = resolved(log, tmp_path / "stale.json")
-    assert (rows[-1]["resolution"], rows[-1]["candidates"]) == ("ambiguous", ["10.0.1.10", "10.0.1.20"])
-    assert [r["resolution"] for r in rows[4:8]] == ["peer"] * 4
+    rows, res = resolved(log, tmp_path / "stale.json")
+    assert [(r["resolution"], r["candidates"]) for r in rows[4:8] + rows[-1:]] == \
+        [("ambiguous", ["10.0.1.10", "10.0.1.20"])] * 2 + [("peer", None)] * 2 + [("ambiguous", ["10.0.1.10", "10.0.1.20"])]
+    assert [(r["local_ip"], r["resolution"]) for r in rows[:4]] == [("10.0.2.30", "single")] * 2 + [("10.0.2.30", "peer")] * 2
+    assert res.discrepancies().fetchall() == [("eni-0server", "10.0.1.20", "not-in-snapshot",
+                                               "the inventory lists the ENI then without it", "peer", 2, T + 5, T + 65)]
 
 
 def test_resolve_accepts_a_relation_and_reports_learned_addresses():

@@ -60,6 +60,19 @@ def wrong_claims(con) -> list:
                OR src_ip IS DISTINCT FROM t_src OR dst_ip IS DISTINCT FROM t_dst) LIMIT 5""").fetchall()
 
 
+def inferred_precision(con) -> tuple[int, int, float]:
+    """(inferred records, of them right, their mean confidence)."""
+    n, right, confidence = con.execute("""SELECT count(*), count(*) FILTER (WHERE local_ip = t_local), avg(confidence)
+                                          FROM judged WHERE resolution = 'inferred'""").fetchone()
+    return n, right, confidence
+
+
+def inferred_ok(con) -> bool:
+    """Inferred is right in at least 90 % of the records (or not made)."""
+    n, right, _ = inferred_precision(con)
+    return right >= 0.9 * n
+
+
 def lost(con) -> int:
     return con.execute("SELECT count(*) FROM judged WHERE line IS NULL OR t_status IS NULL").fetchone()[0]
 
@@ -67,24 +80,52 @@ def lost(con) -> int:
 def unresolved_with_peer(con, *, anchored: bool = False) -> int:
     """OK records whose other side is logged (a record of the same packets on another ENI) but
     that got no claim. anchored: only pairs where one of the two ENIs used its primary address,
-    which is what pairing needs when no inventory tells the secondaries."""
-    anchor = """AND (a.t_local = CASE a.t_direction WHEN 'egress' THEN a.srcaddr ELSE a.dstaddr END
-                     OR b.t_local = CASE b.t_direction WHEN 'egress' THEN b.srcaddr ELSE b.dstaddr END)"""
+    which is what pairing needs when no inventory tells the secondaries, and where the logs can
+    tell the other's address:
+
+    - neither ENI is tied: one whose records all show the same two addresses (it talked to one
+      address only) and neither of them another logged ENI's primary. Which of the two is its
+      own cannot be told: its records and its counterpart's look the same when an unlogged host
+      sent from one port to it and to the counterpart (``test_fuzz``);
+    - a sender's secondary is corroborated: replies to it were paired, or it sent in two flows
+      (protocol and ports) that were. One pairing keyed by the receiver looks the same as
+      another host sending on those ports while the sender's partner record was lost."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE tied AS
+        WITH p AS (SELECT interface_id AS eni, least(srcaddr, dstaddr) AS lo, greatest(srcaddr, dstaddr) AS hi
+                   FROM judged WHERE t_status = 'OK' AND strpos(srcaddr, '.') > 0),
+        primaries AS (SELECT DISTINCT interface_id AS eni, t_local AS addr FROM judged
+                      WHERE t_local = CASE t_direction WHEN 'egress' THEN srcaddr ELSE dstaddr END)
+        SELECT eni FROM p GROUP BY eni HAVING count(DISTINCT lo || ' ' || hi) = 1
+          AND NOT EXISTS (SELECT 1 FROM primaries q WHERE q.eni <> p.eni AND q.addr IN (min(p.lo), min(p.hi)))""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE truth_pairs AS
+        SELECT a.source, a.line, a.resolution, a.interface_id AS a_eni, b.interface_id AS b_eni,
+               a.t_direction, a.t_local AS a_local, b.t_local AS b_local,
+               a.t_local = CASE a.t_direction WHEN 'egress' THEN a.srcaddr ELSE a.dstaddr END AS a_primary,
+               b.t_local = CASE b.t_direction WHEN 'egress' THEN b.srcaddr ELSE b.dstaddr END AS b_primary,
+               a.protocol || ':' || least(a.srcport, a.dstport) || ':' || greatest(a.srcport, a.dstport) AS flow
+        FROM judged a JOIN judged b ON b.interface_id <> a.interface_id AND b.t_status = 'OK'
+          AND b.t_src = a.t_src AND b.t_dst = a.t_dst AND b.srcport = a.srcport AND b.dstport = a.dstport
+          AND b.protocol = a.protocol AND b.t_direction <> a.t_direction
+          AND b.t_local IN (a.t_src, a.t_dst) AND a.t_local IN (a.t_src, a.t_dst)
+          AND greatest(a."start", b."start") <= least(a."end", b."end") + 60
+        WHERE a.t_status = 'OK'""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE corroborated AS
+        SELECT a_eni AS eni, a_local AS addr FROM truth_pairs WHERE t_direction = 'ingress' AND NOT a_primary AND b_primary
+        UNION SELECT a_eni, a_local FROM truth_pairs WHERE t_direction = 'egress' AND NOT a_primary AND b_primary
+        GROUP BY a_eni, a_local HAVING count(DISTINCT flow) >= 2""")
+    anchor = """AND (a_primary OR b_primary)
+        AND a_eni NOT IN (SELECT eni FROM tied) AND b_eni NOT IN (SELECT eni FROM tied)
+        AND NOT (t_direction = 'egress' AND NOT a_primary AND (a_eni, a_local) NOT IN (SELECT eni, addr FROM corroborated))
+        AND NOT (t_direction = 'ingress' AND NOT b_primary AND (b_eni, b_local) NOT IN (SELECT eni, addr FROM corroborated))"""
     return con.execute(f"""
-        SELECT count(*) FROM judged a
-        WHERE a.t_status = 'OK' AND a.resolution NOT IN ('pkt', 'peer', 'single')
-          AND EXISTS (SELECT 1 FROM judged b WHERE b.interface_id <> a.interface_id AND b.t_status = 'OK'
-                      AND b.t_src = a.t_src AND b.t_dst = a.t_dst AND b.srcport = a.srcport AND b.dstport = a.dstport
-                      AND b.protocol = a.protocol AND b.t_direction <> a.t_direction
-                      AND b.t_local IN (a.t_src, a.t_dst) AND a.t_local IN (a.t_src, a.t_dst)
-                      AND greatest(a."start", b."start") <= least(a."end", b."end") + 60
-                      {anchor if anchored else ''})""").fetchone()[0]
+        SELECT count(DISTINCT (source, line)) FROM truth_pairs
+        WHERE resolution NOT IN ('pkt', 'peer', 'single') {anchor if anchored else ''}""").fetchone()[0]
 
 
 def test_seed_scenario(tmp_path):
     """Both ENIs logged, the server's secondary used by every flow: all records paired."""
     con, summary = compare("seed", tmp_path)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
     assert summary["none"] == con.execute("SELECT count(*) FROM judged WHERE t_status <> 'OK'").fetchone()[0]
 
@@ -93,7 +134,7 @@ def test_seed_scenario_without_inventory_claims_nothing_wrong(tmp_path):
     """Without an inventory the two ENIs each see only one other address, so which address is the
     ENI's own cannot be told from the default format: nothing is claimed."""
     con, summary = compare("seed", tmp_path, with_inventory=False)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] == 0
 
 
@@ -102,23 +143,35 @@ def test_seed_scenario_version5_format(tmp_path):
     fmt = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status " \
           "pkt-srcaddr pkt-dstaddr flow-direction"
     con, summary = compare("seed", tmp_path, with_inventory=False, log_format=fmt)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["pkt"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
 
 
 def test_mixed_scenario(tmp_path):
     """300 instances, secondary IPs and /28 prefixes, a NAT gateway, internet and rejected traffic."""
     con, summary = compare("mixed", tmp_path, records=20_000)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] > 0 and summary["single"] > 0
     assert unresolved_with_peer(con) == 0
+
+
+@pytest.mark.parametrize("with_inventory", [True, False])
+def test_inferred_is_right_in_the_large_majority(tmp_path, with_inventory):
+    """100,000 records of `mixed`, whose clients use a server's addresses alike: a majority of a
+    server's resolved endpoints was right for 35 of 87 records (200,000 records, with the
+    inventory). Now an address is inferred only from 80 % of at least 5 endpoints and never where
+    the other side is logged: with the inventory nothing is inferred, without it the single-IP
+    ENIs' records are, all of them right, at confidence 1."""
+    con, summary = compare("mixed", tmp_path, records=100_000, with_inventory=with_inventory)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    assert inferred_precision(con) == ((0, 0, None) if with_inventory else (65, 65, 1.0))
 
 
 def test_mixed_scenario_without_inventory(tmp_path):
     """Without an inventory, pairs in which both ENIs used a secondary address cannot be keyed;
     every other pair is resolved, and nothing is claimed wrongly."""
     con, summary = compare("mixed", tmp_path, records=20_000, with_inventory=False)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["single"] == 0
     assert unresolved_with_peer(con, anchored=True) == 0
 
@@ -127,7 +180,7 @@ def test_busy_server_with_colliding_and_reused_ports(tmp_path):
     """24 clients use the same ephemeral ports towards three server addresses, reusing them every
     two minutes; server windows are 600 s, client windows 60 s. Every record pairs exactly."""
     con, summary = compare(DATA / "busy-server.yaml", tmp_path)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert unresolved_with_peer(con) == 0
     ok = con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
     assert summary["peer"] == ok
@@ -137,7 +190,7 @@ def test_busy_server_version5_format(tmp_path):
     fmt = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action " \
           "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr"
     con, summary = compare(DATA / "busy-server.yaml", tmp_path, with_inventory=False, log_format=fmt)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["pkt"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
 
 
@@ -146,7 +199,7 @@ def test_both_sides_multi_ip(tmp_path, with_inventory):
     """Every address of the app server talks to both database addresses: with the inventory every
     pair resolves; without it, the pairs where both sides used a secondary cannot be keyed."""
     con, summary = compare(DATA / "both-multi.yaml", tmp_path, with_inventory=with_inventory)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert unresolved_with_peer(con, anchored=not with_inventory) == 0
     if with_inventory:
         assert summary["peer"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
@@ -156,7 +209,7 @@ def test_only_one_side_logged(tmp_path):
     """Only the two-address database is logged: nothing can be paired, nothing is claimed, and its
     records are ambiguous between its two addresses (or inferred)."""
     con, summary = compare(DATA / "one-side.yaml", tmp_path)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert summary["peer"] == summary["single"] == summary["pkt"] == 0
     assert con.execute("SELECT DISTINCT candidates FROM judged WHERE resolution = 'ambiguous'").fetchall() == \
         [(["10.0.2.10", "10.0.2.11"],)]
@@ -168,5 +221,5 @@ def test_builtin_scenarios(tmp_path, scenario, with_inventory):
     """Every other built-in scenario: no wrong claim, no record lost, every pair resolved (without
     an inventory: every pair in which one ENI used its primary)."""
     con, _ = compare(scenario, tmp_path, with_inventory=with_inventory)
-    assert wrong_claims(con) == [] and lost(con) == 0
+    assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert unresolved_with_peer(con, anchored=not with_inventory) == 0

@@ -13,11 +13,14 @@ other address is real. Evidence, strongest first:
               so A's address is X and B's is Y. Pairs are found by hash joins on protocol, ports,
               a time bucket and an ENI key: the ENI that owns X (for A) or Y (for B) per the
               inventory, the primaries learned from the logs and what earlier rounds resolved.
-              A claim is made only when it is unique (see ``_CLAIMS``).
+              A claim is made only when it is unique (see ``_CLAIMS``), never against the
+              inventory, and, without one, for an unknown address of the sender only once
+              pairings of two flows imply it (see ``_PAIRS``).
 ``single``    the inventory says the ENI had exactly this one IPv4 then, and no evidence disagrees.
 ``inferred``  the other resolved records of this ENI with the same protocol and local port (or
               else the same remote address and port) went to one address from ``min_support``
-              endpoints or more, a majority; ``confidence`` is its share.
+              endpoints or more, ``INFER_SHARE`` percent of them; ``confidence`` is its share.
+              Not when the remote address is a logged ENI's (the pairing failed for a reason).
 ``ambiguous`` one of ``candidates`` (the ENI's addresses known from inventory and evidence).
 ``as-logged`` nothing more is known; the record's own addresses.
 ``none``      NODATA/SKIPDATA records.
@@ -28,8 +31,8 @@ comes from).
 
 Everything is SQL on DuckDB tables named ``_res_*`` in an attached work database (in memory, or
 a temporary file for large inputs); the result is the view ``resolved`` in the flows'
-connection. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``, ``hash``) so
-that it can move to Spark or Athena.
+connection. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``, ``any_value``,
+``hash``) so that it can move to Spark or Athena.
 """
 
 from __future__ import annotations
@@ -40,16 +43,17 @@ import duckdb
 
 from .inventory import Inventory
 
-__all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "TOLERANCE"]
+__all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "INFER_SHARE", "TOLERANCE"]
 
 RESOLUTION_COLUMNS = ("direction", "src_ip", "dst_ip", "local_ip", "resolution", "candidates", "confidence",
                       "peer_interface_id", "peer_source", "peer_line", "owner")
 LABELS = ("pkt", "peer", "single", "inferred", "ambiguous", "as-logged", "none")
 DEFAULT_MIN_SUPPORT = 5  # distinct endpoints of resolved records needed before an address is inferred
+INFER_SHARE = 80  # percent of that support the inferred address needs (a majority was right 40 % of the time)
 TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
 _BUCKET = 300  # seconds per time bucket of the peer join
 _MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
-_PARTITION_ROWS = 2_000_000  # records per partition of the peer joins (bounds their memory)
+_PARTITION_ROWS = 4_000_000  # records per partition of the peer joins (bounds their memory)
 
 _NEEDED = {"interface_id": "VARCHAR", "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "BIGINT",
            "dstport": "BIGINT", "protocol": "BIGINT", "start": "BIGINT", "end": "BIGINT", "log_status": "VARCHAR",
@@ -107,7 +111,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer
                      else _NO_INFERRED, _CANDIDATES, _FINAL, _PEERS):
             run(step)
-        for table in ("_res_d", "_res_single", "_res_known", "_res_inf", "_res_cand"):
+        for table in ("_res_d", "_res_single", "_res_known", "_res_open", "_res_inf", "_res_cand"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
     finally:
         con.execute(f"USE {home}")
@@ -145,6 +149,7 @@ WITH ev AS (
   SELECT n.eni, k.own_local AS addr, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
   WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
   UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid
+  UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p JOIN _res_eni n ON n.id = p.eid
 ), judged AS (
   SELECT ev.*,
          (SELECT count(*) FROM _res_inventory i WHERE i.interface_id = ev.eni
@@ -230,6 +235,17 @@ def _input(flows, con):
     raise TypeError("resolve() takes the result of eniflow.read() or a DuckDB relation")
 
 
+# May an address be one of an ENI's? Only a private one (RFC 1918 or 100.64/10: flow logs show
+# an ENI's private addresses) in the /16 of the ENI's primary (a subnet is at most a /16 and an
+# ENI's addresses are all in its subnet).
+_PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
+  OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
+  OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
+_SLASH16_INT = "(TRY_CAST(split_part({x}, '.', 1) AS INTEGER) * 256 + TRY_CAST(split_part({x}, '.', 2) AS INTEGER))"
+_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16_INT.format(x='{x}')} = {_SLASH16_INT.format(x='{pip}')}))"
+
+_COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
+
 # What resolution reads of each record. ok: a record with both addresses (not NODATA/SKIPDATA).
 _BASE = """
 CREATE OR REPLACE VIEW _res_b AS
@@ -243,14 +259,16 @@ FROM _res_src
 # Each ENI's primary, in three steps. (1) Candidates: the address present in every IPv4
 # record of the ENI (k1, k2: at most two can be); flow_direction names it directly, and so does a
 # pkt field that differs from srcaddr/dstaddr (the logged address there is the masked primary).
-# (2) Sure: that, or the inventory's primary when the logs agree, or the only candidate.
+# (2) Sure: that, or the inventory's primary when the logs agree, or the only private candidate
+# (flow logs show an ENI's private IPv4, reference §12.1 rule 4: a public one is its peer).
 # (3) An ENI with two candidates (it talked to one address only) is decided by its counterpart
-# records: a record of the same packets (protocol, ports, source, overlapping time) logged as
-# ingress on an ENI whose direction is sure shows that the tied ENI sent them, so its source is
-# the tied ENI's primary (likewise a counterpart egress record: its destination); a forwarding
-# hop that the inventory does not name can mislead this. Else, a candidate that is another
-# ENI's primary is not this one's.
-_PRIMARY_CANDIDATES = """
+# records: a record with the same protocol, ports and both addresses, overlapping in time, logged
+# as ingress on an ENI whose direction is sure is of packets the tied ENI sent to that ENI's
+# primary, so their source is the tied ENI's primary (likewise a counterpart egress record: the
+# destination). Matching only the source would let another sender's packets (same port, to
+# another address) decide it. A forwarding hop that the inventory does not name can mislead
+# this. Else, a candidate that is another ENI's primary is not this one's.
+_PRIMARY_CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_pc AS
 WITH r AS (
   SELECT eni, sa, da, psa, pda, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
@@ -269,12 +287,15 @@ WITH r AS (
   SELECT f.eni, coalesce(f.cfd, f.cpkt) AS cfd, i.primary_ip AS inv,
          CASE WHEN c.n1 = c.n THEN f.c1 END AS k1, CASE WHEN c.n2 = c.n AND f.c2 <> f.c1 THEN f.c2 END AS k2
   FROM f JOIN c ON f.eni = c.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = f.eni
+), p AS (
+  SELECT eni, cfd, inv, k1, k2, CASE WHEN {_PRIVATE.format(x='k1')} THEN k1 END AS p1,
+         CASE WHEN {_PRIVATE.format(x='k2')} THEN k2 END AS p2 FROM k
 )
-SELECT eni, k1, k2, CASE WHEN cfd IS NOT NULL THEN cfd
-                         WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
-                         WHEN k1 IS NOT NULL AND k2 IS NULL THEN k1
-                         WHEN k2 IS NOT NULL AND k1 IS NULL THEN k2 END AS sure
-FROM k
+SELECT eni, p1 AS k1, p2 AS k2, CASE WHEN cfd IS NOT NULL THEN cfd
+                                     WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
+                                     WHEN p1 IS NOT NULL AND p2 IS NULL THEN p1
+                                     WHEN p2 IS NOT NULL AND p1 IS NULL THEN p2 END AS sure
+FROM p
 """
 
 _PRIMARY = f"""
@@ -289,11 +310,9 @@ WITH tie AS (
 ), tr AS (
   SELECT b.eni, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1 FROM _res_b b JOIN tie ON tie.eni = b.eni WHERE b.ok
 ), votes AS (
-  SELECT tr.eni, tr.sa AS v FROM tr JOIN known q ON q.sa = tr.sa AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
-   AND q.dir = 'ingress' AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
-  UNION ALL
-  SELECT tr.eni, tr.da FROM tr JOIN known q ON q.da = tr.da AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
-   AND q.dir = 'egress' AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
+  SELECT tr.eni, CASE q.dir WHEN 'ingress' THEN tr.sa WHEN 'egress' THEN tr.da END AS v
+  FROM tr JOIN known q ON q.sa = tr.sa AND q.da = tr.da AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
+   AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
 ), voted AS (
   SELECT v.eni, min(v.v) AS p FROM votes v JOIN tie ON tie.eni = v.eni AND v.v IN (tie.k1, tie.k2)
   GROUP BY v.eni HAVING count(DISTINCT v.v) = 1
@@ -313,13 +332,18 @@ UNION ALL SELECT interface_id, primary_ip FROM _res_inventory_interfaces
 """
 
 # ENIs with records, as small integers (joins and groupings on them are cheap), with what
-# resolution needs of each: its primary, whether it forwards others' packets, its owner.
-_ENIS = """
+# resolution needs of each: its primary, whether it forwards others' packets, its owner, and
+# whether (listed) and when (vf..vt, NULL bounds open) the inventory gives its addresses.
+_ENIS = f"""
 CREATE OR REPLACE TABLE _res_eni AS
 SELECT e.eni, CAST(row_number() OVER (ORDER BY e.eni) AS INTEGER) AS id, p.primary_ip AS pip,
-       coalesce(i.intermediate, false) AS inter, i.owner
+       coalesce(i.intermediate, false) AS inter, i.owner, s.eni IS NOT NULL AS listed, s.vf, s.vt,
+       {_SLASH16_INT.format(x='p.primary_ip')} AS pip16
 FROM (SELECT DISTINCT eni FROM _res_b WHERE eni IS NOT NULL) e
 LEFT JOIN _res_primary p ON p.eni = e.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = e.eni
+LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL) THEN min(valid_from) END AS vf,
+                  CASE WHEN bool_and(valid_to IS NOT NULL) THEN max(valid_to) END AS vt
+           FROM _res_inventory WHERE interface_id IS NOT NULL GROUP BY interface_id) s ON s.eni = e.eni
 """
 
 # Per record (rid numbers the records in scan order): direction (egress true, ingress false,
@@ -358,17 +382,6 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 ) o LEFT JOIN _res_eni n ON n.eni = o.eni
 """
 
-# May an address be one of an ENI's? Only a private one (RFC 1918 or 100.64/10: flow logs show
-# an ENI's private addresses) in the /16 of the ENI's primary (a subnet is at most a /16 and an
-# ENI's addresses are all in its subnet).
-_PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
-  OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
-  OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
-_SLASH16 = "(split_part({x}, '.', 1) || '.' || split_part({x}, '.', 2))"
-_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16.format(x='{x}')} = {_SLASH16.format(x='{pip}')}))"
-
-_COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
-
 # pkt: the packet's own address on the local side (pl) is logged. It is the ENI's (a secondary)
 # when it equals the logged one, is known to be the ENI's, or is plausible and no other ENI's and
 # the ENI is no forwarder; otherwise the ENI forwarded the packet and local_ip is its own address.
@@ -394,40 +407,52 @@ FROM c JOIN _res_eni n ON n.id = c.eid
 _PARTICIPANT = """d.egress IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
   AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL{partition}"""
 
-# Who is known to hold each participant's remote address at its time, when that is one ENI:
-# owned; rown = that ENI's id (NULL when it has no records). An address that several ENIs are
-# said to hold then counts as unknown: pairs are then neither keyed on it nor excluded by it.
-# (Addresses that one ENI holds all the time, the usual case, need no grouping.)
+# Who is known to hold each participant's remote address at its time (ph: its partition hash):
+# rown = that ENI's id when it is one ENI (NULL when it has no records); multi = several ENIs
+# are said to hold it then, listed in _res_rm. Such an address counts as unowned: pairs are then neither keyed on it nor
+# excluded by it. (Addresses that one ENI holds all the time, the usual case, need no grouping.)
 _REMOTE_OWNERS = f"""
+CREATE OR REPLACE TABLE _res_w AS
+WITH o AS (
+  SELECT addr FROM _res_own_all GROUP BY addr HAVING NOT (min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL))
+)
+SELECT DISTINCT d.rid, w.eid, w.eni, hash(d.pr, d.sp, d.dp) AS ph FROM _res_d d JOIN o ON o.addr = d.rm
+JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
+WHERE {_PARTICIPANT};
 CREATE OR REPLACE TABLE _res_ro AS
 WITH o AS (
-  SELECT addr, min(eid) AS eid, min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL) AS simple
-  FROM _res_own_all GROUP BY addr
+  SELECT addr, min(eid) AS eid FROM _res_own_all GROUP BY addr
+  HAVING min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL)
 )
-SELECT d.rid, o.eid AS rown FROM _res_d d JOIN o ON o.addr = d.rm AND o.simple WHERE {_PARTICIPANT}
+SELECT d.rid, o.eid AS rown, false AS multi, hash(d.pr, d.sp, d.dp) AS ph
+FROM _res_d d JOIN o ON o.addr = d.rm WHERE {_PARTICIPANT}
 UNION ALL
-SELECT d.rid, min(w.eid) FROM _res_d d JOIN o ON o.addr = d.rm AND NOT o.simple
-JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
-WHERE {_PARTICIPANT}
-GROUP BY d.rid HAVING min(w.eni) = max(w.eni)
+SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END, min(eni) <> max(eni), min(ph) FROM _res_w GROUP BY rid;
+CREATE OR REPLACE TABLE _res_rm AS SELECT w.rid, w.eid FROM _res_w w JOIN _res_ro r ON r.rid = w.rid AND r.multi;
+DROP TABLE _res_w
 """
 
 # One row per participant and time bucket its padded time range spans (padded by half the
 # tolerance on each side, so that ranges overlapping within the tolerance share a bucket).
 # lk = the local address when pkt fields told it; fwd = on a forwarding ENI, or a forwarded
-# packet (pkt): such a record confirms its partner's address but is not resolved by it.
+# packet (pkt): such a record confirms its partner's address but is not resolved by it;
+# inv = the inventory gives the ENI's addresses at the record's time; pip16 / rm16: the /16 of
+# the ENI's primary and, when no one ENI owns it, of a private remote address (for _PAIR_PLAUSIBLE).
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
 WITH d AS (
-  SELECT d.*, CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
-         CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1
-  FROM _res_d d WHERE {_PARTICIPANT}
+  SELECT d.rid, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
+         n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
+         CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
+         CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1,
+         r.rown, r.rid IS NOT NULL AND NOT r.multi AS owned, coalesce(r.multi, false) AS multi,
+         n.listed AND {_COVERS.format(o='n', r='d')} AS inv, n.pip16,
+         CASE WHEN r.rid IS NULL OR r.multi THEN CASE WHEN {_PRIVATE.format(x='d.rm')} THEN {_SLASH16_INT.format(x='d.rm')} END END AS rm16
+  FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
+  LEFT JOIN (SELECT * FROM _res_ro r WHERE true{{rpartition}}) r ON r.rid = d.rid
+  WHERE {_PARTICIPANT}
 )
-SELECT d.rid, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
-       n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd, d.b0, d.b0 + s.k AS bk,
-       r.rown, r.rid IS NOT NULL AS owned
-FROM d JOIN _res_eni n ON n.id = d.eid JOIN _res_n s ON s.k <= d.b1 - d.b0
-LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_ro r ON r.rid = d.rid
+SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.k <= d.b1 - d.b0
 WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 """
 
@@ -435,10 +460,22 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # ports, times overlapping within the tolerance (counted once, in the first bucket both span),
 # and an ENI key: X is known to be A's (ax), else Y is known to be B's (by). Not the same packets
 # when X (Y) is known to be another ENI's than A (B), or a side's pkt-told local address
-# disagrees. x_ok / y_ok: the pair may resolve A (X is A's, or plausible for A) / B (likewise Y);
-# a pair whose Y cannot be B's (public: B forwards, e.g. a NAT gateway) still tells A.
+# disagrees. x_ok / y_ok: the pair may resolve A (X is A's, or plausible for A) / B (likewise Y).
+# When Y cannot be B's (public, another /16), the pair tells A only if B is known to forward (a
+# NAT gateway): else B's record may be of another sender's packets on the same ports (likewise X).
+# ca / cb: the unkeyed side's implied address X (Y) is not known to be A's (B's) while the
+# inventory gives A's (B's) addresses then; it matters where the pair would resolve that side. Such a pair is not taken for the same packets (a
+# missing record explains it as well: two clients on one port, the server's record of one
+# lost), only reported (``discrepancies``): the inventory yields to pkt fields, not to a pairing.
+# xw: likewise, but no inventory gives A's addresses: keyed by the receiver only, the pair is the
+# same packets only if the unknown X is A's secondary, which one pairing cannot tell from another
+# host sending on those ports while A's partner record was lost. It claims nothing (its records
+# are not resolved by it) and counts as support: an address implied by pairs of two flows
+# (protocol and ports, either way) is learned for the next round, which keys the pairs on it.
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
-  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov"""
+  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1,
+  (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow"""  # its 5-tuple, either way
+_PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # _PLAUSIBLE: x's remote for e
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
   AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
@@ -446,15 +483,20 @@ _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
 _PAIRS = f"""
 CREATE OR REPLACE TABLE _res_pairs AS
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND (a.rown IS NOT DISTINCT FROM b.eni OR {_PLAUSIBLE.format(x='a.rm', pip='nb.pip')}) AS y_ok
-FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN} JOIN _res_eni nb ON nb.id = b.eni
+       a.lk IS NULL AND NOT a.fwd
+         AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
+       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
+       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw
+FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN}
+LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
 WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd AND {_PLAUSIBLE.format(x='b.rm', pip='na.pip')} AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AS y_ok
-FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN} JOIN _res_eni na ON na.id = a.eni
+       a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
+       b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
+       a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw
+FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN}
+LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE NOT b.owned
 """
 
@@ -464,29 +506,40 @@ WHERE NOT b.owned
 # surely the same packets. Example: a client using one port to reach both addresses of a
 # server at once; the server logged both flows alike, each server record pairs with both client
 # records (implying different addresses), so neither side is claimed.
-_CLAIMS = """
+_SAME = "NOT ((ca AND x_ok) OR (cb AND y_ok))"  # the pair may be of the same packets (see _PAIRS)
+_CLAIMS = f"""
+INSERT INTO _res_contra
+SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, at1 AS t1 FROM _res_pairs WHERE ca AND x_ok
+                        UNION ALL SELECT brid, beni, y, bt0, bt1 FROM _res_pairs WHERE cb AND y_ok);
+INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs WHERE xw AND x_ok AND {_SAME};
 INSERT INTO _res_peerclaim
 WITH c AS (
-  SELECT arid AS r, brid AS p, beni AS peni, x AS implied, x_ok AS ok, ov FROM _res_pairs
-  UNION ALL SELECT brid, arid, aeni, y, y_ok, ov FROM _res_pairs
+  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, beni AS peni, x AS implied,
+         x_ok AND NOT xw AS ok, ov
+  FROM _res_pairs WHERE {_SAME}
+  UNION ALL SELECT brid, beni, bt0, bt1, arid, aeni, y, y_ok AND NOT xw, ov FROM _res_pairs WHERE {_SAME}
 ), s AS (
-  SELECT r, min(implied) = max(implied) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
-         min(implied) AS implied, max_by(p, ov) AS best
+  SELECT r, any_value(eid) AS eid, any_value(t0) AS t0, any_value(t1) AS t1,
+         min(hash(implied)) = max(hash(implied)) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
+         any_value(implied) AS implied, max_by(p, ov) AS best
   FROM c GROUP BY r
-), m AS (
-  SELECT c.r, bool_and(sp.one) AS clear FROM c JOIN s sp ON sp.r = c.p GROUP BY c.r
+), bad AS (
+  SELECT r FROM s WHERE NOT one
+), unclear AS (
+  SELECT q.arid AS r FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
+  UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME}
 )
-SELECT s.r AS rid, d.eid, s.implied AS addr, s.best AS peer_rid, d.t0, d.t1
-FROM s JOIN m ON m.r = s.r JOIN _res_d d ON d.rid = s.r
-WHERE s.one AND s.ok AND m.clear
+SELECT r AS rid, eid, implied AS addr, best AS peer_rid, t0, t1
+FROM s WHERE one AND ok AND r NOT IN (SELECT r FROM unclear)
 """
 
 
 def _peer_rounds(con) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
-    adds the addresses round 1 resolved, which pairs records where both sides used secondary
-    addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
-    The work is split into partitions of about ``_PARTITION_ROWS`` records to bound memory."""
+    adds the addresses round 1 resolved or its weak pairs implied in two flows, which pairs
+    records where both sides used secondary addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
+    The pairing is split into partitions of about ``_PARTITION_ROWS`` records to bound memory;
+    the remote owners (narrow) are found once per round."""
     span, records = con.execute(f"""
         SELECT coalesce(max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET}) - floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), 0),
                count(*) FROM _res_d WHERE egress IS NOT NULL""").fetchall()[0]
@@ -499,18 +552,26 @@ def _peer_rounds(con) -> None:
     for _ in range(2):
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr VARCHAR, peer_rid INTEGER, "
                     "t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr VARCHAR, t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr VARCHAR, flow BIGINT, t0 BIGINT, t1 BIGINT)")
+        con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
-            for step in (_REMOTE_OWNERS, _EXPAND, _PAIRS, _CLAIMS):
+            for step in (_EXPAND, _PAIRS, _CLAIMS):
                 partition = f" AND hash(d.pr, d.sp, d.dp) % {parts} = {part}" if parts > 1 else ""
-                con.execute(step.replace("{partition}", partition))
-        for table in ("_res_x", "_res_pairs", "_res_ro"):
+                con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace(
+                    "hash(d.pr, d.sp, d.dp)", "r.ph")))
+        for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm"):
             con.execute(f"DROP TABLE {table}")
-        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim "
-                          "EXCEPT SELECT eid, addr FROM _res_own_all)").fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
+                    "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
+        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim UNION SELECT eid, addr "
+                          "FROM _res_weak EXCEPT SELECT eid, addr FROM _res_own_all)").fetchall()[0][0]
         if not new:
             break
         con.execute(f"""INSERT INTO _res_own_all SELECT p.eid, n.eni, p.addr, min(p.t0) - {TOLERANCE}, max(p.t1) + {TOLERANCE}
-                        FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
+                        FROM (SELECT eid, addr, t0, t1 FROM _res_peerclaim UNION ALL SELECT * FROM _res_weak) p
+                        JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
+    con.execute("DROP TABLE _res_weak")
 
 
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
@@ -528,13 +589,14 @@ SELECT eni, addr, bool_or(kind = 'primary') AS is_primary,
 ) GROUP BY eni, addr
 """
 
-# single: the inventory's one-address intervals that no evidence of another address contradicts.
+# single: the inventory's one-address intervals that no evidence of another address contradicts
+# (pkt, peer, or a pairing that contradicts the inventory).
 # Not on forwarding ENIs: their own address is known, but not the packet's other one.
 _SINGLE = """
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
   SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
-  UNION ALL SELECT eid, addr, t0, t1 FROM _res_peerclaim
+  UNION ALL SELECT eid, addr, t0, t1 FROM _res_peerclaim UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
 ), s AS (
   SELECT n.id AS eid, s.address, s.valid_from, s.valid_to
   FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
@@ -551,7 +613,8 @@ WHERE d.egress IS NOT NULL
 """
 
 # Every record's evidence-based local address: pkt (a forwarded packet: the ENI's own logged
-# address), else peer, else single. how: 0 pkt, 1 peer, 2 single (LABELS).
+# address), else peer, else single. how: 0 pkt, 1 peer, 2 single (LABELS). _res_open: the records
+# with a direction that none of these resolved (what inference and candidates work on).
 _KNOWN = """
 CREATE OR REPLACE TABLE _res_known AS
 SELECT rid, coalesce(own_local, ll) AS addr, CAST(0 AS UTINYINT) AS how, CAST(NULL AS INTEGER) AS peer_rid,
@@ -559,57 +622,87 @@ SELECT rid, coalesce(own_local, ll) AS addr, CAST(0 AS UTINYINT) AS how, CAST(NU
 FROM _res_pkt
 UNION ALL SELECT rid, addr, 1, peer_rid, true FROM _res_peerclaim WHERE rid NOT IN (SELECT rid FROM _res_pkt)
 UNION ALL SELECT rid, addr, 2, NULL, true FROM _res_single
-  WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim)
+  WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim);
+CREATE OR REPLACE TABLE _res_open AS
+SELECT d.rid, d.eid, d.pr, d.rm, d.t0, d.t1, d.ll, CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport,
+       CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport
+FROM _res_d d WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known)
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
 # (support: distinct remote endpoints), or else the same protocol, remote address and port
-# (support: distinct local ports): a majority address with min_support or more; confidence =
-# its share of the support. Counting endpoints, not records, keeps one long flow from counting
-# as many.
+# (support: distinct local ports): an address with min_support or more and INFER_SHARE percent
+# of the support; confidence = its share. Counting endpoints, not records, keeps one long flow
+# from counting as many. Where an ENI's addresses are used alike (clients picking any of a
+# server's), a bare majority is a coin toss. Not for records whose remote address is a logged
+# ENI's (or may be: a tied ENI's candidate): their other side is in the logs, so failing to pair
+# means conflicting evidence or secondaries on both sides, and the resolved records, biased
+# towards pairs that could be keyed (primaries), say nothing about them (floating-ip without
+# inventory: health checks between primaries voted the floating IP's traffic onto the primary).
 _PORTS = "CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport"
 _INFERRED = f"""
+CREATE OR REPLACE TABLE _res_todo AS
+WITH logged AS (
+  SELECT addr FROM _res_own WHERE eid IS NOT NULL UNION SELECT addr FROM _res_learned
+  UNION SELECT k1 FROM _res_pc UNION SELECT k2 FROM _res_pc
+)
+SELECT o.rid, o.eid, o.pr, o.rm, o.lport, o.rport FROM _res_open o JOIN _res_eni n ON n.id = o.eid
+WHERE NOT n.inter AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL);
+CREATE OR REPLACE TABLE _res_sup AS
+WITH d AS (
+  SELECT d.rid, d.eid, d.pr, d.rm, {_PORTS} FROM _res_d d
+  WHERE d.egress IS NOT NULL AND d.eid IN (SELECT eid FROM _res_todo)
+)
+SELECT d.*, true AS byport FROM d JOIN (SELECT DISTINCT eid, pr, lport FROM _res_todo) t
+  ON t.eid = d.eid AND t.pr = d.pr AND t.lport = d.lport
+UNION ALL
+SELECT d.*, false FROM d JOIN (SELECT DISTINCT eid, pr, rm, rport FROM _res_todo) t
+  ON t.eid = d.eid AND t.pr = d.pr AND t.rm = d.rm AND t.rport = d.rport;
 CREATE OR REPLACE TABLE _res_inf AS
-WITH todo AS (
-  SELECT d.rid, d.eid, d.pr, d.rm, {_PORTS} FROM _res_d d JOIN _res_eni n ON n.id = d.eid
-  WHERE d.egress IS NOT NULL AND NOT n.inter AND d.rid NOT IN (SELECT rid FROM _res_known)
-), k AS (
-  SELECT d.eid, d.pr, d.rm, {_PORTS}, k.addr FROM _res_d d JOIN _res_known k ON k.rid = d.rid
-  WHERE k.own AND d.eid IN (SELECT eid FROM todo)
+WITH k AS (
+  SELECT s.*, k.addr FROM _res_sup s JOIN _res_known k ON k.rid = s.rid AND k.own
+), kp AS (
+  SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM k WHERE byport
+), kr AS (
+  SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM k WHERE NOT byport
 ), byport AS (
   SELECT eid, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eid, pr, lport, addr, count(*) AS n
-        FROM (SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM k) GROUP BY eid, pr, lport, addr)
+  FROM (SELECT eid, pr, lport, addr, count(*) AS n FROM kp GROUP BY eid, pr, lport, addr)
   GROUP BY eid, pr, lport
 ), byremote AS (
   SELECT eid, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
-  FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n
-        FROM (SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM k) GROUP BY eid, pr, rm, rport, addr)
+  FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n FROM kr GROUP BY eid, pr, rm, rport, addr)
   GROUP BY eid, pr, rm, rport
+), g AS (
+  SELECT t.rid, p.addr AS paddr, p.top AS ptop, p.total AS ptotal,
+         p.top >= {{min_support}} AND 100 * p.top >= {INFER_SHARE} * p.total AS pok,
+         r.addr AS raddr, r.top AS rtop, r.total AS rtotal,
+         r.top >= {{min_support}} AND 100 * r.top >= {INFER_SHARE} * r.total AS rok
+  FROM _res_todo t
+  LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
+  LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
 )
-SELECT t.rid,
-       CASE WHEN p.top >= {{min_support}} AND 2 * p.top > p.total THEN p.addr ELSE r.addr END AS addr,
-       CASE WHEN p.top >= {{min_support}} AND 2 * p.top > p.total THEN CAST(p.top AS DOUBLE) / p.total
-            ELSE CAST(r.top AS DOUBLE) / r.total END AS confidence
-FROM todo t
-LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
-LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
-WHERE (p.top >= {{min_support}} AND 2 * p.top > p.total) OR (r.top >= {{min_support}} AND 2 * r.top > r.total)
+SELECT rid, CASE WHEN pok THEN paddr ELSE raddr END AS addr,
+       CASE WHEN pok THEN CAST(ptop AS DOUBLE) / ptotal ELSE CAST(rtop AS DOUBLE) / rtotal END AS confidence
+FROM g WHERE pok OR rok;
+DROP TABLE _res_todo; DROP TABLE _res_sup
 """
 _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER) AS rid, CAST(NULL AS VARCHAR) AS addr, " \
                "CAST(NULL AS DOUBLE) AS confidence WHERE false"
 
 # ambiguous: the addresses the ENI is known to have then (inventory at that time; anything the
-# logs showed it using), when there are two or more.
+# logs showed it using, pairings against the inventory included), when there are two or more.
 _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cand AS
 WITH a AS (
   SELECT n.id AS eid, i.address AS addr, i.valid_from AS vf, i.valid_to AS vt
   FROM _res_inventory i JOIN _res_eni n ON n.eni = i.interface_id
   UNION SELECT n.id, l.addr, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
+  UNION SELECT eid, addr, NULL, NULL FROM _res_contra
 ), todo AS (
-  SELECT d.rid, d.eid, d.t0, d.t1, d.ll FROM _res_d d
-  WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known) AND d.rid NOT IN (SELECT rid FROM _res_inf)
+  SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_open o
+  WHERE o.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
+    AND o.rid NOT IN (SELECT rid FROM _res_inf)
 )
 SELECT t.rid, list(DISTINCT a.addr ORDER BY a.addr) AS candidates
 FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')}
