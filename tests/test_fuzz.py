@@ -421,18 +421,25 @@ def test_resolution_claims_of_certainty_are_never_wrong(flows, secondaries, pkt,
 # client's egress record paired with the other client's ingress record on the server, so the
 # client was said (peer, confidence 1) to have used the other client's address, which the
 # inventory does not give it: such a pairing is not taken for the same packets.
-COLLISION = [
-    ("eni-1", "10.0.1.10 10.0.0.10 40001 443 17"),  # client eni-1 -> server eni-0 (server side not logged)
-    ("eni-0", "10.0.9.9 10.0.0.10 40001 443 17"),  # another client, without a flow log, -> server eni-0
-]
+COLLISION = {
+    "eni-1": ["10.0.1.10 10.0.0.10 40001 443 17"],  # client eni-1 -> server eni-0 (server side not logged)
+    "eni-0": ["10.0.9.9 10.0.0.10 40001 443 17"],  # another client, without a flow log, -> server eni-0
+}
+
+
+def eni_logs(tmp_path, records: dict[str, list[str]]) -> list:
+    """One flow log file per ENI (in the dict's order) of records 'src dst sport dport proto' at T0."""
+    paths = []
+    for eni, lines in records.items():
+        path = tmp_path / f"{eni}.log"
+        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
+                                                             for r in lines))
+        paths.append(path)
+    return paths
 
 
 def test_peer_claim_is_not_made_from_a_port_collision(tmp_path):
-    paths = []
-    for eni, record in COLLISION:
-        path = tmp_path / f"{eni}.log"
-        path.write_text(f"{' '.join(RES_FIELDS)}\n2 {eni} {record} 1 100 {T0} {T0 + 59} ACCEPT OK\n")
-        paths.append(path)
+    paths = eni_logs(tmp_path, COLLISION)
     resolved = eniflow.resolve(eniflow.read(paths), inventory_of([0, 0, 0], [True] * 3))
     rows = resolved.relation.select("interface_id, resolution, local_ip, candidates").fetchall()
     assert rows == [("eni-1", "ambiguous", "10.0.1.10", ["10.0.1.10", "10.0.9.9"]), ("eni-0", "single", "10.0.0.10", None)]
@@ -453,12 +460,7 @@ def lone_ingress(client: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("client, eni1_direction", [("203.0.113.5", "ingress"), ("10.0.9.9", None)])
 def test_lone_ingress_from_an_unlogged_host_makes_no_peer_claim(tmp_path, client, eni1_direction):
-    paths = []
-    for eni, records in lone_ingress(client).items():
-        path = tmp_path / f"{eni}.log"
-        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
-                                                             for r in records))
-        paths.append(path)
+    paths = eni_logs(tmp_path, lone_ingress(client))
     rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, direction, resolution, local_ip").fetchall()
     assert rows == [("eni-0", "egress", "as-logged", "10.0.0.10"), ("eni-0", "ingress", "as-logged", "10.0.0.10"),
                     ("eni-1", eni1_direction, "as-logged", "10.0.1.10" if eni1_direction else None)]
@@ -476,12 +478,7 @@ FOREIGN_SOURCE = {
 
 
 def test_peer_claim_is_not_made_from_a_source_that_cannot_be_the_sender(tmp_path):
-    paths = []
-    for eni, records in FOREIGN_SOURCE.items():
-        path = tmp_path / f"{eni}.log"
-        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
-                                                             for r in records))
-        paths.append(path)
+    paths = eni_logs(tmp_path, FOREIGN_SOURCE)
     rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, direction, resolution, local_ip").fetchall()
     assert rows == [("eni-0", "egress", "as-logged", "10.0.0.10"), ("eni-0", "egress", "as-logged", "10.0.0.10"),
                     ("eni-1", "ingress", "as-logged", "10.0.1.10")]
@@ -500,12 +497,7 @@ UNKNOWN_SECONDARY = {
 
 
 def test_peer_claim_is_not_made_for_an_unknown_address_from_one_pairing(tmp_path):
-    paths = []
-    for eni, records in UNKNOWN_SECONDARY.items():
-        path = tmp_path / f"{eni}.log"
-        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
-                                                             for r in records))
-        paths.append(path)
+    paths = eni_logs(tmp_path, UNKNOWN_SECONDARY)
     rows = eniflow.resolve(eniflow.read(paths)).relation.select("interface_id, srcaddr, resolution, local_ip").fetchall()
     assert rows == [("eni-0", "10.0.9.9", "as-logged", "10.0.0.10"), ("eni-0", "10.0.0.10", "peer", "10.0.0.10"),
                     ("eni-1", "10.0.1.10", "as-logged", "10.0.1.10"), ("eni-1", "10.0.0.10", "peer", "10.0.1.10")]
@@ -524,12 +516,7 @@ TWICE_UNKNOWN = {
 @pytest.mark.xfail(strict=True, reason="without an inventory, an unknown address implied by pairings of two flows is "
                    "learned; two collisions with lost records fool it; reported to lead")
 def test_peer_claim_is_not_made_for_an_unknown_address_from_two_collisions(tmp_path):
-    paths = []
-    for eni, records in TWICE_UNKNOWN.items():
-        path = tmp_path / f"{eni}.log"
-        path.write_text(" ".join(RES_FIELDS) + "\n" + "".join(f"2 {eni} {r} 1 100 {T0} {T0 + 59} ACCEPT OK\n"
-                                                             for r in records))
-        paths.append(path)
+    paths = eni_logs(tmp_path, TWICE_UNKNOWN)
     rows = eniflow.resolve(eniflow.read(paths)).relation.select("srcaddr, resolution, local_ip").fetchall()
     assert [r for r in rows if r[1] == "peer" and "10.0.9.9" in (r[0], r[2])] == []
 
