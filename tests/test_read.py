@@ -448,7 +448,7 @@ def test_errors_in_a_parallel_read_stop_it_with_the_first_error(tmp_path, monkey
 
 
 def test_spooled_parts_join_into_a_stream_without_a_file_descriptor(tmp_path):
-    from eniflow.render import concat_parquet
+    from eniflow.parquet_concat import concat_parquet
 
     flows = eniflow.read(_gzip_logs(tmp_path / "logs", 3, 100), compact=True)
     target = io.BytesIO()
@@ -457,7 +457,7 @@ def test_spooled_parts_join_into_a_stream_without_a_file_descriptor(tmp_path):
 
 
 def test_parquet_files_of_different_schemas_are_not_joined(tmp_path):
-    from eniflow.render import concat_parquet
+    from eniflow.parquet_concat import concat_parquet
 
     pq.write_table(pa.table({"a": [1]}), tmp_path / "a.parquet")
     pq.write_table(pa.table({"b": ["x"]}), tmp_path / "b.parquet")
