@@ -105,11 +105,17 @@ def _send(pipe: BinaryIO, value) -> None:
     pipe.flush()
 
 
+def _read(pipe: BinaryIO):
+    """The next length-prefixed pickle on ``pipe``; None when the other side has closed it."""
+    head = pipe.read(_LEN.size)
+    return pickle.loads(pipe.read(_LEN.unpack(head)[0])) if len(head) == _LEN.size else None
+
+
 def _receive(proc: subprocess.Popen):
-    head = proc.stdout.read(_LEN.size)
-    if len(head) < _LEN.size:
+    value = _read(proc.stdout)
+    if value is None:
         raise _stopped(proc)
-    return pickle.loads(proc.stdout.read(_LEN.unpack(head)[0]))
+    return value
 
 
 def _stopped(proc: subprocess.Popen) -> Exception:
@@ -122,13 +128,8 @@ def _stopped(proc: subprocess.Popen) -> Exception:
 def _main() -> None:
     pipe, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but results may reach the pipe
-
-    def receive():
-        head = pipe.read(_LEN.size)
-        return pickle.loads(pipe.read(_LEN.unpack(head)[0])) if len(head) == _LEN.size else None
-
-    function, args = receive()
-    while (job := receive()) is not None:
+    function, args = _read(pipe)
+    while (job := _read(pipe)) is not None:
         index, task = job
         try:
             value = function(task, *args)
