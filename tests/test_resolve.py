@@ -225,3 +225,22 @@ def test_large_inputs_keep_their_tables_in_a_temporary_file(monkeypatch):
         ("10.0.1.20", "peer"), ("10.0.1.20", "peer"), ("10.0.1.10", "peer"), ("10.0.1.10", "peer")]
     path = res.con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'eniflow_resolve'").fetchall()[0][0]
     assert path.endswith(".duckdb") and res.summary()["peer"] == 8
+
+
+def test_peer_named_among_equal_overlaps_is_the_first_by_source_and_line(tmp_path):
+    """The client logged a 600 s window of a connection, the server two 60 s windows of it, in
+    two files: both overlap the client's record by 59 s. The peer named is the first by (source,
+    line) whatever order the files are read in (rid, the scan order, differs between engines)."""
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+    (tmp_path / "client.log").write_text(header + f"2 1 eni-c 10.0.2.30 10.0.1.20 49711 80 6 10 100 {T} {T + 599} ACCEPT OK\n")
+    (tmp_path / "s1.log").write_text(header + f"2 1 eni-s 10.0.2.30 10.0.1.10 49711 80 6 1 10 {T + 60} {T + 119} ACCEPT OK\n")
+    (tmp_path / "s2.log").write_text(header + f"2 1 eni-s 10.0.2.30 10.0.1.10 49711 80 6 1 10 {T + 120} {T + 179} ACCEPT OK\n")
+    inv = Inventory.from_document({"NetworkInterfaces": [
+        {"NetworkInterfaceId": "eni-c", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.2.30", "Primary": True}]},
+        {"NetworkInterfaceId": "eni-s", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.10", "Primary": True},
+                                                                {"PrivateIpAddress": "10.0.1.20", "Primary": False}]}]},
+        at=T, source="test")
+    for order in (["client.log", "s1.log", "s2.log"], ["s2.log", "s1.log", "client.log"]):
+        res = eniflow.resolve(eniflow.read([tmp_path / name for name in order]), inv)
+        rows = res.relation.filter("interface_id = 'eni-c'").project("resolution, peer_source, peer_line").fetchall()
+        assert rows == [("peer", str(tmp_path / "s1.log"), 2)], order

@@ -252,7 +252,7 @@ CREATE OR REPLACE VIEW _res_b AS
 SELECT interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
        "start" AS t0, "end" AS t1, pkt_srcaddr AS psa, pkt_dstaddr AS pda, lower(flow_direction) AS fd,
        coalesce(upper(log_status), 'OK') = 'OK' AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AS ok,
-       coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata
+       coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata, source, line
 FROM _res_src
 """
 
@@ -347,9 +347,12 @@ LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL
 """
 
 # Per record (rid numbers the records in scan order): direction (egress true, ingress false,
-# NULL unknown), the logged local address ll (masked for IPv4), the real remote rm and the
-# pkt local pl.
+# NULL unknown), the logged local address ll (masked for IPv4), the real remote rm, the
+# pkt local pl and pk, the record's place (source id, line) as one number: rid depends on the
+# engine's scan order, pk does not, so choices between records (the peer named) are made on it.
 _DIRECTION = """
+CREATE OR REPLACE TABLE _res_sources AS
+SELECT CAST(row_number() OVER (ORDER BY source) AS INTEGER) AS sid, source FROM (SELECT DISTINCT source FROM _res_src);
 CREATE OR REPLACE TABLE _res_d AS
 WITH d AS (
   SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_b
@@ -367,8 +370,9 @@ WITH d AS (
 SELECT rid, eid, egress, CAST(pr AS INTEGER) AS pr, CAST(sp AS INTEGER) AS sp, CAST(dp AS INTEGER) AS dp, t0, t1, nodata,
        CASE WHEN egress THEN sa WHEN NOT egress THEN da END AS ll,
        CASE WHEN egress THEN coalesce(pda, da) WHEN NOT egress THEN coalesce(psa, sa) END AS rm,
-       CASE WHEN egress THEN psa WHEN NOT egress THEN pda END AS pl
-FROM e
+       CASE WHEN egress THEN psa WHEN NOT egress THEN pda END AS pl,
+       coalesce(s.sid, 0) * 4294967296 + coalesce(e.line, 0) AS pk
+FROM e LEFT JOIN _res_sources s ON s.source = e.source
 """
 
 # Who is known to hold an address, over which interval (NULL bounds are open); eid is NULL for
@@ -441,7 +445,7 @@ DROP TABLE _res_w
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
 WITH d AS (
-  SELECT d.rid, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
+  SELECT d.rid, d.pk, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
          n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
          CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
          CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1,
@@ -472,7 +476,7 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # host sending on those ports while A's partner record was lost. It claims nothing (its records
 # are not resolved by it) and counts as support: an address implied by pairs of two flows
 # (protocol and ports, either way) is learned for the next round, which keys the pairs on it.
-_PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
+_PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.pk AS apk, b.pk AS bpk, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1,
   (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow"""  # its 5-tuple, either way
 _PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # _PLAUSIBLE: x's remote for e
@@ -505,7 +509,9 @@ WHERE NOT b.owned
 # are on r's ENI and imply one address for p. So a record pairs only with records that are
 # surely the same packets. Example: a client using one port to reach both addresses of a
 # server at once; the server logged both flows alike, each server record pairs with both client
-# records (implying different addresses), so neither side is claimed.
+# records (implying different addresses), so neither side is claimed. The peer named is the
+# partner overlapping r the longest, of equals the first by (source, line) (pk: the same on
+# every engine, unlike rid).
 _SAME = "NOT ((ca AND x_ok) OR (cb AND y_ok))"  # the pair may be of the same packets (see _PAIRS)
 _CLAIMS = f"""
 INSERT INTO _res_contra
@@ -514,14 +520,14 @@ SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, a
 INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs WHERE xw AND x_ok AND {_SAME};
 INSERT INTO _res_peerclaim
 WITH c AS (
-  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, beni AS peni, x AS implied,
+  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, bpk AS ppk, beni AS peni, x AS implied,
          x_ok AND NOT xw AS ok, ov
   FROM _res_pairs WHERE {_SAME}
-  UNION ALL SELECT brid, beni, bt0, bt1, arid, aeni, y, y_ok AND NOT xw, ov FROM _res_pairs WHERE {_SAME}
+  UNION ALL SELECT brid, beni, bt0, bt1, arid, apk, aeni, y, y_ok AND NOT xw, ov FROM _res_pairs WHERE {_SAME}
 ), s AS (
   SELECT r, any_value(eid) AS eid, any_value(t0) AS t0, any_value(t1) AS t1,
          min(hash(implied)) = max(hash(implied)) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
-         any_value(implied) AS implied, max_by(p, ov) AS best
+         any_value(implied) AS implied, max_by(p, {{'ov': ov, 'place': -ppk}}) AS best
   FROM c GROUP BY r
 ), bad AS (
   SELECT r FROM s WHERE NOT one
@@ -726,8 +732,6 @@ LEFT JOIN _res_cand c ON c.rid = d.rid
 
 # The peer records' places: source names once, records by (source id, line).
 _PEERS = """
-CREATE OR REPLACE TABLE _res_sources AS
-SELECT CAST(row_number() OVER (ORDER BY source) AS INTEGER) AS sid, source FROM (SELECT DISTINCT source FROM _res_src);
 CREATE OR REPLACE TABLE _res_peer AS
 SELECT f.rid, n.id AS eid, s.sid, f.line
 FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, interface_id, source, line FROM _res_src) f
