@@ -15,7 +15,7 @@ other address is real. Evidence, strongest first:
               inventory, the primaries learned from the logs and what earlier rounds resolved.
               A claim is made only when it is unique (see ``_CLAIMS``), never against the
               inventory, and, without one, for an unknown address of the sender only once
-              pairings of two flows imply it (see ``_PAIRS``).
+              unambiguous pairings of two flows imply it (see ``_PAIRS``).
 ``single``    the inventory says the ENI had exactly this one IPv4 then, and no evidence disagrees.
 ``inferred``  the other resolved records of this ENI with the same protocol and local port (or
               else the same remote address and port) went to one address from ``min_support``
@@ -476,6 +476,9 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # host sending on those ports while A's partner record was lost. It claims nothing (its records
 # are not resolved by it) and counts as support: an address implied by pairs of two flows
 # (protocol and ports, either way) is learned for the next round, which keys the pairs on it.
+# Only unambiguous pairs count (``_CLAIMS``): one record is the counterpart of one flow, so a
+# pair counts only if neither record has a partner implying something else (A's masked egress
+# record also pairing with B's ingress from A's primary is the same packets, not X's).
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.pk AS apk, b.pk AS bpk, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1,
   (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow"""  # its 5-tuple, either way
@@ -517,26 +520,29 @@ _CLAIMS = f"""
 INSERT INTO _res_contra
 SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, at1 AS t1 FROM _res_pairs WHERE ca AND x_ok
                         UNION ALL SELECT brid, beni, y, bt0, bt1 FROM _res_pairs WHERE cb AND y_ok);
-INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs WHERE xw AND x_ok AND {_SAME};
-INSERT INTO _res_peerclaim
+CREATE OR REPLACE TABLE _res_s AS
 WITH c AS (
   SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, bpk AS ppk, beni AS peni, x AS implied,
          x_ok AND NOT xw AS ok, ov
   FROM _res_pairs WHERE {_SAME}
   UNION ALL SELECT brid, beni, bt0, bt1, arid, apk, aeni, y, y_ok AND NOT xw, ov FROM _res_pairs WHERE {_SAME}
-), s AS (
-  SELECT r, any_value(eid) AS eid, any_value(t0) AS t0, any_value(t1) AS t1,
-         min(hash(implied)) = max(hash(implied)) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
-         any_value(implied) AS implied, max_by(p, {{'ov': ov, 'place': -ppk}}) AS best
-  FROM c GROUP BY r
-), bad AS (
-  SELECT r FROM s WHERE NOT one
-), unclear AS (
-  SELECT q.arid AS r FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
-  UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME}
 )
+SELECT r, any_value(eid) AS eid, any_value(t0) AS t0, any_value(t1) AS t1,
+       min(hash(implied)) = max(hash(implied)) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
+       any_value(implied) AS implied, max_by(p, {{'ov': ov, 'place': -ppk}}) AS best
+FROM c GROUP BY r;
+CREATE OR REPLACE TABLE _res_unsure AS
+WITH bad AS (
+  SELECT r FROM _res_s WHERE NOT one
+)  -- _res_unsure: records with partners that disagree, and their partners
+SELECT r FROM bad
+UNION SELECT q.arid FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
+UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME};
+INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs
+WHERE xw AND x_ok AND {_SAME} AND arid NOT IN (SELECT r FROM _res_unsure) AND brid NOT IN (SELECT r FROM _res_unsure);
+INSERT INTO _res_peerclaim
 SELECT r AS rid, eid, implied AS addr, best AS peer_rid, t0, t1
-FROM s WHERE one AND ok AND r NOT IN (SELECT r FROM unclear)
+FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure)
 """
 
 
@@ -566,7 +572,7 @@ def _peer_rounds(con) -> None:
                 partition = f" AND hash(d.pr, d.sp, d.dp) % {parts} = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace(
                     "hash(d.pr, d.sp, d.dp)", "r.ph")))
-        for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm"):
+        for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm", "_res_s", "_res_unsure"):
             con.execute(f"DROP TABLE {table}")
         con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
                     "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
