@@ -1,27 +1,33 @@
 """Spark engine: the same records, resolution and top talkers as DuckDB, row for row.
 
-One local SparkSession (local[2], no UI, 4 shuffle partitions) serves the whole module.
+One local SparkSession (local[2], no UI, 4 shuffle partitions) serves the whole module. Every
+built-in simulator scenario is resolved and ranked on both engines; so that this takes four
+Spark resolutions, not fourteen, the scenarios that do not meet (each on a day of its own, in
+address spaces of their own) are resolved together, and a test checks that together they give
+exactly the rows each gives alone.
 """
 
 from __future__ import annotations
 
-import json
 import gzip
+import json
 import shutil
+from dataclasses import dataclass
 
 import polars as pl
 import pytest
 
 import eniflow
 from eniflow.errors import MalformedRecordError, UsageError
-from eniflow.simulate import simulate
+from eniflow.inventory import Inventory
+from eniflow.simulate import list_scenarios, load_topology, simulate
 
 pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'eniflow[spark]')")
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java 17+ (java is not on PATH)", allow_module_level=True)
 
 from eniflow.analyses.top import top  # noqa: E402
-from eniflow.engines import resolve_on, run_top  # noqa: E402
+from eniflow.engines import resolve_on  # noqa: E402
 from eniflow.engines.spark import parse_conf, spark_session  # noqa: E402
 from eniflow.engines.spark_read import read_spark  # noqa: E402
 from eniflow.resolve import resolve  # noqa: E402
@@ -37,15 +43,82 @@ def spark():
     session.stop()
 
 
-@pytest.fixture(scope="module")
-def mixed(tmp_path_factory):
-    return simulate("mixed", tmp_path_factory.mktemp("mixed"), records=20_000)
+# Every built-in scenario, small, each on a day of its own (so that they can share a read).
+SMALL = {"mixed": {"records": 4000, "duration": "5m"}}
+# Scenarios resolved together: their records and answers do not meet (the test checks it).
+# The others share mixed's 10.0.0.0/16 (so do some internet hosts), so it is resolved alone.
+GROUPS = [("mixed",), tuple(sorted(set(list_scenarios()) - {"mixed"}))]
+# Logs alone (every address learned; min_support 1, so that inference has something to do)
+# and with the inventory AWS would have printed (single, peer against known secondaries).
+PASSES = {"logs": {"min_support": 1}, "inventory": {}}
+
+
+@dataclass
+class Scenario:
+    name: str
+    result: object  # its SimulationResult
+    topology: object  # as simulated (generated ENIs included), before the shift to its day
+    shift: int  # seconds from the scenario's own start to its day here
+
+    @property
+    def day(self) -> tuple[int, int]:
+        return self.result.start // 86400 * 86400, self.result.start // 86400 * 86400 + 86400
 
 
 @pytest.fixture(scope="module")
-def both(spark, mixed):
-    """The mixed scenario resolved on Spark and on DuckDB."""
-    return resolve(read_spark(spark, mixed.files)), resolve(eniflow.read(mixed.files))
+def scenarios(tmp_path_factory) -> dict[str, Scenario]:
+    from eniflow.simulate.generate import expand
+
+    out, found = tmp_path_factory.mktemp("scenarios"), {}
+    assert sorted(name for group in GROUPS for name in group) == sorted(list_scenarios())
+    for i, name in enumerate(sorted(list_scenarios())):
+        topo = load_topology(name)
+        result = simulate(name, out / name, start=f"2026-11-{i + 1:02d}T10:00:00Z", **SMALL.get(name, {}))
+        found[name] = Scenario(name, result, expand(topo, 0) if topo.generate else topo,
+                               int(result.start - topo.traffic.start))
+    return found
+
+
+def inventory_of(scenarios: list[Scenario]) -> Inventory:
+    """What describe-network-interfaces would have printed at each scenario's start and around
+    each move, every snapshot listing the ENIs of all of them (each as it stood then)."""
+    moments = sorted({int(s.topology.traffic.start) + s.shift for s in scenarios}
+                     | {int(m.at) + s.shift + d for s in scenarios for m in s.topology.moves for d in (-1, 1)})
+    inv = Inventory()
+    for moment in moments:
+        doc = {"NetworkInterfaces": [eni for s in scenarios for eni in
+                                     s.topology.describe_network_interfaces(at=moment - s.shift)["NetworkInterfaces"]]}
+        inv = inv.merge(Inventory.from_document(json.loads(json.dumps(doc)), at=moment, source="topology"))
+    return inv
+
+
+@dataclass
+class Compared:
+    scenarios: list[Scenario]
+    spark: object  # Resolved on Spark
+    duckdb: object  # Resolved on DuckDB
+    alone: object  # each scenario resolved by itself on DuckDB, as one polars frame
+    options: dict
+
+
+@pytest.fixture(scope="module", params=[(g, p) for g in GROUPS for p in PASSES],
+                ids=[f"{'+'.join(g) if len(g) < 3 else 'the others'}-{p}" for g in GROUPS for p in PASSES])
+def compared(request, spark, scenarios) -> Compared:
+    group, kind = request.param
+    chosen = [scenarios[name] for name in group]
+    files = [f for s in chosen for f in s.result.files]
+    options = dict(PASSES[kind], inventory=inventory_of(chosen) if kind == "inventory" else None)
+    on_spark = resolve_on("spark", files, spark_conf=CONF, **options)
+    native = resolve_on("duckdb", files, **options)
+    alone = pl.concat([_frame(resolve_on("duckdb", s.result.files, **dict(options, inventory=inventory_of([s])
+                                                                          if kind == "inventory" else None))
+                              .relation.to_arrow_table()) for s in chosen], how="diagonal_relaxed")
+    return Compared(chosen, on_spark, native, alone, options)
+
+
+@pytest.fixture(scope="module")
+def mixed(scenarios):
+    return scenarios["mixed"].result
 
 
 @pytest.fixture(scope="module")
@@ -122,49 +195,44 @@ def test_s3_objects_are_fetched_on_the_driver_when_spark_has_no_s3_filesystem(sp
     assert on_spark.df.select("source").first()[0].startswith(f"s3://{bucket}/AWSLogs/")
 
 
-def test_resolve_gives_the_same_rows_on_both_engines(both):
-    on_spark, native = both
-    assert on_spark.summary() == native.summary()
-    assert native.summary()["peer"] > 0 and native.summary()["ambiguous"] > 0
-    # Which of several equally overlapping records of the peer ENI is named as the peer is a tie
-    # that max_by(p, ov) in resolve.py leaves to the engine; the peer ENI itself is compared.
-    spark_rows, native_rows = on_spark.relation.arrow(), native.relation.to_arrow_table()
-    _same(spark_rows, native_rows, ignore=("peer_source", "peer_line"))
-    # Where the engines name different peer records, both are on the peer ENI and overlap the
-    # record by as much: a tie, not a mistake.
-    records = _frame(native_rows).select("source", "line", "interface_id", "start", "end")
-    chosen = _frame(spark_rows).select("source", "line", "peer_source", "peer_line").join(
-        _frame(native_rows).select("source", "line", "peer_interface_id", "start", "end", "peer_source", "peer_line"),
-        on=["source", "line"], suffix="_duckdb")
-    differ = chosen.filter(pl.col("peer_line").ne_missing(pl.col("peer_line_duckdb"))
-                           | pl.col("peer_source").ne_missing(pl.col("peer_source_duckdb")))
-
-    def overlap(side: str) -> pl.DataFrame:
-        peers = records.rename({"source": "ps", "line": "pl", "interface_id": "eni", "start": "ps0", "end": "ps1"})
-        return differ.join(peers, left_on=[f"peer_source{side}", f"peer_line{side}"], right_on=["ps", "pl"]).select(
-            "source", "line", (pl.col("eni") == pl.col("peer_interface_id")).alias("on_peer_eni"),
-            (pl.min_horizontal("end", "ps1") - pl.max_horizontal("start", "ps0")).alias("ov")).sort("source", "line")
-
-    assert overlap("").height == overlap("_duckdb").height == differ.height
-    assert overlap("")["on_peer_eni"].all() and overlap("_duckdb")["on_peer_eni"].all()
-    assert overlap("")["ov"].to_list() == overlap("_duckdb")["ov"].to_list()
+def test_resolve_gives_the_same_rows_on_both_engines_on_every_scenario(compared):
+    """Every column of every row, ordered by (source, line): resolve on Spark is resolve on
+    DuckDB, for every built-in scenario, from the logs alone and with the inventory."""
+    spark_rows, native_rows = compared.spark.relation.arrow(), compared.duckdb.relation.to_arrow_table()
+    native = _frame(native_rows)
+    assert _frame(spark_rows).columns == native.columns
+    _same(spark_rows, native_rows)
+    assert compared.spark.summary() == compared.duckdb.summary()
+    # The scenarios of a group do not meet: resolved together, each gives the rows it gives alone.
+    _same(native_rows, compared.alone.select(native.columns).to_arrow())
+    # What each pass exercises (so that a label no scenario produces any more goes noticed).
+    labels = {label for label, n in native.group_by("resolution").len().iter_rows() if n}
+    kind = "inventory" if compared.options["inventory"] else "logs"
+    names = tuple(s.name for s in compared.scenarios)
+    expected = {("logs", ("mixed",)): {"peer", "inferred", "ambiguous", "as-logged", "none"},
+                ("inventory", ("mixed",)): {"peer", "single", "ambiguous", "as-logged", "none"}}
+    assert labels >= expected.get((kind, names), {"pkt", "peer", "as-logged", "none"}), labels
 
 
-@pytest.mark.parametrize("by,metric,where", [("src_ip", "bytes", None), ("pair", "flows", None),
-                                             ("local_ip", "packets", ["cidr=10.0.0.0/16"]),
-                                             ("dstport", "records", ["action=ACCEPT", "protocol=tcp"])])
-def test_top_gives_the_same_ranking_on_both_engines(both, by, metric, where):
-    on_spark, native = (top(r, by=by, metric=metric, n=8, where=where) for r in both)
-    a, b = _frame(on_spark.relation.to_duckdb().to_arrow_table()), _frame(native.relation.to_arrow_table())
-    assert a.height == 8
-    assert a.to_dicts() == b.to_dicts()
-    assert on_spark.note == native.note
+# Rankings, taken in turn by the scenarios and passes (14): every key, the four metrics, filters.
+RANKINGS = [("src_ip", "bytes", None), ("pair", "flows", None), ("local_ip", "packets", ["cidr=10.0.0.0/8,192.168.0.0/16"]),
+            ("dstport", "records", ["action=ACCEPT", "protocol=tcp"]), ("remote_ip", "bytes", None),
+            ("dst_ip", "flows", ["action=REJECT,ACCEPT"]), ("protocol", "packets", None),
+            ("interface_id", "records", None), ("owner", "bytes", None), ("action", "flows", None)]
 
 
-def test_run_top_reads_resolves_and_ranks_on_spark(mixed):
-    on_spark = run_top("spark", mixed.files, by="dst_ip", n=3, spark_conf=CONF)
-    native = top(resolve(eniflow.read(mixed.files)), by="dst_ip", n=3)
-    assert _frame(on_spark.relation.to_arrow_table()).to_dicts() == _frame(native.relation.to_arrow_table()).to_dicts()
+def test_top_gives_the_same_ranking_on_both_engines_on_every_scenario(compared):
+    """top() of each scenario (its day, as --since/--until) on both engines: the same rows and note."""
+    for scenario in compared.scenarios:
+        since, until = scenario.day
+        turn = sorted(list_scenarios()).index(scenario.name) + 7 * bool(compared.options["inventory"])
+        by, metric, where = RANKINGS[turn % len(RANKINGS)]
+        on_spark, native = (top(r, by=by, metric=metric, n=6, where=where, since=since, until=until)
+                            for r in (compared.spark, compared.duckdb))
+        a, b = _frame(on_spark.relation.to_duckdb().to_arrow_table()), _frame(native.relation.to_arrow_table())
+        assert b.height > 0, (scenario.name, by, metric, where)
+        assert a.to_dicts() == b.to_dicts(), (scenario.name, by, metric, where)
+        assert on_spark.note == native.note
 
 
 def test_resolve_on_duckdb_is_eniflow_resolve(mixed):
@@ -177,23 +245,6 @@ def test_bad_engine_and_spark_conf_are_usage_errors():
     with pytest.raises(UsageError, match="--spark-conf 'spark.executor.memory': write KEY=VALUE"):
         parse_conf(["spark.executor.memory"])
     assert parse_conf(["spark.executor.memory=4g", "a=b=c"]) == {"spark.executor.memory": "4g", "a": "b=c"}
-
-
-def test_run_resolve_output_renders_like_duckdbs(tmp_path):
-    import io
-
-    from eniflow.engines import run_resolve
-    from eniflow.render import write
-
-    result = simulate("seed", tmp_path / "seed")
-    outputs = []
-    for engine in ("spark", "duckdb"):
-        resolved = run_resolve(engine, result.files, spark_conf=CONF)
-        stream = io.StringIO()
-        assert write(resolved.relation, "jsonl", stream=stream) == 46
-        assert resolved.flows.stats.records == 42
-        outputs.append(sorted(stream.getvalue().splitlines()))
-    assert outputs[0] == outputs[1]
 
 
 def test_a_header_inside_a_file_and_a_time_range(spark, tmp_path):
@@ -212,20 +263,24 @@ def test_a_header_inside_a_file_and_a_time_range(spark, tmp_path):
 
 
 def test_cli_resolve_engine_spark_gives_duckdbs_rows(tmp_path, cli, spark):
-    """`eniflow resolve --engine spark` on the seed scenario prints DuckDB's rows (the peer's
-    source/line may name another equally overlapping record, see the README)."""
+    """`eniflow resolve --engine spark -i enis.json` on the seed scenario prints DuckDB's rows,
+    every field, and the same account of the read and of the resolution."""
     result = simulate("seed", tmp_path / "seed")
+    enis = tmp_path / "enis.json"
+    enis.write_text(json.dumps(load_topology("seed").describe_network_interfaces()))
     outputs = []
     for engine in ("duckdb", "spark"):
-        code, out, err = cli("resolve", *result.files, "--engine", engine, "-o", "jsonl")
+        code, out, err = cli("resolve", *result.files, "-i", enis, "--at", result.start, "--engine", engine, "-o", "jsonl")
         assert code == 0, err
-        rows = [json.loads(line) for line in out.splitlines()]
-        outputs.append(sorted((r["source"], r["line"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"])
-                              for r in rows))
-    assert outputs[0] == outputs[1] and len(outputs[0]) == 46
+        rows = sorted((json.loads(line) for line in out.splitlines()), key=lambda r: (r["source"], r["line"]))
+        # (the CLI prints "resolution: peer 42, none 4" for --engine duckdb only)
+        outputs.append((rows, [line for line in err.splitlines() if line.startswith("read ")]))
+    assert outputs[0] == outputs[1]
+    rows, account = outputs[0]
+    assert len(rows) == 46 and sum(r["resolution"] == "peer" for r in rows) == 42
+    assert account == ["read 3 sources, 49 lines, 42 records, 4 nodata, 3 headers"]
     code, _, err = cli("resolve", *result.files, "--engine", "flink")
     assert code == 2 and "--engine flink: choose one of duckdb, spark" in err
-
 
 
 def test_cli_top_engine_spark_gives_duckdbs_ranking(mixed, cli, spark):
