@@ -11,7 +11,11 @@ Parquet (AWS's layout: underscore names, typed): columns mapped through the fiel
 Sources: local paths, directories and globs (listed on the driver as eniflow.read lists them),
 ``s3a://``/``s3://`` read by Spark itself when it has an S3 filesystem (hadoop-aws), otherwise
 fetched on the driver through boto3 (eniflow's S3 source, with its --since pruning) into a spool
-directory. JSON envelopes and CloudWatch Logs are read by the DuckDB engine only.
+directory. An object whose download fails (access denied, deleted since the listing, broken
+off after the resumes) does not stop the read: eniflow.read's own task reads it from what
+arrived, exactly as the DuckDB engine would have (the object named in ``stats.errors`` in the
+same sentence, every whole line received kept), and Spark reads the rest. JSON envelopes and
+CloudWatch Logs are read by the DuckDB engine only.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..aws import AwsOptions
-from ..errors import MalformedRecordError
+from ..aws import AwsOptions, chunk_stream
+from ..errors import EniflowError, MalformedRecordError
 from ..fields import FIELDS, lookup
 from ..formats import DEFAULT, Format, header_fields, parse_format
 from ..parse import _MS_EPOCH, MALFORMED_KEPT, Malformed, ReadStats
@@ -70,6 +74,7 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
     spool = tempfile.mkdtemp(prefix="eniflow-spark-")
     text, parquet, names = [], [], {}  # URIs for Spark, and their names in the `source` column
+    read_here: list[str] = []  # Parquet parts of the objects whose download failed, read by eniflow.read's task
     stats = ReadStats()
     for spec in map(str, specs):
         if spec.startswith(("s3a://", "s3://")) and _has_s3_filesystem(spark):
@@ -77,8 +82,10 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
             text.append(uri)  # Parquet objects are told apart by name below
             continue
         for item in expand(spec, ctx):
+            path = _local_copy(item, spool, (ctx, strict), stats, read_here)
+            if path is None:
+                continue
             stats.files += 1
-            path = _local_copy(item, spool)
             kind = _sniff(path)
             uri = "file://" + os.path.abspath(path) if kind != "gzip" or path.endswith(".gz") else \
                 "file://" + _gz_link(path, spool)
@@ -91,6 +98,8 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
         parts.append(_read_text(spark, text, names, default, origin, stats, strict))
     if parquet:
         parts.append(_read_parquet(spark, parquet, names, stats))
+    if read_here:  # already counted in stats; each part in its own schema
+        parts.append([spark.read.parquet("file://" + os.path.abspath(path)) for path in read_here])
     df = _union(spark, parts, default)
     if ctx.since is not None and "end" in df.columns:
         df = df.where(f"`end` IS NULL OR `end` >= {int(ctx.since)}")
@@ -111,14 +120,66 @@ def _has_s3_filesystem(spark) -> bool:
         return False
 
 
-def _local_copy(item, spool: str) -> str:
-    """A local file's path, or an S3 object fetched into the spool."""
+def _local_copy(item, spool: str, task_args: tuple, stats: ReadStats, read_here: list[str]) -> str | None:
+    """A local file's path, or an S3 object fetched into the spool for Spark to read.
+
+    When the download fails (at GetObject, or broken off midway and not resumed), the object is
+    read here instead, by eniflow.read's own task, from a replay of the download: the bytes that
+    arrived, then the same error. So the DuckDB engine's rules apply unchanged (the error named
+    in one sentence with what was read, whole lines kept, the cut line malformed, gzip
+    decompressed as far as it goes), its counts go to ``stats``, its records to a Parquet part in
+    ``read_here``, and None is returned."""
     if os.path.exists(item.name):
         return item.name
     target = os.path.join(spool, f"{len(os.listdir(spool))}-{os.path.basename(item.name)}")
-    with item.open() as src, open(target, "wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
+    received = None
+    try:
+        src = item.open()
+        received = target
+        with src, open(target, "wb") as dst:
+            while chunk := src.read1(1 << 20):  # read1: every byte that arrived is written before an error
+                dst.write(chunk)
+    except EniflowError as exc:
+        from ..read import _run_task
+
+        task_stats, parts = _run_task([_Replay(item, received, exc)], *task_args, spool, False)
+        stats.merge(task_stats)
+        read_here.extend(path for path, _ in parts)
+        return None
     return target
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """An S3 object whose download failed, as eniflow.read's task would have met it: ``open()``
+    raises the error, or gives the bytes that arrived (in ``path``) and then raises it."""
+
+    item: object
+    path: str | None
+    error: EniflowError
+
+    @property
+    def name(self) -> str:
+        return self.item.name
+
+    @property
+    def size(self) -> int | None:
+        return self.item.size
+
+    @property
+    def format(self):
+        return self.item.format
+
+    def open(self):
+        if self.path is None:
+            raise self.error
+        return chunk_stream(self._chunks())
+
+    def _chunks(self):
+        with open(self.path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                yield chunk
+        raise self.error
 
 
 def _sniff(path: str) -> str:
