@@ -362,3 +362,31 @@ def test_s3_objects_whose_download_fails_are_named_and_the_rest_is_read_as_duckd
     per_object = _frame(spark_rows).group_by("source").len().sort("source").rows()
     assert per_object[0] == ("s3://flow-logs/logs/part-2.log.gz", 100)
     assert 0 < per_object[1][1] < 2000 and 0 < per_object[2][1] < 30000  # whole lines before the cut
+
+
+def test_files_spark_cannot_read_are_read_as_duckdb_reads_them(spark, tmp_path, seed_parquet):
+    """A gzip file cut at 2/3 (Hadoop's codec fails the whole job on it), a Parquet file cut in
+    half and one with random bytes in its pages: each is read by eniflow.read's own task (the
+    lines or rows before the damage kept, the file named in stats.errors), the others by Spark."""
+    import random
+
+    text = simulate("seed", tmp_path / "seed")
+    good, cut = text.files[0], tmp_path / "cut.log.gz"
+    whole = open(text.files[1], "rb").read()
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    pq_good = seed_parquet.files[0]
+    body = open(seed_parquet.files[1], "rb").read()
+    (tmp_path / "half.parquet").write_bytes(body[: len(body) // 2])
+    noisy = bytearray(body)
+    rng = random.Random(7)
+    for _ in range(8):
+        noisy[rng.randrange(4, len(body) // 2)] ^= 0xFF
+    (tmp_path / "noisy.parquet").write_bytes(bytes(noisy))
+    sources = [good, str(cut), pq_good, str(tmp_path / "half.parquet"), str(tmp_path / "noisy.parquet")]
+    on_spark, native = read_spark(spark, sources), eniflow.read(sources, workers=1)
+    assert sorted(on_spark.stats.errors) == sorted(native.stats.errors)
+    assert any(e.startswith(f"{cut}: the compressed data is truncated or corrupt") for e in native.stats.errors)
+    assert any(e.startswith(f"{tmp_path / 'half.parquet'}: not a readable Parquet file") for e in native.stats.errors)
+    _same(on_spark.df.toArrow(), native.relation.to_arrow_table())
+    assert _stats(on_spark.stats) == _stats(native.stats) and on_spark.stats.files == 5
+    assert on_spark.df.where(f"source = '{cut}'").count() > 0  # the lines before the cut
