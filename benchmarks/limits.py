@@ -9,10 +9,12 @@ Cases (each runs in a fresh process, so peak memory is its own; RSS is sampled e
 over the process and its children):
 
 line     a 100 MB single line between 1,000 good records at each end
-objects  an S3 prefix of a million objects, listed through eniflow's S3 source from a local
-         HTTP server that answers ListObjectsV2 with pages of synthetic AWS-style keys (moto
-         holds every object in memory and lists a million far too slowly to measure eniflow);
-         measures the streamed listing and the list of items read() keeps
+objects  an S3 prefix of a million objects of one record each, served by a loopback S3 stand-in
+         (its own process, not measured) that answers ListObjectsV2 with pages of AWS-style keys
+         and GetObject with a one-record gzip file (moto holds every object in memory and lists a
+         million far too slowly to measure eniflow): eniflow.read() with each task counting its
+         objects instead of fetching them (the listing as read() consumes it; also of 500,000),
+         and eniflow.read() for real of 5,000 and 20,000 of them
 file     a 5 GB default-format text file read with eniflow.read and written to Parquet
 enis     an inventory of 100,000 ENIs (1-3 addresses each) loaded from describe-network-
          interfaces JSON and used to resolve 100,000 records
@@ -64,7 +66,10 @@ def _children(pid: int) -> list[int]:
 
 
 class Peak:
-    """Peak RSS of this process plus its children while the block runs."""
+    """Peak RSS of this process plus its children (but ``exclude``) while the block runs."""
+
+    def __init__(self, exclude: set[int] = frozenset()):
+        self.exclude = exclude
 
     def __enter__(self):
         self.peak, self._stop = 0, threading.Event()
@@ -77,7 +82,7 @@ class Peak:
     def _sample(self):
         me = os.getpid()
         while not self._stop.is_set():
-            self.peak = max(self.peak, _rss(me) + sum(_rss(c) for c in _children(me)))
+            self.peak = max(self.peak, _rss(me) + sum(_rss(c) for c in _children(me) if c not in self.exclude))
             time.sleep(0.05)
 
     def __exit__(self, *exc):
@@ -112,16 +117,34 @@ def case_line(quick: bool) -> dict:
             "lost": 2000 - rows}
 
 
-def _listing_server(objects: int):
-    """A loopback HTTP server answering ListObjectsV2 with AWS-style flow log keys, 1,000 a page."""
+_PREFIX = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/28/"
+
+
+def _key(i: int) -> str:
+    return (f"{_PREFIX}123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261128T{i // 60 % 24:02d}{i % 60:02d}Z_"
+            f"{i:08x}.log.gz")
+
+
+def _object_body() -> bytes:
+    """Every object: a gzip flow log file with its header and one record (AWS's smallest delivery)."""
+    import gzip
+
+    return gzip.compress((HEADER + "\n" + record(1) + "\n").encode(), mtime=0)
+
+
+def _s3_server(objects: int, port_file: str) -> None:
+    """A loopback S3 stand-in for a bucket of ``objects`` flow log objects, run in its own process
+    (``--serve N FILE``): ListObjectsV2 in pages of 1,000 AWS-style keys, GetObject of each key
+    (the same one-record gzip body). moto holds every object in memory and lists a million far too
+    slowly to measure eniflow."""
+    import re
+    import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import parse_qs, urlsplit
+    from urllib.parse import parse_qs, unquote, urlsplit
     from xml.sax.saxutils import escape
 
-    prefix = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/28/"
-
-    def key(i: int) -> str:
-        return f"{prefix}123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261128T{i // 60 % 24:02d}{i % 60:02d}Z_{i:08x}.log.gz"
+    body = _object_body()
+    key_index = re.compile(r"_([0-9a-f]{8})\.log\.gz$")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -129,50 +152,117 @@ def _listing_server(objects: int):
         def log_message(self, *args):
             pass
 
+        def setup(self):
+            super().setup()  # headers and body go out in two writes: without this, each answer waits for a delayed ACK
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def _send(self, status: int, data: bytes, kind: str, extra: dict | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (extra or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_GET(self):
-            q = parse_qs(urlsplit(self.path).query)
+            url = urlsplit(self.path)
+            q = parse_qs(url.query)
+            if "list-type" not in q:  # GetObject /flow-logs/<key>
+                match = key_index.search(unquote(url.path))
+                if not match or int(match.group(1), 16) >= objects:
+                    return self._send(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+                return self._send(200, body, "application/octet-stream",
+                                  {"ETag": '"0123456789abcdef"', "Last-Modified": "Sat, 28 Nov 2026 00:00:00 GMT"})
             start = int((q.get("continuation-token") or ["0"])[0])
             end = min(start + 1000, objects)
-            contents = "".join(f"<Contents><Key>{escape(key(i))}</Key><LastModified>2026-11-28T00:00:00.000Z"
-                               f"</LastModified><ETag>&quot;x&quot;</ETag><Size>{1000 + i % 1000}</Size>"
+            contents = "".join(f"<Contents><Key>{escape(_key(i))}</Key><LastModified>2026-11-28T00:00:00.000Z"
+                               f"</LastModified><ETag>&quot;x&quot;</ETag><Size>{len(body)}</Size>"
                                "<StorageClass>STANDARD</StorageClass></Contents>" for i in range(start, end))
             more = end < objects
-            body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/'
+            page = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/'
                     f'2006-03-01/"><Name>flow-logs</Name><Prefix>AWSLogs/</Prefix><KeyCount>{end - start}</KeyCount>'
                     f"<MaxKeys>1000</MaxKeys><IsTruncated>{'true' if more else 'false'}</IsTruncated>{contents}"
                     + (f"<NextContinuationToken>{end}</NextContinuationToken>" if more else "")
                     + "</ListBucketResult>").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._send(200, page, "application/xml")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    server.daemon_threads = True
+    Path(port_file).write_text(str(server.server_address[1]))
+    server.serve_forever()
+
+
+def _start_s3_server(objects: int) -> tuple[subprocess.Popen, str]:
+    port_file = DATA / f"s3-port-{os.getpid()}"
+    port_file.unlink(missing_ok=True)
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(objects), str(port_file)])
+    while not port_file.exists() or not port_file.read_text():
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port_file.read_text()}"
+    port_file.unlink()
+    return proc, url
+
+
+def _read_objects(count: int, *, listing_only: bool) -> tuple:
+    """eniflow.read() of ``count`` objects from the stand-in: (Peak, rows, stats, tasks).
+
+    ``listing_only``: read() as it is, but each task counts its objects instead of fetching and
+    parsing them, and runs in this process instead of this one and a worker: the lazy listing,
+    its grouping into tasks and the look-ahead that decides on a worker, as read() consumes
+    them, without a million GetObjects (230-340 a second here)."""
+    import eniflow
+    import eniflow.workers as workers
+    from eniflow.aws import AwsOptions
+    from eniflow.parse import ReadStats
+
+    reader = sys.modules["eniflow.read"]  # the module (eniflow.read is also the function)
+
+    tasks, originals = [], (reader._run_task, workers.run_in_workers)
+    if listing_only:
+        def count_objects(items, ctx, strict, spool, compact):
+            tasks.append(len(items))
+            return ReadStats(files=len(items)), []
+
+        def here(function, task_stream, args, n, on_done):
+            for task in task_stream:
+                on_done(function(task, *args))
+
+        reader._run_task, workers.run_in_workers = count_objects, here
+    server, url = _start_s3_server(count)
+    try:
+        with Peak(exclude={server.pid}) as p:
+            flows = eniflow.read("s3://flow-logs/AWSLogs/", aws=AwsOptions(region="us-east-1", endpoint_url=url))
+            rows = flows.count()
+            stats = flows.stats
+            flows.close()
+    finally:
+        server.terminate()
+        server.wait()
+        reader._run_task, workers.run_in_workers = originals
+    return p, rows, stats, tasks
 
 
 def case_objects(quick: bool) -> dict:
-    from eniflow.aws import AwsOptions
-    from eniflow.sources import Context, expand
-
+    """A million objects: the listing as read() consumes it (see _read_objects), at the full count
+    and at half of it (a listing held in memory would double; read() holds what it lists ahead
+    to decide on a worker, up to PARALLEL_BYTES of objects: 48 MB, 300,000 of these), then read()
+    for real (every object fetched and parsed) of a two-hundredth and of a fiftieth of them."""
     objects = 20_000 if quick else 1_000_000
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    server = _listing_server(objects)
-    ctx = Context(AwsOptions(region="us-east-1", endpoint_url=f"http://127.0.0.1:{server.server_address[1]}"))
-    with Peak() as streamed:
-        count = sum(1 for _ in expand("s3://flow-logs/AWSLogs/", ctx))
-    with Peak() as held:
-        items = list(expand("s3://flow-logs/AWSLogs/", ctx))  # what read() keeps before parsing
-    server.shutdown()
-    return {"input": f"{objects:,} objects under one prefix", "seconds": streamed.seconds,
-            "peak_rss": streamed.peak, "base_rss": streamed.base,
-            "outcome": f"{count:,} items streamed (peak {mb(streamed.peak)}, {streamed.seconds:.0f} s); "
-                       f"the list read() keeps: {len(items):,} items, peak {mb(held.peak)} "
-                       f"(+{mb(held.peak - streamed.peak)})",
-            "lost": objects - count}
+    p, _, s, tasks = _read_objects(objects, listing_only=True)
+    p0, _, s0, _ = _read_objects(objects // 2, listing_only=True)
+    real = [(n, *_read_objects(n, listing_only=False)[:3]) for n in (objects // 200, objects // 50)]
+    whole = "; ".join(f"{n:,} objects: {r.seconds:.0f} s, {n / r.seconds:,.0f} objects/s, peak {mb(r.peak)} "
+                      f"(records {st.records:,}, rows {rows:,}, errors {len(st.errors)})" for n, r, rows, st in real)
+    return {"input": f"{objects:,} objects of one record under one prefix", "seconds": p.seconds,
+            "peak_rss": p.peak, "base_rss": p.base,
+            "outcome": f"listing as read() consumes it: {s.files:,} objects in {len(tasks)} tasks of up to "
+                       f"{max(tasks, default=0):,}, {objects / p.seconds:,.0f} objects/s, peak {mb(p.peak)} "
+                       f"(of {s0.files:,} objects: peak {mb(p0.peak)}, {p0.seconds:.0f} s). "
+                       f"read() fetching and parsing every object: {whole}",
+            "lost": objects - s.files + objects // 2 - s0.files + sum(n - rows for n, _, rows, _ in real)}
 
 
 def case_file(quick: bool) -> dict:
@@ -251,7 +341,11 @@ def main() -> None:
     parser.add_argument("cases", nargs="*", choices=[[], *CASES], default=[])
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the script")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case in this process
+    parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)  # internal: the S3 stand-in (objects, port file)
     args = parser.parse_args()
+    if args.serve:
+        _s3_server(int(args.serve[0]), args.serve[1])
+        return
     DATA.mkdir(parents=True, exist_ok=True)
     if args.case:
         print(json.dumps(CASES[args.case](args.quick)))

@@ -296,3 +296,97 @@ def test_cli_top_engine_spark_gives_duckdbs_ranking(mixed, cli, spark):
         assert code == 0, err
         assert [json.loads(line) for line in out.splitlines()] == expected
         assert flows.stats.summary() in err and native.note in err
+
+
+def test_s3_objects_whose_download_fails_are_named_and_the_rest_is_read_as_duckdb_reads_them(spark, aws, monkeypatch):
+    """Through a fault-injecting proxy in front of moto: one object deleted between the listing and
+    its GetObject, one denied, two cut off midway every time they are fetched (the resumes run
+    out), one whole. Spark names each failed object in stats.errors in the DuckDB engine's
+    sentence, keeps every whole line received (the cut line malformed), reads the others whole,
+    and ends with the same records and the same account."""
+    from faultproxy import FaultProxy, s3_error
+
+    from eniflow.aws import AwsOptions
+
+    monkeypatch.setattr("eniflow.sources.s3._BACKOFF", 0.0)
+    header = ("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+              "action log-status\n")
+
+    def text(n: int, first: int) -> bytes:
+        return (header + "".join(f"2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.10 10.0.2.{i % 250} {40000 + i % 20000} "
+                                 f"443 6 1 {100 + i} 1700000000 1700000059 ACCEPT OK\n"
+                                 for i in range(first, first + n))).encode()
+
+    objects = {"logs/part-0.log.gz": gzip.compress(text(100, 0), mtime=0),  # deleted before its GetObject
+               "logs/part-1.log.gz": gzip.compress(text(100, 100), mtime=0),  # AccessDenied
+               "logs/part-2.log.gz": gzip.compress(text(100, 200), mtime=0),  # whole
+               "logs/part-3.log": text(2000, 300),  # cut off midway, 5 times
+               "logs/part-4.log.gz": gzip.compress(text(30000, 2300), mtime=0)}  # cut off midway, 5 times
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="flow-logs")
+    proxy = FaultProxy(aws.endpoint_url)
+    via = AwsOptions(region="us-east-1", endpoint_url=proxy.url)
+    try:
+        proxy.inject("GetObject", "error", times=99, when=lambda r: r.path.endswith("part-1.log.gz"),
+                     error=s3_error(403, "AccessDenied", "Access Denied"))
+        proxy.inject("GetObject", "truncate", times=99, keep=0.5,
+                     when=lambda r: r.path.endswith(("part-3.log", "part-4.log.gz")))
+        results = []
+        for engine in ("duckdb", "spark"):
+            for key, body in objects.items():
+                s3.put_object(Bucket="flow-logs", Key=key, Body=body)
+            proxy.inject("GetObject", "delete-first", when=lambda r: r.path.endswith("part-0.log.gz"))
+            if engine == "duckdb":
+                flows = eniflow.read("s3://flow-logs/logs/", aws=via, workers=1)
+                results.append((flows.relation.to_arrow_table(), flows.stats))
+            else:
+                flows = read_spark(spark, ["s3://flow-logs/logs/"], aws=via)
+                results.append((flows.df.toArrow(), flows.stats))
+    finally:
+        proxy.close()
+    (native_rows, native), (spark_rows, on_spark) = results
+    assert on_spark.errors == native.errors
+    assert [e.split(" ", 1)[0] for e in native.errors] == [
+        "s3://flow-logs/logs/part-0.log.gz", "s3://flow-logs/logs/part-1.log.gz:", "s3://flow-logs/logs/part-3.log:",
+        "s3://flow-logs/logs/part-4.log.gz:"]
+    assert native.errors[0] == ("s3://flow-logs/logs/part-0.log.gz was listed but no longer exists (deleted or expired "
+                                "meanwhile); run again to read the objects there now. (0 records were read from it)")
+    assert native.errors[1] == ("s3://flow-logs/logs/part-1.log.gz: access denied; the caller needs the IAM permission "
+                                "s3:GetObject. (0 records were read from it)")
+    assert all(", also after 5 resumes (" in e and "; run again. (read up to line " in e for e in native.errors[2:])
+    _same(spark_rows, native_rows)
+    assert _stats(on_spark) == _stats(native) and on_spark.files == 5
+    cut = {m.source: m.reason for m in on_spark.malformed_samples}
+    assert cut == {"s3://flow-logs/logs/part-3.log": "incomplete last line: the data ends here",
+                   "s3://flow-logs/logs/part-4.log.gz": "incomplete last line: the data ends here"}
+    per_object = _frame(spark_rows).group_by("source").len().sort("source").rows()
+    assert per_object[0] == ("s3://flow-logs/logs/part-2.log.gz", 100)
+    assert 0 < per_object[1][1] < 2000 and 0 < per_object[2][1] < 30000  # whole lines before the cut
+
+
+def test_files_spark_cannot_read_are_read_as_duckdb_reads_them(spark, tmp_path, seed_parquet):
+    """A gzip file cut at 2/3 (Hadoop's codec fails the whole job on it), a Parquet file cut in
+    half and one with random bytes in its pages: each is read by eniflow.read's own task (the
+    lines or rows before the damage kept, the file named in stats.errors), the others by Spark."""
+    import random
+
+    text = simulate("seed", tmp_path / "seed")
+    good, cut = text.files[0], tmp_path / "cut.log.gz"
+    whole = open(text.files[1], "rb").read()
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    pq_good = seed_parquet.files[0]
+    body = open(seed_parquet.files[1], "rb").read()
+    (tmp_path / "half.parquet").write_bytes(body[: len(body) // 2])
+    noisy = bytearray(body)
+    rng = random.Random(7)
+    for _ in range(8):
+        noisy[rng.randrange(4, len(body) // 2)] ^= 0xFF
+    (tmp_path / "noisy.parquet").write_bytes(bytes(noisy))
+    sources = [good, str(cut), pq_good, str(tmp_path / "half.parquet"), str(tmp_path / "noisy.parquet")]
+    on_spark, native = read_spark(spark, sources), eniflow.read(sources, workers=1)
+    assert sorted(on_spark.stats.errors) == sorted(native.stats.errors)
+    assert any(e.startswith(f"{cut}: the compressed data is truncated or corrupt") for e in native.stats.errors)
+    assert any(e.startswith(f"{tmp_path / 'half.parquet'}: not a readable Parquet file") for e in native.stats.errors)
+    _same(on_spark.df.toArrow(), native.relation.to_arrow_table())
+    assert _stats(on_spark.stats) == _stats(native.stats) and on_spark.stats.files == 5
+    assert on_spark.df.where(f"source = '{cut}'").count() > 0  # the lines before the cut

@@ -11,19 +11,24 @@ Parquet (AWS's layout: underscore names, typed): columns mapped through the fiel
 Sources: local paths, directories and globs (listed on the driver as eniflow.read lists them),
 ``s3a://``/``s3://`` read by Spark itself when it has an S3 filesystem (hadoop-aws), otherwise
 fetched on the driver through boto3 (eniflow's S3 source, with its --since pruning) into a spool
-directory. JSON envelopes and CloudWatch Logs are read by the DuckDB engine only.
+directory. An object whose download fails (access denied, deleted since the listing, broken
+off after the resumes) does not stop the read: eniflow.read's own task reads it from what
+arrived, exactly as the DuckDB engine would have (the object named in ``stats.errors`` in the
+same sentence, every whole line received kept), and Spark reads the rest. JSON envelopes and
+CloudWatch Logs are read by the DuckDB engine only.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..aws import AwsOptions
-from ..errors import MalformedRecordError
+from ..aws import AwsOptions, chunk_stream
+from ..errors import EniflowError, MalformedRecordError
 from ..fields import FIELDS, lookup
 from ..formats import DEFAULT, Format, header_fields, parse_format
 from ..parse import _MS_EPOCH, MALFORMED_KEPT, Malformed, ReadStats
@@ -70,6 +75,7 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
     spool = tempfile.mkdtemp(prefix="eniflow-spark-")
     text, parquet, names = [], [], {}  # URIs for Spark, and their names in the `source` column
+    read_here: list[str] = []  # Parquet parts of the objects whose download failed, read by eniflow.read's task
     stats = ReadStats()
     for spec in map(str, specs):
         if spec.startswith(("s3a://", "s3://")) and _has_s3_filesystem(spark):
@@ -77,8 +83,10 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
             text.append(uri)  # Parquet objects are told apart by name below
             continue
         for item in expand(spec, ctx):
+            path = _local_copy(item, spool, (ctx, strict), stats, read_here)
+            if path is None:
+                continue
             stats.files += 1
-            path = _local_copy(item, spool)
             kind = _sniff(path)
             uri = "file://" + os.path.abspath(path) if kind != "gzip" or path.endswith(".gz") else \
                 "file://" + _gz_link(path, spool)
@@ -86,11 +94,18 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
             (parquet if kind == "parquet" else text).append(uri)
     parts = []
     default = fmt or DEFAULT
+    task_args = (ctx, strict)
+
+    def here(uri: str) -> None:  # a listed file Spark cannot read (already counted in stats.files)
+        _read_here(_local(uri, names, ctx), task_args, spool, stats, read_here, counted=True)
+
     if text:
         origin = "--format" if fmt else "the default version-2 format"
-        parts.append(_read_text(spark, text, names, default, origin, stats, strict))
+        parts.append(_read_text_or_here(spark, text, names, default, origin, stats, strict, here))
     if parquet:
-        parts.append(_read_parquet(spark, parquet, names, stats))
+        parts.append(_read_parquet(spark, parquet, names, stats, here))
+    if read_here:  # already counted in stats; each part in its own schema
+        parts.append([spark.read.parquet("file://" + os.path.abspath(path)) for path in read_here])
     df = _union(spark, parts, default)
     if ctx.since is not None and "end" in df.columns:
         df = df.where(f"`end` IS NULL OR `end` >= {int(ctx.since)}")
@@ -111,14 +126,111 @@ def _has_s3_filesystem(spark) -> bool:
         return False
 
 
-def _local_copy(item, spool: str) -> str:
-    """A local file's path, or an S3 object fetched into the spool."""
+def _local_copy(item, spool: str, task_args: tuple, stats: ReadStats, read_here: list[str]) -> str | None:
+    """A local file's path, or an S3 object fetched into the spool for Spark to read.
+
+    When the download fails (at GetObject, or broken off midway and not resumed), the object is
+    read here instead, by eniflow.read's own task, from a replay of the download: the bytes that
+    arrived, then the same error. So the DuckDB engine's rules apply unchanged (the error named
+    in one sentence with what was read, whole lines kept, the cut line malformed, gzip
+    decompressed as far as it goes), its counts go to ``stats``, its records to a Parquet part in
+    ``read_here``, and None is returned."""
     if os.path.exists(item.name):
         return item.name
     target = os.path.join(spool, f"{len(os.listdir(spool))}-{os.path.basename(item.name)}")
-    with item.open() as src, open(target, "wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
+    received = None
+    try:
+        src = item.open()
+        received = target
+        with src, open(target, "wb") as dst:
+            while chunk := src.read1(1 << 20):  # read1: every byte that arrived is written before an error
+                dst.write(chunk)
+    except EniflowError as exc:
+        _read_here(_Replay(item, received, exc), task_args, spool, stats, read_here)
+        return None
     return target
+
+
+def _read_here(item, task_args: tuple, spool: str, stats: ReadStats, read_here: list[str], counted: bool = False) -> None:
+    """Read ``item`` with eniflow.read's own task (the DuckDB engine's rules for damaged input):
+    its counts and errors go to ``stats`` (``counted``: the file is in stats.files already), its
+    records to Parquet parts listed in ``read_here``."""
+    from ..read import _run_task
+
+    task_stats, parts = _run_task([item], *task_args, spool, False)
+    task_stats.files -= counted
+    stats.merge(task_stats)
+    read_here.extend(path for path, _ in parts)
+
+
+def _local(uri: str, names: dict[str, str], ctx) -> "_Replay":
+    """The file behind a ``file://`` URI given to Spark, as the item it was listed as."""
+    return _Replay(_Listed(names[uri], ctx.format), uri[len("file://"):], None)
+
+
+@dataclass(frozen=True)
+class _Listed:
+    name: str
+    format: tuple[str, ...] | None
+    size: int | None = None
+
+
+def _spark_errors() -> tuple[type, ...]:
+    try:
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
+    except ModuleNotFoundError:  # no PySpark: nothing here runs anyway
+        return ()
+    return Py4JJavaError, PySparkException
+
+
+_SPARK_ERRORS = _spark_errors()
+# What Spark says when a file cannot be read (FAILED_READ_FILE), and which file.
+_FAILED_FILE = re.compile(r"error while reading file (file:\S+?)\.?(?:\s|$)")
+
+
+def _failed_file(exc: Exception, uris: list[str]) -> str | None:
+    """The URI among ``uris`` that Spark's error names as unreadable, if any."""
+    match = _FAILED_FILE.search(str(exc))
+    if match is None:
+        return None
+    named = match.group(1).replace("file:///", "file:/").replace("file:/", "file:///", 1)
+    return named if named in uris else None
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """A listed item as eniflow.read's task would have met it, from what is on disk: ``open()``
+    raises ``error`` (a failed GetObject), or gives the bytes in ``path`` (what arrived) and then
+    raises ``error``, if any (a download broken off)."""
+
+    item: object
+    path: str | None
+    error: EniflowError | None
+
+    @property
+    def name(self) -> str:
+        return self.item.name
+
+    @property
+    def size(self) -> int | None:
+        return self.item.size
+
+    @property
+    def format(self):
+        return self.item.format
+
+    def open(self):
+        if self.path is None:
+            raise self.error
+        return chunk_stream(self._chunks())
+
+    def _chunks(self):
+        with open(self.path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                yield chunk
+        if self.error is not None:
+            raise self.error
 
 
 def _sniff(path: str) -> str:
@@ -144,6 +256,25 @@ def _named(spark, df, names: dict[str, str]):
     df = df.withColumn("_path", F.col("_metadata.file_path"))
     return df.join(F.broadcast(listed), "_path", "left").withColumn(
         "source", F.coalesce("_name", F.regexp_replace("_path", "^s3a://", "s3://"))).drop("_path", "_name")
+
+
+def _read_text_or_here(spark, uris, names, default: Format, origin: str, stats: ReadStats, strict: bool, here):
+    """_read_text; a file Spark cannot read (a truncated or corrupt gzip file: Hadoop's codec
+    fails the whole job) is taken out and read by ``here`` (eniflow.read's task), then again."""
+    uris = list(uris)
+    while True:
+        attempt = ReadStats()
+        try:
+            frames = _read_text(spark, uris, names, default, origin, attempt, strict) if uris else []
+        except _SPARK_ERRORS as exc:
+            failed = _failed_file(exc, uris)
+            if failed is None:
+                raise
+            uris.remove(failed)
+            here(failed)
+            continue
+        stats.merge(attempt)
+        return frames
 
 
 def _read_text(spark, uris, names, default: Format, origin_of_default: str, stats: ReadStats, strict: bool):
@@ -245,30 +376,41 @@ def _count_status(df, stats: ReadStats) -> None:
     stats.skipdata += skipdata
 
 
-def _read_parquet(spark, uris, names, stats: ReadStats):
-    from pyspark.sql import functions as F
-
+def _read_parquet(spark, uris, names, stats: ReadStats, here):
+    """Each file in its own schema; one Spark cannot read (damaged footer or pages) is read by
+    ``here`` (eniflow.read's task: the rows before the damage, the file named in stats.errors)."""
     frames = []
     for uri in uris:  # each file its own schema (formats differ between flow logs)
-        df = spark.read.parquet(uri)
-        fmt = Format(tuple(lookup(c).name if lookup(c) else c for c in df.columns))
-        cols = []
-        for name, column, original in zip(fmt.names, fmt.columns, df.columns):
-            kind = lookup(name).kind if lookup(name) else "string"
-            value = F.col(f"`{original}`")
-            if kind == "string":
-                cols.append(F.when(value.cast("string") == "-", None).otherwise(value.cast("string")).alias(column))
-            else:
-                number = value.cast("string").try_cast("double").cast("bigint").cast(_SPARK_TYPES[kind])
-                if column in ("start", "end"):
-                    number = F.when(number > _MS_EPOCH, F.floor(number / 1000)).otherwise(number).cast("bigint")
-                cols.append(number.alias(column))
-        df = df.select("*", (F.col("_metadata.row_index") + 1).cast("bigint").alias("line"))
-        out = _named(spark, df, names).select(*cols, "source", "line")
+        try:
+            out = _parquet_frame(spark, uri, names).localCheckpoint(eager=True)  # every page decoded here
+        except _SPARK_ERRORS:  # e.g. a damaged footer (AnalysisException) or page (a Java error)
+            here(uri)
+            continue
         stats.lines += out.count()
         _count_status(out, stats)
         frames.append(out)
     return frames
+
+
+def _parquet_frame(spark, uri, names):
+    """One AWS Parquet file as eniflow's typed columns, with source and line (its row number)."""
+    from pyspark.sql import functions as F
+
+    df = spark.read.parquet(uri)
+    fmt = Format(tuple(lookup(c).name if lookup(c) else c for c in df.columns))
+    cols = []
+    for name, column, original in zip(fmt.names, fmt.columns, df.columns):
+        kind = lookup(name).kind if lookup(name) else "string"
+        value = F.col(f"`{original}`")
+        if kind == "string":
+            cols.append(F.when(value.cast("string") == "-", None).otherwise(value.cast("string")).alias(column))
+        else:
+            number = value.cast("string").try_cast("double").cast("bigint").cast(_SPARK_TYPES[kind])
+            if column in ("start", "end"):
+                number = F.when(number > _MS_EPOCH, F.floor(number / 1000)).otherwise(number).cast("bigint")
+            cols.append(number.alias(column))
+    df = df.select("*", (F.col("_metadata.row_index") + 1).cast("bigint").alias("line"))
+    return _named(spark, df, names).select(*cols, "source", "line")
 
 
 def _union(spark, parts, default: Format):
