@@ -444,7 +444,7 @@ def _gunzip(stream: BinaryIO, limit: int) -> Iterator[bytes]:
     from isal import isal_zlib
 
     decoder, fed, data, full = isal_zlib.decompressobj(wbits=31), False, b"", False
-    member, delivered = [], 0  # the current member's compressed bytes (while small), bytes it gave
+    member, kept, delivered = [], 0, 0  # the current member's compressed bytes (while small), their size, bytes it gave
     while True:
         if not data and not full:  # a full block may leave output inside the decoder: drain it first
             data = stream.read(_GZIP_READ_BYTES)
@@ -454,7 +454,8 @@ def _gunzip(stream: BinaryIO, limit: int) -> Iterator[bytes]:
                 return
             if member is not None:
                 member.append(data)
-                if len(member) * _GZIP_READ_BYTES > _SALVAGE_BYTES:
+                kept += len(data)
+                if kept > _SALVAGE_BYTES:
                     member = None
         fed = True
         try:
@@ -470,7 +471,7 @@ def _gunzip(stream: BinaryIO, limit: int) -> Iterator[bytes]:
         if decoder.eof:
             data = decoder.unused_data
             decoder, fed, full = isal_zlib.decompressobj(wbits=31), False, False
-            member, delivered = [data], 0
+            member, kept, delivered = [data], len(data), 0
             if not data.strip(b"\0"):  # NUL padding after the last member
                 data = b""
         else:

@@ -97,12 +97,9 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
     spools zstd Parquet with statistics, as a Parquet output holds them (``Flows.files``),
     instead of the faster uncompressed parts.
     """
-    from .engine import connect
-
     specs = [str(spec) for spec in ([sources] if isinstance(sources, (str, Path)) else sources)]
     fmt = parse_format(format) if format is not None else None
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
-    con = con or connect()
     stats = ReadStats()
     spool = tempfile.mkdtemp(prefix="eniflow-read-", dir=os.environ.get("ENIFLOW_TMP"))
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
@@ -111,6 +108,10 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
         tasks = _tasks(_listed(specs, ctx, warned))
         parts = _parse_all(tasks, (ctx, strict, spool, compact), stats, progress, 1 if "-" in specs else workers)
         stats.warnings[:0] = [w for w in dict.fromkeys(warned) if w not in stats.warnings]
+        if con is None:  # DuckDB loads now, not before the first task: the worker may still be parsing
+            from .engine import connect
+
+            con = connect()
     except BaseException:
         shutil.rmtree(spool, True)
         raise
@@ -214,7 +215,8 @@ def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple
 
 class _Spool:
     """Record frames, in order, -> Parquet parts in the output's column order: one part per run
-    of frames of one schema, one row group per ROW_GROUP_ROWS rows.
+    of frames of one schema, in row groups of ROW_GROUP_ROWS rows or a little more (a part's
+    last one smaller).
 
     Written by pyarrow from Polars' own buffers (no copy): the ``source`` column is a dictionary
     built per row group (one value per source, not one string per row), addresses are plain
