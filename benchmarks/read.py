@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/read.py                  # 10 million records, 3 rounds (about a minute once written)
     .venv/bin/python benchmarks/read.py --records 1000000 --baseline-records 200000 --repeat 1
+    .venv/bin/python benchmarks/read.py --stages         # also: each stage's core-seconds per million records
 
 Data: default-format (version 2) records in S3-like gzip files of 100,000 records each,
 written once under bench-data/ (gitignored) and reused. eniflow runs from this checkout's
@@ -10,7 +11,9 @@ venv under bench-data/ and parses whole files from the start of the same set, wi
 its S3FlowLogsReader runs on each gzip object (gzip text stream, csv.DictReader, FlowRecord)
 minus the download; its rate is per record, so a prefix measures it fairly. Ratios compare
 records per second; every case runs once per round and the table shows medians, with the
-load average before and after (other work on the machine moves every figure).
+load average before and after (other work on the machine moves every figure). --stages then
+times each stage of a task on one core in a fresh process (decompression, parse, spool write),
+which bounds the rate on two cores whatever the load.
 """
 
 from __future__ import annotations
