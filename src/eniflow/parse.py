@@ -22,7 +22,6 @@ from .formats import DEFAULT, Format, header_fields, is_header_candidate, unique
 __all__ = ["Malformed", "ReadStats", "parse_source", "CHUNK_BYTES", "MALFORMED_KEPT"]
 
 CHUNK_BYTES = 32 << 20
-_READ_BYTES = 256 << 10  # text read at a time
 _GZIP_READ_BYTES = 4 << 20  # compressed bytes read at a time: a delivered object (~3 MB) in one piece
 _SALVAGE_BYTES = 32 << 20  # a damaged gzip member shorter than this gives every line before the damage
 MALFORMED_KEPT = 100
@@ -393,7 +392,8 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
 
         blocks, damaged = _gunzip(stream, chunk_bytes), (EOFError, OSError, InputError, isal_zlib.error)
     else:
-        blocks, damaged = iter(lambda: stream.read(_READ_BYTES), b""), (OSError, InputError)
+        # a chunk's worth at a time: a file of less is one block, parsed without joining pieces
+        blocks, damaged = iter(lambda: stream.read(chunk_bytes), b""), (OSError, InputError)
     pending, size, first = [], 0, True  # the blocks of the next chunk, joined once when it is fed
     try:
         while True:
