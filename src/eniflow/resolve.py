@@ -32,7 +32,11 @@ comes from).
 Everything is SQL on DuckDB tables named ``_res_*`` in an attached work database (in memory, or
 a temporary file for large inputs); the result is the view ``resolved`` in the flows'
 connection. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``, ``any_value``,
-``hash``) so that it can move to Spark or Athena.
+``hash``) so that it can move to Spark or Athena. The work tables hold integers only: sources,
+ENIs and addresses are numbered once (``_DICTIONARIES``). Three steps are DuckDB's own, each
+with a plain counterpart the other engines run (the same rows): the peer join on one packed
+BIGINT key, the view pairing records with ``_res_r`` by position (POSITIONAL JOIN) instead of
+joining on their number, and naming by list index (session variables) instead of by joins.
 """
 
 from __future__ import annotations
@@ -123,12 +127,16 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
                                if parts > 1 else "0"))
         for step in (_OWNERSHIP, _PKT):
             run(step)
-        _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES)
-        for step in (_EVIDENCE, "DROP TABLE _res_d", "DROP TABLE _res_peerclaim", _LEARNED, _SINGLE,
-                     _INFERRED.format(min_support=int(min_support)) if infer else _NO_INFERRED, _CANDIDATES,
-                     _FINAL + (" ORDER BY k.rid" if positional else "")):
+        _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES, duckdb_key=positional)
+        for step in (_EVIDENCE, "DROP TABLE _res_d", "DROP TABLE _res_peerclaim", _LEARNED, _SINGLE):
             run(step)
-        for table in ("_res_k", "_res_single", "_res_pc", "_res_own", "_res_inv"):
+        # inferred, for the records to infer (often none)
+        run(_INFERRED if infer else "CREATE OR REPLACE TABLE _res_todo AS SELECT 1 AS rid WHERE false")
+        to_infer = run("SELECT count(*) FROM _res_todo").fetchall()[0][0]
+        run(_SUPPORT.format(min_support=int(min_support)) if to_infer else _NO_INFERRED)
+        for step in (_CANDIDATES, _FINAL + (" ORDER BY k.rid" if positional else "")):
+            run(step)
+        for table in ("_res_k", "_res_todo", "_res_single", "_res_pc", "_res_own", "_res_inv"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
         if positional:
             for name, query in _NAMES.items():
@@ -523,9 +531,13 @@ DROP TABLE _res_w
 # told it; fwd = on a forwarding ENI, or a forwarded packet (pkt): such a record confirms its
 # partner's address but is not resolved by it; inv = the inventory gives the ENI's addresses at
 # the record's time; pip16 / rm16: the /16 of the ENI's primary and, when no one ENI owns it, of
-# a private remote address (for _PAIR_PLAUSIBLE).
-_EXPAND = f"""
-CREATE OR REPLACE TABLE _res_x AS
+# a private remote address (for _PAIR_PLAUSIBLE); fl: the flow (protocol and ports, either way).
+# On DuckDB, records with protocol and ports in range (all real ones) go to _res_x with one join
+# key jk = (protocol, ports, bucket - {bmin}) in a BIGINT (a narrower table, a cheaper join; the
+# buckets of one resolve span fewer than 2^20); the others, and all of them elsewhere, to _res_xw.
+_BUCKETS = 1048576  # 2^20 buckets of the packed join key
+_IN_RANGE = "d.pr BETWEEN 0 AND 255 AND d.sp BETWEEN 0 AND 65535 AND d.dp BETWEEN 0 AND 65535"
+_EXPAND_RECORDS = f"""
 WITH d AS (
   SELECT d.rid, d.pk, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
          n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
@@ -534,14 +546,22 @@ WITH d AS (
          CASE WHEN o.addr IS NOT NULL THEN o.eid ELSE r.rown END AS rown,
          o.addr IS NOT NULL OR (r.rid IS NOT NULL AND NOT r.multi) AS owned, coalesce(r.multi, false) AS multi,
          n.listed AND {_COVERS.format(o='n', r='d')} AS inv, n.pip16,
-         CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16
+         CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16,
+         (CAST(d.pr AS BIGINT) * 65536 + least(d.sp, d.dp)) * 65536 + greatest(d.sp, d.dp) AS fl
   FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
   LEFT JOIN _res_o1 o ON o.addr = d.rm
   LEFT JOIN (SELECT * FROM _res_ro r WHERE true{{rpartition}}) r ON r.rid = d.rid
-  WHERE {_PARTICIPANT}
-)
-SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0
-"""
+  WHERE {_PARTICIPANT} AND {{which}}
+)"""
+_EXPAND = {
+    True: f"""CREATE OR REPLACE TABLE _res_x AS{_EXPAND_RECORDS}
+SELECT d.rid, d.pk, d.eni, d.egress,
+       (CAST(d.pr AS BIGINT) * 4294967296 + CAST(d.sp AS BIGINT) * 65536 + d.dp) * {_BUCKETS} + (d.b0 + s.k - {{bmin}}) AS jk,
+       d.t0, d.t1, d.rm, d.lk, d.fwd, d.b0, d.rown, d.owned, d.multi, d.inv, d.pip16, d.rm16, d.fl
+FROM d JOIN _res_n s ON s.span = d.b1 - d.b0""",
+    False: f"""CREATE OR REPLACE TABLE _res_xw AS{_EXPAND_RECORDS}
+SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0""",
+}
 
 # Candidate pairs: a = egress on A (PA -> Y), b = ingress on B (X -> PB), same protocol and
 # ports, times overlapping within the tolerance (counted once, in the first bucket both span),
@@ -563,22 +583,22 @@ SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0
 # pair counts only if neither record has a partner implying something else (A's masked egress
 # record also pairing with B's ingress from A's primary is the same packets, not X's).
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.pk AS apk, b.pk AS bpk, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
-  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1,
-  (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow"""  # its 5-tuple, either way
+  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1, a.fl AS flow"""
 _PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # private, e's /16
 
-_PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
-  AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
+_PAIR_KEY = {True: f"a.jk = b.jk AND a.jk % {_BUCKETS} = greatest(a.b0, b.b0) - {{bmin}}",  # counted once, in the
+              False: "a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk AND a.bk = greatest(a.b0, b.b0)"}  # first bucket
+_PAIR_JOIN = f"""{{key}}
+  AND a.egress AND NOT b.egress AND a.eni <> b.eni
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
   AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)"""
 _PAIRS = f"""
-CREATE OR REPLACE TABLE _res_pairs AS
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd
          AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
        false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw
-FROM _res_x b JOIN _res_x a ON a.eni = b.rown AND {_PAIR_JOIN}
+FROM {{x}} b JOIN {{x}} a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
 WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
@@ -586,7 +606,7 @@ SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
        a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw
-FROM _res_x a JOIN _res_x b ON b.eni = a.rown AND {_PAIR_JOIN}
+FROM {{x}} a JOIN {{x}} b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE NOT b.owned
 """
@@ -635,7 +655,7 @@ FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure)
 """
 
 
-def _peer_rounds(con, parts: int, packed: bool) -> None:
+def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
     adds the addresses round 1 resolved or its weak pairs implied in two flows, which pairs
     records where both sides used secondary addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
@@ -650,6 +670,22 @@ def _peer_rounds(con, parts: int, packed: bool) -> None:
     con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eid, eni, addr, vf, vt FROM _res_own "
                 "UNION SELECT k.eid, n.eni, k.own_local, NULL, NULL FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid "
                 "WHERE k.own_local IS NOT NULL")
+    packed_key, wide = False, True  # which of _res_x (packed key) and _res_xw the records go to
+    if duckdb_key:
+        low, high, odd = con.execute(f"""
+            SELECT min(floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET})),
+                   count(*) FILTER (WHERE NOT ({_IN_RANGE})) FROM _res_d d
+            WHERE {_PARTICIPANT.replace("{partition}", "")}""").fetchall()[0]
+        if low is not None and high - low < _BUCKETS:
+            packed_key, wide, bmin = True, odd > 0, str(int(low))
+    steps = []
+    if packed_key:
+        steps.append(_EXPAND[True].replace("{which}", _IN_RANGE).replace("{bmin}", bmin))
+    if wide:
+        steps.append(_EXPAND[False].replace("{which}", f"NOT ({_IN_RANGE})" if packed_key else "true"))
+    pairs = [_PAIRS.replace("{x}", "_res_x").replace("{key}", _PAIR_KEY[True]).replace("{bmin}", bmin)] if packed_key else []
+    pairs += [_PAIRS.replace("{x}", "_res_xw").replace("{key}", _PAIR_KEY[False])] if wide else []
+    steps.append("CREATE OR REPLACE TABLE _res_pairs AS " + "\nUNION ALL\n".join(pairs))
     claims = _CLAIMS.replace("{best_b}", _BEST[packed].replace("{pk}", "bpk")).replace(
         "{best_a}", _BEST[packed].replace("{pk}", "apk"))
     for _ in range(2):
@@ -659,11 +695,11 @@ def _peer_rounds(con, parts: int, packed: bool) -> None:
         con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr INTEGER, flow BIGINT, t0 BIGINT, t1 BIGINT)")
         con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
-            for step in (_EXPAND, _PAIRS, claims):
+            for step in (*steps, claims):
                 partition = f" AND d.part = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace("d.", "r.")))
-        for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure"):
-            con.execute(f"DROP TABLE {table}")
+        for table in ("_res_x", "_res_xw", "_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
                     "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
         new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim UNION SELECT eid, addr "
@@ -750,7 +786,9 @@ WITH logged AS (
 )
 SELECT o.rid, o.eid, o.pr, o.rm, o.lport, o.rport FROM _res_k o JOIN _res_eni n ON n.id = o.eid
 WHERE o.egress IS NOT NULL AND o.how IS NULL AND NOT n.inter AND o.rid NOT IN (SELECT rid FROM _res_single)
-  AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL);
+  AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL)
+"""
+_SUPPORT = f"""
 CREATE OR REPLACE TABLE _res_sup AS
 WITH d AS (
   SELECT d.rid, d.eid, d.pr, d.rm, d.lport, d.rport, coalesce(d.addr, s.addr) AS addr
@@ -787,7 +825,7 @@ WITH kp AS (
 SELECT rid, CASE WHEN pok THEN paddr ELSE raddr END AS addr,
        CASE WHEN pok THEN CAST(ptop AS DOUBLE) / ptotal ELSE CAST(rtop AS DOUBLE) / rtotal END AS confidence
 FROM g WHERE pok OR rok;
-DROP TABLE _res_todo; DROP TABLE _res_sup
+DROP TABLE _res_sup
 """
 _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER) AS rid, CAST(NULL AS INTEGER) AS addr, " \
                "CAST(NULL AS DOUBLE) AS confidence WHERE false"
@@ -830,14 +868,17 @@ GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1
 # pairing with the records.
 _FINAL = """
 CREATE OR REPLACE TABLE _res_r AS
+WITH o AS (  -- the records left open that single, inference or candidates tell about (one each)
+  SELECT rid, CAST(2 AS UTINYINT) AS code, addr, CAST(NULL AS VARCHAR[]) AS candidates, CAST(NULL AS DOUBLE) AS confidence
+  FROM _res_single
+  UNION ALL SELECT rid, 3, addr, NULL, confidence FROM _res_inf
+  UNION ALL SELECT rid, 4, NULL, candidates, NULL FROM _res_cand
+)
 SELECT k.rid, k.eid, k.egress,
-       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how WHEN s.rid IS NOT NULL THEN 2
-                 WHEN i.rid IS NOT NULL THEN 3 WHEN c.rid IS NOT NULL THEN 4 ELSE 5 END AS UTINYINT) AS code,
-       coalesce(k.addr, s.addr, i.addr) AS addr,
-       CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, s.addr, i.addr, k.ll) END AS local,
-       c.candidates, i.confidence, k.ppk, k.peid
-FROM _res_k k LEFT JOIN _res_single s ON s.rid = k.rid LEFT JOIN _res_inf i ON i.rid = k.rid
-LEFT JOIN _res_cand c ON c.rid = k.rid"""
+       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(o.code, 5) END AS UTINYINT) AS code,
+       coalesce(k.addr, o.addr) AS addr, CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, o.addr, k.ll) END AS local,
+       o.candidates, o.confidence, k.ppk, k.peid
+FROM _res_k k LEFT JOIN o ON o.rid = k.rid"""
 
 # DuckDB's view names sources, ENIs, their owners, addresses and pod owners by list index
 # (session variables, set per resolve(): the work tables they describe are replaced then too);
