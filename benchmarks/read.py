@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/read.py                  # 10 million records, 3 rounds (about a minute once written)
     .venv/bin/python benchmarks/read.py --records 1000000 --baseline-records 200000 --repeat 1
+    .venv/bin/python benchmarks/read.py --stages         # also: each stage's core-seconds per million records
 
 Data: default-format (version 2) records in S3-like gzip files of 100,000 records each,
 written once under bench-data/ (gitignored) and reused. eniflow runs from this checkout's
@@ -10,7 +11,9 @@ venv under bench-data/ and parses whole files from the start of the same set, wi
 its S3FlowLogsReader runs on each gzip object (gzip text stream, csv.DictReader, FlowRecord)
 minus the download; its rate is per record, so a prefix measures it fairly. Ratios compare
 records per second; every case runs once per round and the table shows medians, with the
-load average before and after (other work on the machine moves every figure).
+load average before and after (other work on the machine moves every figure). --stages then
+times each stage of a task on one core in a fresh process (decompression, parse, spool write),
+which bounds the rate on two cores whatever the load.
 """
 
 from __future__ import annotations
@@ -134,6 +137,78 @@ print(n)
 """
 
 
+# Each stage of one task on one core (POLARS_MAX_THREADS=1, as in a worker), in a fresh process:
+# the best of 3 passes over the same files, in core-seconds per million records.
+STAGES = """
+import importlib, json, os, sys, tempfile, time
+files, per_file = sys.argv[1:-1], int(sys.argv[-1])
+read = importlib.import_module("eniflow.read")
+from isal import isal_zlib
+from eniflow.formats import DEFAULT
+from eniflow.parse import ReadStats, _Parser
+from eniflow.sources import Context
+from eniflow.sources.local import FileItem
+import pyarrow.parquet
+
+def best(work):
+    times = []
+    for _ in range(3):
+        started = time.process_time()
+        work()
+        times.append(time.process_time() - started)
+    return min(times) / (len(files) * per_file / 1e6)
+
+compressed = [open(f, "rb").read() for f in files]
+texts = [isal_zlib.decompress(c, wbits=31) for c in compressed]
+frames = []
+def parse():
+    frames.clear()
+    for f, t in zip(files, texts):
+        out = []  # what parse_source does with one decompressed chunk
+        _Parser(f, DEFAULT, "", out.append, ReadStats(), False).feed_text(t)
+        frames.append((f, out))
+def spool(compact):
+    def work():
+        with tempfile.TemporaryDirectory() as d:
+            parts = read._Spool(d, compact)
+            for f, out in frames:
+                for frame in out:
+                    parts.add(frame, f)
+            parts.close()
+    return work
+def task():
+    with tempfile.TemporaryDirectory() as d:
+        read._run_task([FileItem(f, os.path.getsize(f)) for f in files], Context(), False, d, False)
+from eniflow.workers import reuse_freed_memory
+reuse_freed_memory()
+print(json.dumps({
+    "gzip decompression (python-isal)": best(lambda: [isal_zlib.decompress(c, wbits=31) for c in compressed]),
+    "typed parse (Polars CSV, fast path)": best(parse),
+    "spool write, uncompressed (read())": best(spool(False)),
+    "spool write, zstd + statistics (-o parquet)": best(spool(True)),
+    "a whole task, uncompressed (all of the above)": best(task),
+}))
+"""
+
+
+def stages(files: list[str], env: dict) -> None:
+    """Print where one core's time goes, per million records, and a process's start-up cost."""
+    import json
+
+    sample = files[:20]
+    out = subprocess.run([sys.executable, "-c", STAGES, *sample, str(PER_FILE)], capture_output=True, text=True,
+                         env={**env, "POLARS_MAX_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}, check=True)
+    print(f"\nper million records on one core ({len(sample) * PER_FILE:,} records, best of 3):")
+    for name, seconds in json.loads(out.stdout).items():
+        print(f"  {name:48} {seconds:6.3f} core-s")
+    started = os.times()
+    subprocess.run([sys.executable, "-c", "import importlib; importlib.import_module('eniflow.read'); "
+                    "import isal.isal_zlib, pyarrow.parquet"], env=env, check=True)
+    ended = os.times()
+    cpu = ended.children_user + ended.children_system - started.children_user - started.children_system
+    print(f"  {'a worker process starting (interpreter, imports)':48} {cpu:6.3f} core-s once")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=10_000_000)
@@ -141,6 +216,7 @@ def main() -> None:
                     help="records flowlogs-reader parses (rounded down to whole files)")
     ap.add_argument("--skip-flowlogs-reader", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="rounds of runs; the table shows medians")
+    ap.add_argument("--stages", action="store_true", help="also print each stage's core-seconds per million records")
     args = ap.parse_args()
 
     data = generate(args.records)
@@ -199,6 +275,8 @@ def main() -> None:
         print(f"{name:36} {t:8.2f} {rss / 2**20:7.0f}MB {rate:12,.0f} {rate / gzip_rate:10.2f}x {versus}")
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     out.unlink(missing_ok=True)
+    if args.stages:
+        stages(files, env)
 
 
 if __name__ == "__main__":

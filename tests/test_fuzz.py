@@ -504,21 +504,26 @@ def test_peer_claim_is_not_made_for_an_unknown_address_from_one_pairing(tmp_path
 
 
 # Found by the resolution test after 3baf629 (ENIFLOW_FUZZ_EXAMPLES=1500, 51 s): the same collision
-# twice, over TCP and UDP, with eni-0's records of eni-1's flows lost: two flows imply 10.0.9.9 for
-# eni-1, which is learned, and round 2 pairs on it. Counting flows makes such a claim less likely
-# on real ports, not impossible; from the logs alone (no inventory) it cannot be told.
+# twice, over TCP and UDP, with eni-0's record of eni-1's TCP flow lost: two flows seemed to imply
+# 10.0.9.9 for eni-1, which was learned, and round 2 paired on it. But eni-1 logged one UDP record
+# and eni-0 two that could be its counterpart, one from eni-1's primary: one record is the
+# counterpart of one flow only, so that pairing is no evidence of 10.0.9.9. An unknown address
+# counts as implied by a pairing only when neither record has a competing counterpart; here by
+# one flow only (TCP), which is not enough to learn it. The UDP pair itself is ambiguous.
 TWICE_UNKNOWN = {
     "eni-0": ["10.0.9.9 10.0.0.10 40000 80 6", "10.0.1.10 10.0.0.10 40000 80 17", "10.0.9.9 10.0.0.10 40000 80 17"],
     "eni-1": ["10.0.1.10 10.0.0.10 40000 80 6", "10.0.1.10 10.0.0.10 40000 80 17"],
 }
 
 
-@pytest.mark.xfail(strict=True, reason="without an inventory, an unknown address implied by pairings of two flows is "
-                   "learned; two collisions with lost records fool it; reported to lead")
 def test_peer_claim_is_not_made_for_an_unknown_address_from_two_collisions(tmp_path):
     paths = eni_logs(tmp_path, TWICE_UNKNOWN)
-    rows = eniflow.resolve(eniflow.read(paths)).relation.select("srcaddr, resolution, local_ip").fetchall()
-    assert [r for r in rows if r[1] == "peer" and "10.0.9.9" in (r[0], r[2])] == []
+    resolved = eniflow.resolve(eniflow.read(paths))
+    rows = resolved.relation.select("interface_id, srcaddr, protocol, resolution, local_ip").fetchall()
+    assert rows == [("eni-0", "10.0.9.9", 6, "as-logged", "10.0.0.10"), ("eni-0", "10.0.1.10", 17, "as-logged", "10.0.0.10"),
+                    ("eni-0", "10.0.9.9", 17, "as-logged", "10.0.0.10"), ("eni-1", "10.0.1.10", 6, "as-logged", "10.0.1.10"),
+                    ("eni-1", "10.0.1.10", 17, "as-logged", "10.0.1.10")]
+    assert {(f.interface_id, f.address) for f in resolved.learned().facts} == {("eni-0", "10.0.0.10"), ("eni-1", "10.0.1.10")}
 
 
 # Found by the Parquet test (ENIFLOW_FUZZ_EXAMPLES=1500): two changed bytes leave a string

@@ -6,6 +6,7 @@ Record lines follow the AWS documentation examples (reference §2, §8, EX).
 from __future__ import annotations
 
 import gzip
+import os
 import importlib
 import io
 import json
@@ -489,3 +490,78 @@ def test_a_worker_process_that_dies_is_one_sentence(tmp_path):
     with pytest.raises(EniflowError, match=r"^a reader process stopped unexpectedly \(exit code 3\); run again"):
         run_in_workers(_dies_in_a_worker, iter([0, 1]), (os.getpid(), str(tmp_path / "mark")), 2, done.append)
     assert done in ([], [0])  # results come in task order only: never the one after a lost task
+
+
+def _distinct_lines(n):
+    return [SSH_ACCEPT.replace(" 20641 ", f" {i % 60000} ").replace(" 4249 ", f" {i} ") for i in range(n)]
+
+
+def test_corrupt_gzip_keeps_every_record_before_the_damage(tmp_path):
+    """A delivered object decompresses in one call; at damage it is decoded again in small
+    steps, so what comes before the damage is still read."""
+    lines = _distinct_lines(30_000)
+    data = bytearray(gzip.compress((V2_HEADER + "\n" + "\n".join(lines) + "\n").encode()))
+    middle = len(data) // 2
+    data[middle:middle + 64] = b"\xff" * 64
+    (tmp_path / "damaged.log.gz").write_bytes(bytes(data))
+    flows = eniflow.read(tmp_path / "damaged.log.gz")
+    assert len(flows.stats.errors) == 1 and "truncated or corrupt" in flows.stats.errors[0]
+    kept = flows.relation.select("bytes, line").fetchall()
+    assert 10_000 < len(kept) < 30_000  # about half the lines lie before the damage
+    assert kept[:len(kept) - 1] == [(i, i + 2) for i in range(len(kept) - 1)]  # every one of them, in order
+    s = flows.stats
+    assert s.lines == s.headers + s.blank + s.records + s.nodata + s.skipdata + s.malformed
+
+
+def test_gzip_members_padding_and_blocks_larger_than_a_chunk(tmp_path, monkeypatch):
+    """Highly compressed text decompresses a chunk at a time (never a block beyond one chunk),
+    members follow one another and NUL padding after the last one is ignored."""
+    monkeypatch.setattr("eniflow.parse.CHUNK_BYTES", 64 << 10)
+    first = (V2_HEADER + "\n" + "\n".join([SSH_ACCEPT] * 20_000) + "\n").encode()  # 2.6 MB in a few kB
+    second = ("\n".join([RDP_REJECT] * 5_000) + "\n").encode()
+    (tmp_path / "members.log.gz").write_bytes(gzip.compress(first) + gzip.compress(second) + b"\0" * 512)
+    flows = eniflow.read(tmp_path / "members.log.gz")
+    assert flows.stats.errors == [] and flows.stats.records == 25_000 and flows.stats.malformed == 0
+    got = flows.con.sql("select action, count(*), min(line), max(line) from flows group by action order by 1").fetchall()
+    assert got == [("ACCEPT", 20_000, 2, 20_001), ("REJECT", 5_000, 20_002, 25_001)]
+
+
+def test_small_sources_share_row_groups_and_a_new_format_starts_a_part(tmp_path, monkeypatch):
+    """The spool holds one part per run of one schema in a task and row groups of about
+    ROW_GROUP_ROWS rows, whatever the number of sources; each row keeps its source and line."""
+    for i in range(6):
+        if i == 3:
+            write(tmp_path / f"{i}.log", "version srcaddr action", "5 10.0.0.1 REJECT")
+        else:
+            write(tmp_path / f"{i}.log", V2_HEADER, *[SSH_ACCEPT.replace(" 20641 ", f" {i * 10 + j} ") for j in range(5)])
+    monkeypatch.setattr(read_module, "ROW_GROUP_ROWS", 8)
+    flows = eniflow.read(tmp_path, compact=True)
+    assert flows.files is None  # two formats: DuckDB writes Parquet output
+    got = flows.relation.select("source, line, srcport").fetchall()
+    assert got == [(str(tmp_path / f"{i}.log"), j + 2, i * 10 + j) for i in range(3) for j in range(5)] + \
+        [(str(tmp_path / "3.log"), 2, None)] + \
+        [(str(tmp_path / f"{i}.log"), j + 2, i * 10 + j) for i in range(4, 6) for j in range(5)]
+    spooled = sorted(os.path.join(flows.spool, f) for f in os.listdir(flows.spool))
+    groups = sorted(pq.ParquetFile(p).metadata.num_row_groups for p in spooled)
+    assert groups == [1, 1, 2]  # a group ends once it holds 8 rows or more: 10 + 5 rows, 1 row, 10 rows
+    for path in spooled:
+        assert pq.ParquetFile(path).schema_arrow.field("source").type == pa.string()
+
+
+def test_the_package_and_a_worker_import_only_what_they_use():
+    """``import eniflow`` loads nothing heavy; a worker process (which imports eniflow.read to
+    parse and spool) never loads DuckDB; the exports named like their modules stay functions."""
+    import subprocess
+    import sys
+
+    code = ("import importlib, sys, eniflow\n"
+            "assert not {'duckdb', 'polars', 'sqlglot'} & set(sys.modules), sorted(sys.modules)\n"
+            "importlib.import_module('eniflow.read')\n"
+            "assert 'duckdb' not in sys.modules\n"
+            "import eniflow.read, eniflow.resolve, eniflow.simulate.run, eniflow.report\n"
+            "assert all(callable(f) and f.__name__ == n for f, n in [(eniflow.read, 'read'), (eniflow.resolve, 'resolve'),"
+            " (eniflow.simulate, 'simulate'), (eniflow.report, 'report')])\n"
+            "assert eniflow.Flows.__module__ == 'eniflow.read' and eniflow.top.__name__ == 'top'\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr

@@ -8,6 +8,8 @@ Public API (implementations live in the modules named in ``_EXPORTS``)::
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 
 __version__ = "0.1.0"
@@ -36,14 +38,24 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-# Modules named like the function they export (read, resolve, simulate, report) must bind the
-# function eagerly: importing the submodule would otherwise leave the module in its place.
-for _name in ("read", "resolve", "simulate", "report"):
-    globals()[_name] = getattr(import_module(f".{_name}", __name__), _name)
+class _Package(types.ModuleType):
+    """Exports load on first use (a worker process that only parses never imports DuckDB,
+    resolution or the simulator). The modules named like the function they export (read,
+    resolve, simulate, report) would take the function's place as an attribute once imported,
+    so that binding is turned into the function."""
+
+    def __getattr__(self, name: str):
+        if name in _EXPORTS:
+            value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+            setattr(self, name, value)
+            return value
+        raise AttributeError(f"module 'eniflow' has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}":
+            value = getattr(value, name)
+        super().__setattr__(name, value)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        module = import_module(f".{_EXPORTS[name]}", __name__)
-        return getattr(module, name)
-    raise AttributeError(f"module 'eniflow' has no attribute {name!r}")
+_SHADOWED = ("read", "resolve", "simulate", "report")
+sys.modules[__name__].__class__ = _Package

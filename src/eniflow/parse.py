@@ -22,7 +22,8 @@ from .formats import DEFAULT, Format, header_fields, is_header_candidate, unique
 __all__ = ["Malformed", "ReadStats", "parse_source", "CHUNK_BYTES", "MALFORMED_KEPT"]
 
 CHUNK_BYTES = 32 << 20
-_READ_BYTES = 256 << 10
+_GZIP_READ_BYTES = 4 << 20  # compressed bytes read at a time: a delivered object (~3 MB) in one piece
+_SALVAGE_BYTES = 32 << 20  # a damaged gzip member shorter than this gives every line before the damage
 MALFORMED_KEPT = 100
 _MS_EPOCH = 100_000_000_000  # start/end above this are milliseconds (year 5138 in seconds)
 _CWL_EXPORT_PREFIX = r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?\s+"
@@ -91,7 +92,7 @@ class ReadStats:
         return "read " + ", ".join(parts)
 
 
-Sink = Callable[[pl.DataFrame], None]
+Sink = Callable[[pl.DataFrame], None]  # gets typed record columns and ``line``, in line order
 
 
 class _Parser:
@@ -293,8 +294,7 @@ class _Parser:
         self.counts.nodata += nodata
         self.counts.skipdata += skipdata
         self.counts.records += frame.height - nodata - skipdata
-        cols = [c for c in frame.columns if c != "line"]
-        self.sink(frame.select(*cols, pl.lit(self.source, pl.String).alias("source"), "line"))
+        self.sink(frame)  # the record columns and line; the sink adds the source
 
     def _malformed(self, rows: pl.DataFrame) -> None:
         rows = rows.sort("line")
@@ -352,6 +352,16 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int | None = -1) -> bytes:
+        """What is at hand, up to ``size`` bytes, without the copies of RawIOBase.read."""
+        if size is None or size < 0:
+            head, self.head = self.head, b""
+            return head + self.rest.read()
+        if self.head:
+            head, self.head = self.head[:size], self.head[size:]
+            return head
+        return self.rest.read1(size) if hasattr(self.rest, "read1") else self.rest.read(size)
+
     def readinto(self, b) -> int:
         if self.head:
             n = min(len(b), len(self.head))
@@ -364,12 +374,13 @@ class _Prefixed(io.RawIOBase):
 
 
 def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, sink: Sink, counts: ReadStats,
-                 strict: bool = False, chunk_bytes: int = CHUNK_BYTES) -> None:
+                 strict: bool = False, chunk_bytes: int | None = None) -> None:
     """Read one source (gzip, Parquet, JSON envelopes or text, by content) into ``sink``.
 
     Lines before any header use ``fmt``, else the default format; the layout is never guessed
     from the number of tokens, since one count fits several layouts (29 fields in the v5 order
     or in the order of AWS's traffic-path example)."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     parser = _Parser(source, fmt or DEFAULT, origin if fmt else "the default version-2 format", sink, counts, strict)
     head = raw.read(4)
     if head[:4] == _PARQUET:
@@ -379,9 +390,10 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
     if head[:2] == _GZIP:
         from isal import isal_zlib
 
-        blocks, damaged = _gunzip(stream), (EOFError, OSError, InputError, isal_zlib.error)
+        blocks, damaged = _gunzip(stream, chunk_bytes), (EOFError, OSError, InputError, isal_zlib.error)
     else:
-        blocks, damaged = iter(lambda: stream.read(_READ_BYTES), b""), (OSError, InputError)
+        # a chunk's worth at a time: a file of less is one block, parsed without joining pieces
+        blocks, damaged = iter(lambda: stream.read(chunk_bytes), b""), (OSError, InputError)
     pending, size, first = [], 0, True  # the blocks of the next chunk, joined once when it is fed
     try:
         while True:
@@ -419,29 +431,68 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
     parser.feed_text(b"".join(pending))
 
 
-def _gunzip(stream: BinaryIO) -> Iterator[bytes]:
-    """Decompressed blocks of a (multi-member) gzip stream. Everything before damage is
-    delivered first; then EOFError (truncated) or the codec's error (corrupt) is raised."""
+def _gunzip(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """Decompressed blocks of at most ``limit`` bytes of a (multi-member) gzip stream.
+    Everything before damage is delivered first; then EOFError (truncated) or the codec's
+    error (corrupt) is raised.
+
+    A delivered object usually decompresses in one call into one block, which the caller
+    parses without joining pieces (a copy and fresh pages for every byte); ``limit`` keeps a
+    highly compressed stream from growing a block beyond one chunk. A call that meets damage
+    returns nothing, so the member is decoded again in small steps up to the damage (from its
+    start, kept while it is under _SALVAGE_BYTES)."""
     from isal import isal_zlib
 
-    decoder, fed = isal_zlib.decompressobj(wbits=31), False
+    decoder, fed, data, full = isal_zlib.decompressobj(wbits=31), False, b"", False
+    member, kept, delivered = [], 0, 0  # the current member's compressed bytes (while small), their size, bytes it gave
     while True:
-        data = stream.read(_READ_BYTES)
-        if not data:
-            if fed and not decoder.eof:
-                raise EOFError("the data ends before the end of the gzip stream")
-            return
-        while data:
-            fed = True
-            out = decoder.decompress(data)
-            if out:
-                yield out
-            if not decoder.eof:
-                break
+        if not data and not full:  # a full block may leave output inside the decoder: drain it first
+            data = stream.read(_GZIP_READ_BYTES)
+            if not data:
+                if fed and not decoder.eof:
+                    raise EOFError("the data ends before the end of the gzip stream")
+                return
+            if member is not None:
+                member.append(data)
+                kept += len(data)
+                if kept > _SALVAGE_BYTES:
+                    member = None
+        fed = True
+        try:
+            out = decoder.decompress(data, limit)
+        except isal_zlib.error:
+            if member is not None:
+                yield from _salvage(b"".join(member), delivered)
+            raise
+        full = len(out) >= limit
+        delivered += len(out)
+        if out:
+            yield out
+        if decoder.eof:
             data = decoder.unused_data
-            decoder, fed = isal_zlib.decompressobj(wbits=31), False
-            if not data.strip(b"\0"):
-                break
+            decoder, fed, full = isal_zlib.decompressobj(wbits=31), False, False
+            member, kept, delivered = [data], len(data), 0
+            if not data.strip(b"\0"):  # NUL padding after the last member
+                data = b""
+        else:
+            data = decoder.unconsumed_tail
+
+
+def _salvage(member: bytes, delivered: int) -> Iterator[bytes]:
+    """What a damaged gzip member decodes to before its damage, past the ``delivered`` bytes
+    already given; the codec's error follows."""
+    from isal import isal_zlib
+
+    decoder = isal_zlib.decompressobj(wbits=31)
+    for at in range(0, len(member), 64 << 10):
+        out = decoder.decompress(member[at:at + (64 << 10)])  # raises at the damage
+        if delivered >= len(out):
+            delivered -= len(out)
+        else:
+            yield out[delivered:]
+            delivered = 0
+        if decoder.eof:
+            break
 
 
 def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bool:

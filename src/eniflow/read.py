@@ -20,13 +20,11 @@ import uuid
 import warnings
 import weakref
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-import duckdb
 import polars as pl
 
 from .aws import AwsOptions
-from .engine import connect
 from .errors import EniflowError, MalformedRecordError
 from .fields import FIELDS, lookup
 from .formats import DEFAULT, Format, parse_format
@@ -34,11 +32,20 @@ from .parse import Malformed, ReadStats, parse_source
 from .sources import Context, expand
 from .times import parse_time
 
+if TYPE_CHECKING:  # a worker process parses and spools without DuckDB: not imported there
+    import duckdb
+
 __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
 TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
 PARALLEL_BYTES = 48 << 20  # below this, a worker process costs more than it saves
-PART_ROWS = 500_000  # at most this many rows wait in memory for one spooled Parquet part
+ROW_GROUP_ROWS = 250_000  # rows wait in memory until they fill a row group of this many
+# Columns with too many distinct values for a dictionary to pay. Other text columns are
+# dictionary-encoded; in compact parts, where fewer bytes cost less to compress, so are other
+# integer columns, and these integers are delta-encoded (pyarrow falls back to plain by itself
+# when a dictionary grows too large). Statistics of addresses would span every row group.
+_PLAIN_TEXT = frozenset({"srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"})
+_DELTA_INTEGERS = frozenset({"srcport", "packets", "bytes", "line"})
 _ORDER = {f.column: i for i, f in enumerate(FIELDS)}
 _SQL_TYPES = {"int32": "INTEGER", "int64": "BIGINT", "string": "VARCHAR"}
 
@@ -93,7 +100,6 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
     specs = [str(spec) for spec in ([sources] if isinstance(sources, (str, Path)) else sources)]
     fmt = parse_format(format) if format is not None else None
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
-    con = con or connect()
     stats = ReadStats()
     spool = tempfile.mkdtemp(prefix="eniflow-read-", dir=os.environ.get("ENIFLOW_TMP"))
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
@@ -102,6 +108,10 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
         tasks = _tasks(_listed(specs, ctx, warned))
         parts = _parse_all(tasks, (ctx, strict, spool, compact), stats, progress, 1 if "-" in specs else workers)
         stats.warnings[:0] = [w for w in dict.fromkeys(warned) if w not in stats.warnings]
+        if con is None:  # DuckDB loads now, not before the first task: the worker may still be parsing
+            from .engine import connect
+
+            con = connect()
     except BaseException:
         shutil.rmtree(spool, True)
         raise
@@ -159,6 +169,9 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
                 break
     tasks = itertools.chain(ahead, tasks)
     reporter = _Progress(progress)
+    from .workers import reuse_freed_memory
+
+    reuse_freed_memory()
     parts: list[tuple[str, tuple]] = []
 
     def done(result: tuple[ReadStats, list]) -> None:
@@ -183,40 +196,94 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
 def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple[str, tuple]]]:
     """Parse a group of sources into Parquet parts, each with its schema (runs in a worker process for large reads)."""
     stats = ReadStats()
-    pending: list[pl.DataFrame] = []  # frames of one schema, in line order, wait to fill a part
-    parts: list[tuple[str, tuple]] = []
-
-    def flush() -> None:
-        path = os.path.join(spool, f"{uuid.uuid4().hex}.parquet")
-        # Uncompressed parts without statistics cost a third less to write than compact ones.
-        options = {"compression": "zstd", "compression_level": 1} if compact else \
-            {"compression": "uncompressed", "statistics": False}
-        pl.concat(pending, rechunk=False).write_parquet(path, **options)
-        parts.append((path, tuple((name, str(dtype)) for name, dtype in pending[0].schema.items())))
-        pending.clear()
-
-    def sink(frame: pl.DataFrame) -> None:
-        frame = frame.select(_ordered(frame.columns))
-        if pending and frame.schema != pending[0].schema:  # another format: the part so far ends here
-            flush()
-        pending.append(frame)
-        if sum(f.height for f in pending) >= PART_ROWS:
-            flush()
-
+    parts = _Spool(spool, compact)
     for item in items:
         stats.files += 1
         fmt, origin = _origin(item, ctx)
         before = stats.rows
         try:
             with _closing(item.open()) as raw:
-                parse_source(raw, item.name, fmt, origin, sink, stats, strict)
+                parse_source(raw, item.name, fmt, origin, lambda frame, name=item.name: parts.add(frame, name),
+                             stats, strict)
         except MalformedRecordError:
             raise
         except EniflowError as exc:
             stats.errors.append(f"{exc} ({stats.rows - before} records were read from it)")
-    if pending:
-        flush()
-    return stats, parts
+    parts.close()
+    return stats, parts.parts
+
+
+class _Spool:
+    """Record frames, in order, -> Parquet parts in the output's column order: one part per run
+    of frames of one schema, in row groups of ROW_GROUP_ROWS rows or a little more (a part's
+    last one smaller).
+
+    Written by pyarrow from Polars' own buffers (no copy): the ``source`` column is a dictionary
+    built per row group (one value per source, not one string per row), addresses are plain
+    and other text is dictionary-encoded, which Polars' writer cannot be told. Uncompressed
+    without statistics for ``read()``; zstd with statistics for ``compact`` (Parquet output).
+    No Arrow schema is stored: readers see Parquet's types (``source`` is text, not a dictionary).
+    """
+
+    def __init__(self, directory: str, compact: bool):
+        self.directory, self.compact = directory, compact
+        self.parts: list[tuple[str, tuple]] = []
+        self.writer = self.key = None
+        self.tables: list = []  # Arrow tables of the row group being filled, without source
+        self.sources: dict[str, int] = {}  # the row group's source names -> dictionary index
+        self.runs: list[tuple[int, int]] = []  # (source index, rows) of each table
+        self.rows = 0
+
+    def add(self, frame: pl.DataFrame, source: str) -> None:
+        columns = [c for c in _ordered(frame.columns) if c not in ("source", "line")]
+        # The parsed columns come in as many chunks as the parser made, the line numbers in one:
+        # exported apart, neither is copied to match the other's chunks (``select`` would
+        # join every column into one chunk).
+        table = frame[columns].to_arrow(compat_level=pl.CompatLevel.newest())
+        table = table.append_column("line", frame.get_column("line").to_arrow())
+        key = tuple((f.name, str(f.type)) for f in table.schema)
+        if key != self.key:  # another format: the part so far ends here
+            self.close()
+            self.key = key
+        self.tables.append(table)
+        self.runs.append((self.sources.setdefault(source, len(self.sources)), table.num_rows))
+        self.rows += table.num_rows
+        if self.rows >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self.rows:
+            self.tables, self.sources, self.runs = [], {}, []
+            return
+        table = pa.concat_tables(self.tables)
+        index = pa.concat_arrays([pa.repeat(pa.scalar(i, pa.int32()), n) for i, n in self.runs])
+        source = pa.DictionaryArray.from_arrays(index, pa.array(list(self.sources), pa.string()))
+        table = table.add_column(table.num_columns - 1, "source", source)
+        if self.writer is None:
+            path = os.path.join(self.directory, f"{uuid.uuid4().hex}.parquet")
+            names = {f.name: pa.types.is_integer(f.type) for f in table.schema}
+            if self.compact:
+                options = {"compression": "zstd", "compression_level": 1,
+                           "use_dictionary": [n for n in names if n not in _PLAIN_TEXT | _DELTA_INTEGERS],
+                           "column_encoding": {n: "DELTA_BINARY_PACKED" for n in names if n in _DELTA_INTEGERS and names[n]},
+                           "write_statistics": [n for n in names if n not in _PLAIN_TEXT]}
+            else:
+                options = {"compression": "none", "write_statistics": False,
+                           "use_dictionary": [n for n, integer in names.items() if not integer and n not in _PLAIN_TEXT]}
+            self.writer = pq.ParquetWriter(path, table.schema, store_schema=False, **options)
+            self.parts.append((path, tuple((f.name, str(f.type)) for f in table.schema)))
+        self.writer.write_table(table, row_group_size=table.num_rows)
+        self.tables, self.sources, self.runs, self.rows = [], {}, [], 0
+
+    def close(self) -> None:
+        """End the current part (the next frame starts another)."""
+        self._flush()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 class _closing:

@@ -15,7 +15,7 @@ other address is real. Evidence, strongest first:
               inventory, the primaries learned from the logs and what earlier rounds resolved.
               A claim is made only when it is unique (see ``_CLAIMS``), never against the
               inventory, and, without one, for an unknown address of the sender only once
-              pairings of two flows imply it (see ``_PAIRS``).
+              unambiguous pairings of two flows imply it (see ``_PAIRS``).
 ``single``    the inventory says the ENI had exactly this one IPv4 then, and no evidence disagrees.
 ``inferred``  the other resolved records of this ENI with the same protocol and local port (or
               else the same remote address and port) went to one address from ``min_support``
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .errors import EniflowError
 from .inventory import Inventory
 
 __all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "INFER_SHARE", "TOLERANCE"]
@@ -67,6 +68,7 @@ class Resolved:
 
     con: duckdb.DuckDBPyConnection
     columns: list[str]
+    records: str = "_res_src f POSITIONAL JOIN _res_r r"  # FROM the records (f) with their resolution (r)
 
     @property
     def relation(self) -> duckdb.DuckDBPyRelation:
@@ -79,7 +81,7 @@ class Resolved:
 
     def discrepancies(self) -> duckdb.DuckDBPyRelation:
         """Where the logs contradict the inventory (``eniflow inventory check``)."""
-        return self.con.sql(_DISCREPANCIES)
+        return self.con.sql(_DISCREPANCIES.replace("{records}", self.records))
 
     def learned(self) -> Inventory:
         """What the logs revealed: each ENI's primary and every address resolved by evidence."""
@@ -103,23 +105,56 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     extra = [f'CAST(NULL AS {t}) AS "{c}"' for c, t in _NEEDED.items() if c not in have]
     rel.create_view("_res_in", replace=True)
     run = lambda sql: con.execute(sql)  # noqa: E731
+    positional = _on_duckdb(con)  # DuckDB pairs the records and _res_r by position
     try:
         run(f"CREATE OR REPLACE VIEW _res_src AS SELECT *{''.join(', ' + e for e in extra)} FROM _res_in")
-        for step in (_BASE, _PRIMARY_CANDIDATES, _PRIMARY, _ENIS, _DIRECTION, _OWNERSHIP, _PKT):
+        run(_DICTIONARIES)
+        sources, max_line = run("SELECT count(*), coalesce(max(max_line), 0) FROM _res_sources").fetchall()[0]
+        if int(max_line) >= _LINES - 1:
+            raise EniflowError(f"a source has more than {_LINES - 2:,} lines; resolution numbers the records of "
+                               "each source in 32 bits")
+        for step in (_BASE, _RECORDS, _PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
             run(step)
-        _peer_rounds(con)
-        for step in (_LEARNED, _SINGLE, _KNOWN, _INFERRED.format(min_support=int(min_support)) if infer
-                     else _NO_INFERRED, _CANDIDATES, _FINAL, _PEERS):
+        # The peer joins run in partitions of about _PARTITION_ROWS records (by protocol and ports).
+        records = run("SELECT count(*) FROM _res_b0 WHERE ok").fetchall()[0][0]
+        parts = max(1, -(-int(records) // _PARTITION_ROWS))
+        # (Spark's hash is signed: the partition is made non-negative.)
+        run(_DIRECTION.replace("{part}", f"CAST((hash(pr, sp, dp) % {parts} + {parts}) % {parts} AS INTEGER)"
+                               if parts > 1 else "0"))
+        for step in (_OWNERSHIP, _PKT):
             run(step)
-        for table in ("_res_d", "_res_single", "_res_known", "_res_open", "_res_inf", "_res_cand"):
+        _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES)
+        for step in (_EVIDENCE, "DROP TABLE _res_d", "DROP TABLE _res_peerclaim", _LEARNED, _SINGLE,
+                     _INFERRED.format(min_support=int(min_support)) if infer else _NO_INFERRED, _CANDIDATES,
+                     _FINAL + (" ORDER BY k.rid" if positional else "")):
+            run(step)
+        for table in ("_res_k", "_res_single", "_res_pc", "_res_own", "_res_inv"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
+        if positional:
+            for name, query in _NAMES.items():
+                run(f"SET VARIABLE {name} = ({query})")
     finally:
         con.execute(f"USE {home}")
         con.execute(f"SET search_path = '{home}.main,{_WORK}.main'")  # summary() and friends read the work tables
     listed = ", ".join(f'f."{c}"' for c in columns)
-    # Records are numbered by the same scan of the same view as in _DIRECTION (rid); the
-    # packet's addresses are the record's own except the local side resolution found.
-    local = "CASE WHEN r.egress IS NOT NULL THEN coalesce(r.local_ip, CASE WHEN r.egress THEN f.srcaddr ELSE f.dstaddr END) END"
+    w = f"{_WORK}.main."
+    if positional:
+        # _res_r has one row per record, in rid order, which is the scan order of _res_src:
+        # DuckDB pairs them by position (no join on ten million rids) and looks names up by index.
+        records = paired = f"_res_src f POSITIONAL JOIN {w}_res_r r"
+        order = ""
+        names = {"addr": "getvariable('eniflow_addrs')[abs(r.addr)]", "owner": "getvariable('eniflow_owners')[r.eid]",
+                 "pod": "getvariable('eniflow_pods')[abs(r.local)]", "peer": "getvariable('eniflow_enis')[r.peid]",
+                 "source": f"getvariable('eniflow_sources')[CAST(floor(r.ppk / {_LINES}) AS INTEGER)]"}
+    else:  # records numbered by the same scan of the same view as in _RECORDS (rid)
+        paired = f"(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src) f JOIN {w}_res_r r ON f.rid = r.rid"
+        records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.addr LEFT JOIN {w}_res_eni n ON n.id = r.eid "
+                   f"LEFT JOIN {w}_res_pods pod ON pod.aid = r.local LEFT JOIN {w}_res_eni pn ON pn.id = r.peid "
+                   f"LEFT JOIN {w}_res_sources ps ON ps.sid = CAST(floor(r.ppk / {_LINES}) AS INTEGER)")
+        order = "ORDER BY f.rid"
+        names = {"addr": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source"}
+    # The packet's addresses are the record's own except the local side resolution found.
+    local = f"CASE WHEN r.egress IS NOT NULL THEN coalesce({names['addr']}, CASE WHEN r.egress THEN f.srcaddr ELSE f.dstaddr END) END"
     label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
@@ -127,29 +162,25 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
           CASE WHEN NOT r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
           {local} AS local_ip, {label} AS resolution, r.candidates,
           CASE WHEN r.code <= 2 THEN 1.0 ELSE r.confidence END AS confidence,
-          pn.eni AS peer_interface_id, ps.source AS peer_source, CAST(p.line AS BIGINT) AS peer_line,
-          CASE WHEN r.code < 6 THEN coalesce(CASE WHEN r.code <= 3 THEN pod.owner END, n.owner) END AS owner
-        FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src) f
-        JOIN {_WORK}.main._res_r r ON f.rid = r.rid
-        LEFT JOIN {_WORK}.main._res_eni n ON n.id = r.eid
-        LEFT JOIN (SELECT address, min(owner) AS owner FROM {_WORK}.main._res_inventory
-                   WHERE interface_id IS NULL GROUP BY address) pod ON pod.address = {local}
-        LEFT JOIN {_WORK}.main._res_peer p ON p.rid = r.peer_rid
-        LEFT JOIN {_WORK}.main._res_eni pn ON pn.id = p.eid
-        LEFT JOIN {_WORK}.main._res_sources ps ON ps.sid = p.sid
-        ORDER BY f.rid""")
-    return Resolved(con, columns + list(RESOLUTION_COLUMNS))
+          {names['peer']} AS peer_interface_id, {names['source']} AS peer_source,
+          CAST(nullif(r.ppk % {_LINES}, 0) - 1 AS BIGINT) AS peer_line,
+          CASE WHEN r.code < 6 THEN coalesce(CASE WHEN r.code <= 3 THEN {names['pod']} END, {names['owner']}) END AS owner
+        FROM {records}
+        {order}""")
+    return Resolved(con, columns + list(RESOLUTION_COLUMNS), paired)
 
 
 # Where the logs contradict the inventory: an address used by an ENI (pkt or peer evidence) at
 # a time the inventory knows the ENI but not that address on it, or gives it to another ENI;
 # and a primary learned from the logs that differs from the inventory's.
 _DISCREPANCIES = """
-WITH ev AS (
-  SELECT n.eni, k.own_local AS addr, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
+WITH ev0 AS (
+  SELECT k.eid, k.own_local AS aid, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k
   WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
-  UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid
-  UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p JOIN _res_eni n ON n.id = p.eid
+  UNION ALL SELECT r.eid, r.addr, f."start", f."end", 'peer' FROM {records} WHERE r.code = 1
+  UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p
+), ev AS (
+  SELECT n.eni, a.addr, ev0.t0, ev0.t1, ev0.how FROM ev0 JOIN _res_eni n ON n.id = ev0.eid JOIN _res_addr a ON a.aid = ev0.aid
 ), judged AS (
   SELECT ev.*,
          (SELECT count(*) FROM _res_inventory i WHERE i.interface_id = ev.eni
@@ -168,9 +199,9 @@ SELECT eni AS interface_id, addr AS address,
 FROM judged WHERE held = 0 AND (known > 0 OR other IS NOT NULL)
 GROUP BY eni, addr, kind, inventory_says
 UNION ALL
-SELECT p.eni, p.primary_ip, 'primary-differs', 'primary ' || i.primary_ip, 'logs', NULL, NULL, NULL
-FROM _res_primary p JOIN _res_inventory_interfaces i ON i.interface_id = p.eni
-WHERE i.primary_ip <> p.primary_ip
+SELECT p.eni, a.addr, 'primary-differs', 'primary ' || i.primary_ip, 'logs', NULL, NULL, NULL
+FROM _res_primary p JOIN _res_addr a ON a.aid = p.pip JOIN _res_inventory_interfaces i ON i.interface_id = p.eni
+WHERE i.primary_ip <> a.addr
 ORDER BY 1, 2
 """
 
@@ -220,6 +251,11 @@ def _work_storage(con, rel, home: str) -> None:
     con.execute(f"SET search_path = '{_WORK}.main,{home}.main'")
 
 
+def _on_duckdb(con) -> bool:
+    """Whether ``con`` is DuckDB itself (not the Spark engine or the Athena recorder)."""
+    return isinstance(con, duckdb.DuckDBPyConnection)
+
+
 def _input(flows, con):
     if hasattr(flows, "relation") and hasattr(flows, "con"):
         return flows.relation, flows.con
@@ -237,14 +273,47 @@ def _input(flows, con):
 
 # May an address be one of an ENI's? Only a private one (RFC 1918 or 100.64/10: flow logs show
 # an ENI's private addresses) in the /16 of the ENI's primary (a subnet is at most a /16 and an
-# ENI's addresses are all in its subnet).
+# ENI's addresses are all in its subnet). Worked out once per distinct address (_res_addr).
 _PRIVATE = """({x} LIKE '10.%' OR {x} LIKE '192.168.%'
   OR ({x} LIKE '172.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 16 AND 31)
   OR ({x} LIKE '100.%' AND TRY_CAST(split_part({x}, '.', 2) AS INTEGER) BETWEEN 64 AND 127))"""
 _SLASH16_INT = "(TRY_CAST(split_part({x}, '.', 1) AS INTEGER) * 256 + TRY_CAST(split_part({x}, '.', 2) AS INTEGER))"
-_PLAUSIBLE = f"({_PRIVATE} AND ({{pip}} IS NULL OR {_SLASH16_INT.format(x='{x}')} = {_SLASH16_INT.format(x='{pip}')}))"
 
 _COVERS = "({o}.vf IS NULL OR {o}.vf <= {r}.t1) AND ({o}.vt IS NULL OR {o}.vt >= {r}.t0)"
+
+# Names as small integers, so that the work tables are narrow and their joins and groupings
+# cheap: sources (sid), ENIs with records (id, in name order), and addresses (aid: in string
+# order, so min() of aids is min() of addresses, and negative for all but IPv4, so aid > 0 says
+# IPv4), with what resolution asks of an address: private (priv), its /16 (s16).
+_DICTIONARIES = f"""
+CREATE OR REPLACE TABLE _res_sources AS
+SELECT CAST(row_number() OVER (ORDER BY source) AS INTEGER) AS sid, source, max_line
+FROM (SELECT source, max(line) AS max_line FROM _res_src GROUP BY source);
+CREATE OR REPLACE TABLE _res_eni AS
+SELECT eni, CAST(row_number() OVER (ORDER BY eni) AS INTEGER) AS id
+FROM (SELECT DISTINCT interface_id AS eni FROM _res_src WHERE interface_id IS NOT NULL);
+CREATE OR REPLACE TABLE _res_addr AS
+WITH a AS (
+  SELECT srcaddr AS addr FROM _res_src UNION SELECT dstaddr FROM _res_src UNION SELECT pkt_srcaddr FROM _res_src
+  UNION SELECT pkt_dstaddr FROM _res_src UNION SELECT address FROM _res_inventory
+  UNION SELECT primary_ip FROM _res_inventory_interfaces
+)
+SELECT CAST(row_number() OVER (ORDER BY addr) AS INTEGER) * CASE WHEN strpos(addr, '.') > 0 THEN 1 ELSE -1 END AS aid,
+       addr, {_PRIVATE.format(x='addr')} AS priv, {_SLASH16_INT.format(x='addr')} AS s16
+FROM a WHERE addr IS NOT NULL;
+CREATE OR REPLACE TABLE _res_ifc AS
+SELECT i.interface_id AS eni, n.id AS eid, a.aid AS pip, i.intermediate, i.owner
+FROM _res_inventory_interfaces i LEFT JOIN _res_eni n ON n.eni = i.interface_id LEFT JOIN _res_addr a ON a.addr = i.primary_ip;
+CREATE OR REPLACE TABLE _res_inv AS
+SELECT n.id AS eid, i.interface_id AS eni, a.aid AS addr, i.valid_from AS vf, i.valid_to AS vt
+FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address LEFT JOIN _res_eni n ON n.eni = i.interface_id
+WHERE i.interface_id IS NOT NULL;
+CREATE OR REPLACE TABLE _res_pods AS
+SELECT a.aid, min(i.owner) AS owner FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address
+WHERE i.interface_id IS NULL GROUP BY a.aid
+"""
+_LINES = 4294967296  # a record's place: pk = source id * _LINES + line + 1 (0: no line)
+_PACKED_SOURCES = 65536  # up to this many sources pk < 2^48, and the peer's choice packs into one BIGINT
 
 # What resolution reads of each record. ok: a record with both addresses (not NODATA/SKIPDATA).
 _BASE = """
@@ -256,9 +325,25 @@ SELECT interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport
 FROM _res_src
 """
 
+# Every record once, with integer names (rid numbers the records in scan order; fe: the logged
+# flow-direction, true for egress; pk: the record's place, the same on every engine, unlike rid,
+# so choices between records are made on it).
+_RECORDS = f"""
+CREATE OR REPLACE TABLE _res_b0 AS
+SELECT b.rid, n.id AS eid, s.aid AS sa, d.aid AS da, ps.aid AS psa, pd.aid AS pda, CAST(b.pr AS INTEGER) AS pr,
+       CAST(b.sp AS INTEGER) AS sp, CAST(b.dp AS INTEGER) AS dp, b.t0, b.t1,
+       CASE b.fd WHEN 'egress' THEN true WHEN 'ingress' THEN false END AS fe, b.ok, b.nodata,
+       coalesce(src.sid, 0) * {_LINES} + coalesce(b.line + 1, 0) AS pk
+FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_b) b
+LEFT JOIN _res_eni n ON n.eni = b.eni LEFT JOIN _res_addr s ON s.addr = b.sa LEFT JOIN _res_addr d ON d.addr = b.da
+LEFT JOIN _res_addr ps ON ps.addr = b.psa LEFT JOIN _res_addr pd ON pd.addr = b.pda
+LEFT JOIN _res_sources src ON src.source = b.source
+"""
+
 # Each ENI's primary, in three steps. (1) Candidates: the address present in every IPv4
-# record of the ENI (k1, k2: at most two can be); flow_direction names it directly, and so does a
-# pkt field that differs from srcaddr/dstaddr (the logged address there is the masked primary).
+# record of the ENI (k1, k2: at most two can be, those of its first record); flow_direction
+# names it directly, and so does a pkt field that differs from srcaddr/dstaddr (the logged
+# address there is the masked primary).
 # (2) Sure: that, or the inventory's primary when the logs agree, or the only private candidate
 # (flow logs show an ENI's private IPv4, reference §12.1 rule 4: a public one is its peer).
 # (3) An ENI with two candidates (it talked to one address only) is decided by its counterpart
@@ -268,30 +353,31 @@ FROM _res_src
 # destination). Matching only the source would let another sender's packets (same port, to
 # another address) decide it. A forwarding hop that the inventory does not name can mislead
 # this. Else, a candidate that is another ENI's primary is not this one's.
-_PRIMARY_CANDIDATES = f"""
+_PRIMARY_CANDIDATES = """
 CREATE OR REPLACE TABLE _res_pc AS
 WITH r AS (
-  SELECT eni, sa, da, psa, pda, fd FROM _res_b WHERE ok AND strpos(sa, '.') > 0 AND strpos(da, '.') > 0
+  SELECT eid, sa, da, psa, pda, fe FROM _res_b0 WHERE ok AND sa > 0 AND da > 0
 ), f0 AS (
-  SELECT eni, min(sa || ' ' || da) AS first,
-         min(CASE WHEN fd = 'egress' THEN sa WHEN fd = 'ingress' THEN da END) AS cfd,
+  SELECT eid, min(CAST(sa AS BIGINT) * 2147483648 + da) AS first,
+         min(CASE WHEN fe THEN sa WHEN NOT fe THEN da END) AS cfd,
          min(CASE WHEN pda <> da THEN da WHEN psa <> sa THEN sa END) AS cpkt
-  FROM r GROUP BY eni
+  FROM r GROUP BY eid
 ), f AS (
-  SELECT eni, split_part(first, ' ', 1) AS c1, split_part(first, ' ', 2) AS c2, cfd, cpkt FROM f0
+  SELECT eid, CAST(floor(first / 2147483648) AS INTEGER) AS c1, CAST(first % 2147483648 AS INTEGER) AS c2, cfd, cpkt
+  FROM f0
 ), c AS (
-  SELECT r.eni, count(*) AS n, sum(CASE WHEN r.sa = f.c1 OR r.da = f.c1 THEN 1 ELSE 0 END) AS n1,
+  SELECT r.eid, count(*) AS n, sum(CASE WHEN r.sa = f.c1 OR r.da = f.c1 THEN 1 ELSE 0 END) AS n1,
          sum(CASE WHEN r.sa = f.c2 OR r.da = f.c2 THEN 1 ELSE 0 END) AS n2
-  FROM r JOIN f ON r.eni = f.eni GROUP BY r.eni
+  FROM r JOIN f ON r.eid = f.eid GROUP BY r.eid
 ), k AS (
-  SELECT f.eni, coalesce(f.cfd, f.cpkt) AS cfd, i.primary_ip AS inv,
+  SELECT f.eid, coalesce(f.cfd, f.cpkt) AS cfd, i.pip AS inv,
          CASE WHEN c.n1 = c.n THEN f.c1 END AS k1, CASE WHEN c.n2 = c.n AND f.c2 <> f.c1 THEN f.c2 END AS k2
-  FROM f JOIN c ON f.eni = c.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = f.eni
+  FROM f JOIN c ON f.eid = c.eid LEFT JOIN _res_ifc i ON i.eid = f.eid
 ), p AS (
-  SELECT eni, cfd, inv, k1, k2, CASE WHEN {_PRIVATE.format(x='k1')} THEN k1 END AS p1,
-         CASE WHEN {_PRIVATE.format(x='k2')} THEN k2 END AS p2 FROM k
+  SELECT k.eid, k.cfd, k.inv, k.k1, k.k2, CASE WHEN a1.priv THEN k.k1 END AS p1, CASE WHEN a2.priv THEN k.k2 END AS p2
+  FROM k LEFT JOIN _res_addr a1 ON a1.aid = k.k1 LEFT JOIN _res_addr a2 ON a2.aid = k.k2
 )
-SELECT eni, p1 AS k1, p2 AS k2, CASE WHEN cfd IS NOT NULL THEN cfd
+SELECT eid, p1 AS k1, p2 AS k2, CASE WHEN cfd IS NOT NULL THEN cfd
                                      WHEN inv IS NOT NULL AND (inv = k1 OR inv = k2) THEN inv
                                      WHEN p1 IS NOT NULL AND p2 IS NULL THEN p1
                                      WHEN p2 IS NOT NULL AND p1 IS NULL THEN p2 END AS sure
@@ -301,78 +387,74 @@ FROM p
 _PRIMARY = f"""
 CREATE OR REPLACE TABLE _res_primary AS
 WITH tie AS (
-  SELECT eni, k1, k2 FROM _res_pc WHERE sure IS NULL AND k1 IS NOT NULL AND k2 IS NOT NULL
+  SELECT eid, k1, k2 FROM _res_pc WHERE sure IS NULL AND k1 IS NOT NULL AND k2 IS NOT NULL
 ), known AS (
-  SELECT b.eni, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1,
-         CASE WHEN b.fd IN ('ingress', 'egress') THEN b.fd WHEN b.sa = p.sure THEN 'egress' WHEN b.da = p.sure THEN 'ingress' END AS dir
-  FROM _res_b b JOIN _res_pc p ON p.eni = b.eni AND p.sure IS NOT NULL
-  WHERE b.ok AND b.eni NOT IN (SELECT interface_id FROM _res_inventory_interfaces WHERE intermediate)
+  SELECT b.eid, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1,
+         CASE WHEN b.fe IS NOT NULL THEN b.fe WHEN b.sa = p.sure THEN true WHEN b.da = p.sure THEN false END AS egress
+  FROM _res_b0 b JOIN _res_pc p ON p.eid = b.eid AND p.sure IS NOT NULL
+  WHERE b.ok AND b.eid NOT IN (SELECT eid FROM _res_ifc WHERE intermediate AND eid IS NOT NULL)
 ), tr AS (
-  SELECT b.eni, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1 FROM _res_b b JOIN tie ON tie.eni = b.eni WHERE b.ok
+  SELECT b.eid, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1 FROM _res_b0 b JOIN tie ON tie.eid = b.eid WHERE b.ok
 ), votes AS (
-  SELECT tr.eni, CASE q.dir WHEN 'ingress' THEN tr.sa WHEN 'egress' THEN tr.da END AS v
+  SELECT tr.eid, CASE q.egress WHEN false THEN tr.sa WHEN true THEN tr.da END AS v
   FROM tr JOIN known q ON q.sa = tr.sa AND q.da = tr.da AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
-   AND q.eni <> tr.eni AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
+   AND q.eid <> tr.eid AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
 ), voted AS (
-  SELECT v.eni, min(v.v) AS p FROM votes v JOIN tie ON tie.eni = v.eni AND v.v IN (tie.k1, tie.k2)
-  GROUP BY v.eni HAVING count(DISTINCT v.v) = 1
+  SELECT v.eid, min(v.v) AS p FROM votes v JOIN tie ON tie.eid = v.eid AND v.v IN (tie.k1, tie.k2)
+  GROUP BY v.eid HAVING count(DISTINCT v.v) = 1
 ), decided AS (
-  SELECT eni, sure AS p FROM _res_pc WHERE sure IS NOT NULL UNION ALL SELECT eni, p FROM voted
+  SELECT eid, sure AS p FROM _res_pc WHERE sure IS NOT NULL UNION ALL SELECT eid, p FROM voted
 ), excluded AS (
-  SELECT tie.eni, CASE WHEN s1.eni IS NOT NULL AND s2.eni IS NULL THEN tie.k2
-                       WHEN s2.eni IS NOT NULL AND s1.eni IS NULL THEN tie.k1 END AS p
-  FROM tie LEFT JOIN decided s1 ON s1.p = tie.k1 AND s1.eni <> tie.eni
-  LEFT JOIN decided s2 ON s2.p = tie.k2 AND s2.eni <> tie.eni
-  WHERE tie.eni NOT IN (SELECT eni FROM voted)
+  SELECT tie.eid, CASE WHEN s1.eid IS NOT NULL AND s2.eid IS NULL THEN tie.k2
+                       WHEN s2.eid IS NOT NULL AND s1.eid IS NULL THEN tie.k1 END AS p
+  FROM tie LEFT JOIN decided s1 ON s1.p = tie.k1 AND s1.eid <> tie.eid
+  LEFT JOIN decided s2 ON s2.p = tie.k2 AND s2.eid <> tie.eid
+  WHERE tie.eid NOT IN (SELECT eid FROM voted)
 )
-SELECT eni, p AS primary_ip FROM decided
-UNION ALL SELECT eni, p FROM excluded WHERE p IS NOT NULL
-UNION ALL SELECT interface_id, primary_ip FROM _res_inventory_interfaces
-  WHERE primary_ip IS NOT NULL AND interface_id NOT IN (SELECT eni FROM _res_pc)
+SELECT n.eni, p.eid, p.p AS pip
+FROM (SELECT eid, p FROM decided UNION ALL SELECT eid, p FROM excluded WHERE p IS NOT NULL) p JOIN _res_eni n ON n.id = p.eid
+UNION ALL SELECT eni, eid, pip FROM _res_ifc
+  WHERE pip IS NOT NULL AND (eid IS NULL OR eid NOT IN (SELECT eid FROM _res_pc))
 """
 
-# ENIs with records, as small integers (joins and groupings on them are cheap), with what
-# resolution needs of each: its primary, whether it forwards others' packets, its owner, and
-# whether (listed) and when (vf..vt, NULL bounds open) the inventory gives its addresses.
-_ENIS = f"""
+# ENIs with records (id), with what resolution needs of each: its primary, whether it forwards
+# others' packets, its owner, and whether (listed) and when (vf..vt, NULL bounds open) the
+# inventory gives its addresses.
+_ENIS = """
 CREATE OR REPLACE TABLE _res_eni AS
-SELECT e.eni, CAST(row_number() OVER (ORDER BY e.eni) AS INTEGER) AS id, p.primary_ip AS pip,
-       coalesce(i.intermediate, false) AS inter, i.owner, s.eni IS NOT NULL AS listed, s.vf, s.vt,
-       {_SLASH16_INT.format(x='p.primary_ip')} AS pip16
-FROM (SELECT DISTINCT eni FROM _res_b WHERE eni IS NOT NULL) e
-LEFT JOIN _res_primary p ON p.eni = e.eni LEFT JOIN _res_inventory_interfaces i ON i.interface_id = e.eni
+SELECT e.eni, e.id, p.pip, coalesce(i.intermediate, false) AS inter, i.owner, s.eni IS NOT NULL AS listed, s.vf, s.vt,
+       a.s16 AS pip16
+FROM _res_eni e
+LEFT JOIN _res_primary p ON p.eid = e.id LEFT JOIN _res_ifc i ON i.eid = e.id LEFT JOIN _res_addr a ON a.aid = p.pip
 LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL) THEN min(valid_from) END AS vf,
                   CASE WHEN bool_and(valid_to IS NOT NULL) THEN max(valid_to) END AS vt
            FROM _res_inventory WHERE interface_id IS NOT NULL GROUP BY interface_id) s ON s.eni = e.eni
 """
 
-# Per record (rid numbers the records in scan order): direction (egress true, ingress false,
-# NULL unknown), the logged local address ll (masked for IPv4), the real remote rm, the
-# pkt local pl and pk, the record's place (source id, line) as one number: rid depends on the
-# engine's scan order, pk does not, so choices between records (the peer named) are made on it.
+# Per record: direction (egress true, ingress false, NULL unknown), the logged local address ll
+# (masked for IPv4), the real remote rm, the pkt local pl and, when rm is private, its /16; part:
+# its partition of the peer joins (by protocol and ports, see _PARTICIPANT).
 _DIRECTION = """
-CREATE OR REPLACE TABLE _res_sources AS
-SELECT CAST(row_number() OVER (ORDER BY source) AS INTEGER) AS sid, source FROM (SELECT DISTINCT source FROM _res_src);
 CREATE OR REPLACE TABLE _res_d AS
-WITH d AS (
-  SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_b
-), e AS (
-  SELECT d.*, n.id AS eid,
-         CASE WHEN NOT d.ok THEN NULL
-              WHEN d.fd = 'egress' THEN true WHEN d.fd = 'ingress' THEN false
-              WHEN d.sa = n.pip AND d.da <> n.pip THEN true
-              WHEN d.da = n.pip AND d.sa <> n.pip THEN false
-              WHEN n.pip IS NULL AND d.psa <> d.sa AND coalesce(d.pda, d.da) = d.da THEN true
-              WHEN n.pip IS NULL AND d.pda <> d.da AND coalesce(d.psa, d.sa) = d.sa THEN false
+WITH e AS (
+  SELECT b.*,
+         CASE WHEN NOT b.ok THEN NULL
+              WHEN b.fe IS NOT NULL THEN b.fe
+              WHEN b.sa = n.pip AND b.da <> n.pip THEN true
+              WHEN b.da = n.pip AND b.sa <> n.pip THEN false
+              WHEN n.pip IS NULL AND b.psa <> b.sa AND coalesce(b.pda, b.da) = b.da THEN true
+              WHEN n.pip IS NULL AND b.pda <> b.da AND coalesce(b.psa, b.sa) = b.sa THEN false
          END AS egress
-  FROM d LEFT JOIN _res_eni n ON n.eni = d.eni
+  FROM _res_b0 b LEFT JOIN _res_eni n ON n.id = b.eid
+), f AS (
+  SELECT rid, eid, egress, pr, sp, dp, t0, t1, nodata, pk, {part} AS part,
+         CASE WHEN egress THEN sa WHEN NOT egress THEN da END AS ll,
+         CASE WHEN egress THEN coalesce(pda, da) WHEN NOT egress THEN coalesce(psa, sa) END AS rm,
+         CASE WHEN egress THEN psa WHEN NOT egress THEN pda END AS pl
+  FROM e
 )
-SELECT rid, eid, egress, CAST(pr AS INTEGER) AS pr, CAST(sp AS INTEGER) AS sp, CAST(dp AS INTEGER) AS dp, t0, t1, nodata,
-       CASE WHEN egress THEN sa WHEN NOT egress THEN da END AS ll,
-       CASE WHEN egress THEN coalesce(pda, da) WHEN NOT egress THEN coalesce(psa, sa) END AS rm,
-       CASE WHEN egress THEN psa WHEN NOT egress THEN pda END AS pl,
-       coalesce(s.sid, 0) * 4294967296 + coalesce(e.line, 0) AS pk
-FROM e LEFT JOIN _res_sources s ON s.source = e.source
+SELECT f.*, CASE WHEN a.priv THEN a.s16 END AS rm16 FROM f LEFT JOIN _res_addr a ON a.aid = f.rm;
+DROP TABLE _res_b0
 """
 
 # Who is known to hold an address, over which interval (NULL bounds are open); eid is NULL for
@@ -380,15 +462,15 @@ FROM e LEFT JOIN _res_sources s ON s.source = e.source
 _OWNERSHIP = """
 CREATE OR REPLACE TABLE _res_own AS
 SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
-  SELECT interface_id AS eni, address AS addr, valid_from AS vf, valid_to AS vt
-  FROM _res_inventory WHERE interface_id IS NOT NULL
-  UNION SELECT eni, primary_ip, NULL, NULL FROM _res_primary
+  SELECT eni, addr, vf, vt FROM _res_inv
+  UNION SELECT eni, pip, NULL, NULL FROM _res_primary
 ) o LEFT JOIN _res_eni n ON n.eni = o.eni
 """
 
 # pkt: the packet's own address on the local side (pl) is logged. It is the ENI's (a secondary)
-# when it equals the logged one, is known to be the ENI's, or is plausible and no other ENI's and
-# the ENI is no forwarder; otherwise the ENI forwarded the packet and local_ip is its own address.
+# when it equals the logged one, is known to be the ENI's, or is plausible (private, in the /16
+# of the primary) and no other ENI's and the ENI is no forwarder; otherwise the ENI forwarded
+# the packet and local_ip is its own address.
 _PKT = f"""
 CREATE OR REPLACE TABLE _res_pkt AS
 WITH c AS (
@@ -401,47 +483,47 @@ WITH c AS (
 )
 SELECT c.rid, c.eid, c.t0, c.t1, c.ll,
        CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
-            WHEN NOT c.others AND NOT n.inter AND {_PLAUSIBLE.format(x='c.pl', pip='n.pip')} THEN c.pl END AS own_local
-FROM c JOIN _res_eni n ON n.id = c.eid
+            WHEN NOT c.others AND NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
+FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 """
 
 # Records that take part in peer joins: IPv4, direction and times known, in the current
 # partition (by protocol and ports: every candidate pair, and every pair of a record's
 # partners, has the same, so partitions are independent).
-_PARTICIPANT = """d.egress IS NOT NULL AND strpos(d.ll, '.') > 0 AND strpos(d.rm, '.') > 0
+_PARTICIPANT = """d.egress IS NOT NULL AND d.ll > 0 AND d.rm > 0
   AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL{partition}"""
 
-# Who is known to hold each participant's remote address at its time (ph: its partition hash):
-# rown = that ENI's id when it is one ENI (NULL when it has no records); multi = several ENIs
-# are said to hold it then, listed in _res_rm. Such an address counts as unowned: pairs are then neither keyed on it nor
-# excluded by it. (Addresses that one ENI holds all the time, the usual case, need no grouping.)
+# Who is known to hold each participant's remote address at its time. Most addresses one ENI
+# holds all the time (_res_o1: addr -> eid, NULL for an ENI without records): they are looked up
+# by address. For the others (held for a time, or by several ENIs: a floating IP, a learned
+# secondary) _res_ro tells per record (and its partition): rown = that ENI's id when it is
+# one ENI; multi = several ENIs are said to hold it then, listed in _res_rm. Such an address
+# counts as unowned: pairs are then neither keyed on it nor excluded by it.
 _REMOTE_OWNERS = f"""
+CREATE OR REPLACE TABLE _res_o1 AS
+SELECT addr, min(eid) AS eid FROM _res_own_all GROUP BY addr
+HAVING min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL);
 CREATE OR REPLACE TABLE _res_w AS
 WITH o AS (
   SELECT addr FROM _res_own_all GROUP BY addr HAVING NOT (min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL))
 )
-SELECT DISTINCT d.rid, w.eid, w.eni, hash(d.pr, d.sp, d.dp) AS ph FROM _res_d d JOIN o ON o.addr = d.rm
+SELECT DISTINCT d.rid, w.eid, w.eni, d.part FROM _res_d d JOIN o ON o.addr = d.rm
 JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
 WHERE {_PARTICIPANT};
 CREATE OR REPLACE TABLE _res_ro AS
-WITH o AS (
-  SELECT addr, min(eid) AS eid FROM _res_own_all GROUP BY addr
-  HAVING min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL)
-)
-SELECT d.rid, o.eid AS rown, false AS multi, hash(d.pr, d.sp, d.dp) AS ph
-FROM _res_d d JOIN o ON o.addr = d.rm WHERE {_PARTICIPANT}
-UNION ALL
-SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END, min(eni) <> max(eni), min(ph) FROM _res_w GROUP BY rid;
+SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END AS rown, min(eni) <> max(eni) AS multi, min(part) AS part
+FROM _res_w GROUP BY rid;
 CREATE OR REPLACE TABLE _res_rm AS SELECT w.rid, w.eid FROM _res_w w JOIN _res_ro r ON r.rid = w.rid AND r.multi;
 DROP TABLE _res_w
 """
 
 # One row per participant and time bucket its padded time range spans (padded by half the
-# tolerance on each side, so that ranges overlapping within the tolerance share a bucket).
-# lk = the local address when pkt fields told it; fwd = on a forwarding ENI, or a forwarded
-# packet (pkt): such a record confirms its partner's address but is not resolved by it;
-# inv = the inventory gives the ENI's addresses at the record's time; pip16 / rm16: the /16 of
-# the ENI's primary and, when no one ENI owns it, of a private remote address (for _PAIR_PLAUSIBLE).
+# tolerance on each side, so that ranges overlapping within the tolerance share a bucket; _res_n
+# lists the buckets k of each span, an equality join). lk = the local address when pkt fields
+# told it; fwd = on a forwarding ENI, or a forwarded packet (pkt): such a record confirms its
+# partner's address but is not resolved by it; inv = the inventory gives the ENI's addresses at
+# the record's time; pip16 / rm16: the /16 of the ENI's primary and, when no one ENI owns it, of
+# a private remote address (for _PAIR_PLAUSIBLE).
 _EXPAND = f"""
 CREATE OR REPLACE TABLE _res_x AS
 WITH d AS (
@@ -449,15 +531,16 @@ WITH d AS (
          n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
          CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
          CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1,
-         r.rown, r.rid IS NOT NULL AND NOT r.multi AS owned, coalesce(r.multi, false) AS multi,
+         CASE WHEN o.addr IS NOT NULL THEN o.eid ELSE r.rown END AS rown,
+         o.addr IS NOT NULL OR (r.rid IS NOT NULL AND NOT r.multi) AS owned, coalesce(r.multi, false) AS multi,
          n.listed AND {_COVERS.format(o='n', r='d')} AS inv, n.pip16,
-         CASE WHEN r.rid IS NULL OR r.multi THEN CASE WHEN {_PRIVATE.format(x='d.rm')} THEN {_SLASH16_INT.format(x='d.rm')} END END AS rm16
+         CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16
   FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
+  LEFT JOIN _res_o1 o ON o.addr = d.rm
   LEFT JOIN (SELECT * FROM _res_ro r WHERE true{{rpartition}}) r ON r.rid = d.rid
   WHERE {_PARTICIPANT}
 )
-SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.k <= d.b1 - d.b0
-WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
+SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0
 """
 
 # Candidate pairs: a = egress on A (PA -> Y), b = ingress on B (X -> PB), same protocol and
@@ -476,10 +559,14 @@ WHERE d.b1 - d.b0 <= {_MAX_SPAN_BUCKETS}
 # host sending on those ports while A's partner record was lost. It claims nothing (its records
 # are not resolved by it) and counts as support: an address implied by pairs of two flows
 # (protocol and ports, either way) is learned for the next round, which keys the pairs on it.
+# Only unambiguous pairs count (``_CLAIMS``): one record is the counterpart of one flow, so a
+# pair counts only if neither record has a partner implying something else (A's masked egress
+# record also pairing with B's ingress from A's primary is the same packets, not X's).
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.pk AS apk, b.pk AS bpk, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1,
   (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow"""  # its 5-tuple, either way
-_PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # _PLAUSIBLE: x's remote for e
+_PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # private, e's /16
+
 _PAIR_JOIN = f"""a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk
   AND a.egress AND NOT b.egress AND a.eni <> b.eni AND a.bk = greatest(a.b0, b.b0)
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
@@ -510,63 +597,72 @@ WHERE NOT b.owned
 # surely the same packets. Example: a client using one port to reach both addresses of a
 # server at once; the server logged both flows alike, each server record pairs with both client
 # records (implying different addresses), so neither side is claimed. The peer named is the
-# partner overlapping r the longest, of equals the first by (source, line) (pk: the same on
-# every engine, unlike rid).
+# partner overlapping r the longest, of equals the first by (source, line): pk, the same on
+# every engine, unlike rid. With fewer than _PACKED_SOURCES sources, overlap and pk pack into
+# one BIGINT ((ov + 64) * 2^48 + 2^48 - 1 - pk; -60 <= ov < 2^15 - 64 for records of at most
+# _MAX_SPAN_BUCKETS buckets), whose max() is cheaper than max_by() on a struct.
 _SAME = "NOT ((ca AND x_ok) OR (cb AND y_ok))"  # the pair may be of the same packets (see _PAIRS)
+_P48 = 281474976710656
+_BEST = {True: f"{_P48 - 1} - max((ov + 64) * {_P48} + {_P48 - 1} - {{pk}}) % {_P48}",
+         False: "max_by({pk}, {'ov': ov, 'place': -{pk}})"}
+# Per record with partners (a record is egress, the a side, or ingress, the b side, so the two
+# halves hold different records): eid, one, ok, ip = (the partners' ENI) * 2^32 + (the address
+# they imply), and the peer's place ppk.
 _CLAIMS = f"""
 INSERT INTO _res_contra
 SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, at1 AS t1 FROM _res_pairs WHERE ca AND x_ok
                         UNION ALL SELECT brid, beni, y, bt0, bt1 FROM _res_pairs WHERE cb AND y_ok);
-INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs WHERE xw AND x_ok AND {_SAME};
+CREATE OR REPLACE TABLE _res_s AS
+SELECT arid AS r, any_value(aeni) AS eid, min(CAST(beni AS BIGINT) * {_LINES} + x) = max(CAST(beni AS BIGINT) * {_LINES} + x) AS one,
+       bool_and(x_ok AND NOT xw) AS ok, min(CAST(beni AS BIGINT) * {_LINES} + x) AS ip, {{best_b}} AS ppk
+FROM _res_pairs WHERE {_SAME} GROUP BY arid
+UNION ALL
+SELECT brid, any_value(beni), min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS BIGINT) * {_LINES} + y),
+       bool_and(y_ok AND NOT xw), min(CAST(aeni AS BIGINT) * {_LINES} + y), {{best_a}}
+FROM _res_pairs WHERE {_SAME} GROUP BY brid;
+CREATE OR REPLACE TABLE _res_unsure AS
+WITH bad AS (
+  SELECT r FROM _res_s WHERE NOT one
+)  -- _res_unsure: records with partners that disagree, and their partners
+SELECT r FROM bad
+UNION SELECT q.arid FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
+UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME};
+INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs
+WHERE xw AND x_ok AND {_SAME} AND arid NOT IN (SELECT r FROM _res_unsure) AND brid NOT IN (SELECT r FROM _res_unsure);
 INSERT INTO _res_peerclaim
-WITH c AS (
-  SELECT arid AS r, aeni AS eid, at0 AS t0, at1 AS t1, brid AS p, bpk AS ppk, beni AS peni, x AS implied,
-         x_ok AND NOT xw AS ok, ov
-  FROM _res_pairs WHERE {_SAME}
-  UNION ALL SELECT brid, beni, bt0, bt1, arid, apk, aeni, y, y_ok AND NOT xw, ov FROM _res_pairs WHERE {_SAME}
-), s AS (
-  SELECT r, any_value(eid) AS eid, any_value(t0) AS t0, any_value(t1) AS t1,
-         min(hash(implied)) = max(hash(implied)) AND min(peni) = max(peni) AS one, bool_and(ok) AS ok,
-         any_value(implied) AS implied, max_by(p, {{'ov': ov, 'place': -ppk}}) AS best
-  FROM c GROUP BY r
-), bad AS (
-  SELECT r FROM s WHERE NOT one
-), unclear AS (
-  SELECT q.arid AS r FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
-  UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME}
-)
-SELECT r AS rid, eid, implied AS addr, best AS peer_rid, t0, t1
-FROM s WHERE one AND ok AND r NOT IN (SELECT r FROM unclear)
+SELECT r AS rid, eid, CAST(ip % {_LINES} AS INTEGER) AS addr, ppk, CAST(floor(ip / {_LINES}) AS INTEGER) AS peid
+FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure)
 """
 
 
-def _peer_rounds(con) -> None:
+def _peer_rounds(con, parts: int, packed: bool) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
     adds the addresses round 1 resolved or its weak pairs implied in two flows, which pairs
     records where both sides used secondary addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
     The pairing is split into partitions of about ``_PARTITION_ROWS`` records to bound memory;
     the remote owners (narrow) are found once per round."""
-    span, records = con.execute(f"""
-        SELECT coalesce(max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET}) - floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), 0),
-               count(*) FROM _res_d WHERE egress IS NOT NULL""").fetchall()[0]
-    parts = max(1, -(-int(records) // _PARTITION_ROWS))
-    con.execute("CREATE OR REPLACE TABLE _res_n AS SELECT range AS k FROM "
-                f"range(0, {min(int(span), _MAX_SPAN_BUCKETS) + 1})")
+    span = con.execute(f"""
+        SELECT coalesce(max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET}) - floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), 0)
+        FROM _res_d WHERE egress IS NOT NULL""").fetchall()[0][0]
+    spans = min(int(span), _MAX_SPAN_BUCKETS) + 1
+    con.execute(f"CREATE OR REPLACE TABLE _res_n AS SELECT s.range AS span, k.range AS k FROM range(0, {spans}) s "
+                f"CROSS JOIN range(0, {spans}) k WHERE k.range <= s.range")
     con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eid, eni, addr, vf, vt FROM _res_own "
                 "UNION SELECT k.eid, n.eni, k.own_local, NULL, NULL FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid "
                 "WHERE k.own_local IS NOT NULL")
+    claims = _CLAIMS.replace("{best_b}", _BEST[packed].replace("{pk}", "bpk")).replace(
+        "{best_a}", _BEST[packed].replace("{pk}", "apk"))
     for _ in range(2):
-        con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr VARCHAR, peer_rid INTEGER, "
-                    "t0 BIGINT, t1 BIGINT)")
-        con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr VARCHAR, t0 BIGINT, t1 BIGINT)")
-        con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr VARCHAR, flow BIGINT, t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr INTEGER, ppk BIGINT, "
+                    "peid INTEGER)")
+        con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr INTEGER, flow BIGINT, t0 BIGINT, t1 BIGINT)")
         con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
-            for step in (_EXPAND, _PAIRS, _CLAIMS):
-                partition = f" AND hash(d.pr, d.sp, d.dp) % {parts} = {part}" if parts > 1 else ""
-                con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace(
-                    "hash(d.pr, d.sp, d.dp)", "r.ph")))
-        for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm"):
+            for step in (_EXPAND, _PAIRS, claims):
+                partition = f" AND d.part = {part}" if parts > 1 else ""
+                con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace("d.", "r.")))
+        for table in ("_res_x", "_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure"):
             con.execute(f"DROP TABLE {table}")
         con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
                     "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
@@ -575,7 +671,8 @@ def _peer_rounds(con) -> None:
         if not new:
             break
         con.execute(f"""INSERT INTO _res_own_all SELECT p.eid, n.eni, p.addr, min(p.t0) - {TOLERANCE}, max(p.t1) + {TOLERANCE}
-                        FROM (SELECT eid, addr, t0, t1 FROM _res_peerclaim UNION ALL SELECT * FROM _res_weak) p
+                        FROM (SELECT p.eid, p.addr, d.t0, d.t1 FROM _res_peerclaim p JOIN _res_d d ON d.rid = p.rid
+                              UNION ALL SELECT * FROM _res_weak) p
                         JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
     con.execute("DROP TABLE _res_weak")
 
@@ -583,29 +680,46 @@ def _peer_rounds(con) -> None:
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
 _LEARNED = """
 CREATE OR REPLACE TABLE _res_learned AS
-SELECT eni, addr, bool_or(kind = 'primary') AS is_primary,
-       CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE min(vf) END AS vf,
-       CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE max(vt) END AS vt,
-       CASE WHEN bool_or(kind = 'primary') THEN 'primary' ELSE min(kind) END AS kind FROM (
-  SELECT eni, primary_ip AS addr, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
-  FROM _res_primary WHERE eni IN (SELECT eni FROM _res_eni)
-  UNION ALL SELECT n.eni, k.own_local, k.t0, k.t1, 'pkt' FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
-  WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
-  UNION ALL SELECT n.eni, p.addr, p.t0, p.t1, 'peer' FROM _res_peerclaim p JOIN _res_eni n ON n.id = p.eid
-) GROUP BY eni, addr
+SELECT l.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
+  SELECT eni, aid, bool_or(kind = 'primary') AS is_primary,
+         CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE min(vf) END AS vf,
+         CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE max(vt) END AS vt,
+         CASE WHEN bool_or(kind = 'primary') THEN 'primary' ELSE min(kind) END AS kind FROM (
+    SELECT eni, pip AS aid, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
+    FROM _res_primary WHERE eid IS NOT NULL
+    UNION ALL SELECT n.eni, k.own_local, k.t0, k.t1, 'pkt' FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
+    WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
+    UNION ALL SELECT n.eni, k.addr, k.t0, k.t1, 'peer' FROM _res_k k JOIN _res_eni n ON n.id = k.eid WHERE k.how = 1
+  ) GROUP BY eni, aid
+) l LEFT JOIN _res_addr a ON a.aid = l.aid
 """
 
+# Every record with its evidence-based local address: pkt (a forwarded packet: the ENI's own
+# logged address, own false), else peer (with the peer's place ppk and ENI peid). how: 0 pkt,
+# 1 peer (LABELS), NULL: neither (single, inference and candidates work on these).
+_EVIDENCE = """
+CREATE OR REPLACE TABLE _res_k AS
+SELECT d.rid, d.eid, d.egress, d.nodata, d.pr, d.t0, d.t1, d.ll, d.rm,
+       CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport,
+       CAST(CASE WHEN k.rid IS NOT NULL THEN 0 WHEN p.rid IS NOT NULL THEN 1 END AS UTINYINT) AS how,
+       CASE WHEN k.rid IS NOT NULL THEN coalesce(k.own_local, k.ll) ELSE p.addr END AS addr,
+       CASE WHEN k.rid IS NOT NULL THEN k.own_local IS NOT NULL WHEN p.rid IS NOT NULL THEN true END AS own,
+       CASE WHEN k.rid IS NULL THEN p.ppk END AS ppk, CASE WHEN k.rid IS NULL THEN p.peid END AS peid
+FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_peerclaim p ON p.rid = d.rid"""
+
 # single: the inventory's one-address intervals that no evidence of another address contradicts
-# (pkt, peer, or a pairing that contradicts the inventory).
+# (pkt, peer, or a pairing that contradicts the inventory), for the records neither resolved.
 # Not on forwarding ENIs: their own address is known, but not the packet's other one.
 _SINGLE = """
 CREATE OR REPLACE TABLE _res_single AS
-WITH ev AS (
-  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
-  UNION ALL SELECT eid, addr, t0, t1 FROM _res_peerclaim UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
-), s AS (
-  SELECT n.id AS eid, s.address, s.valid_from, s.valid_to
+WITH s AS (
+  SELECT n.id AS eid, a.aid AS address, s.valid_from, s.valid_to
   FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
+  JOIN _res_addr a ON a.addr = s.address
+), ev AS (
+  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
+  UNION ALL SELECT eid, addr, t0, t1 FROM _res_k WHERE how = 1 AND eid IN (SELECT eid FROM s)
+  UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
 ), bad AS (
   SELECT DISTINCT s.* FROM s JOIN ev ON ev.eid = s.eid AND ev.addr <> s.address
    AND (s.valid_from IS NULL OR ev.t1 >= s.valid_from) AND (s.valid_to IS NULL OR ev.t0 <= s.valid_to)
@@ -613,26 +727,9 @@ WITH ev AS (
   SELECT * FROM s EXCEPT SELECT * FROM bad
 )
 SELECT DISTINCT d.rid, s.address AS addr
-FROM _res_d d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
+FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
-WHERE d.egress IS NOT NULL
-"""
-
-# Every record's evidence-based local address: pkt (a forwarded packet: the ENI's own logged
-# address), else peer, else single. how: 0 pkt, 1 peer, 2 single (LABELS). _res_open: the records
-# with a direction that none of these resolved (what inference and candidates work on).
-_KNOWN = """
-CREATE OR REPLACE TABLE _res_known AS
-SELECT rid, coalesce(own_local, ll) AS addr, CAST(0 AS UTINYINT) AS how, CAST(NULL AS INTEGER) AS peer_rid,
-       own_local IS NOT NULL AS own
-FROM _res_pkt
-UNION ALL SELECT rid, addr, 1, peer_rid, true FROM _res_peerclaim WHERE rid NOT IN (SELECT rid FROM _res_pkt)
-UNION ALL SELECT rid, addr, 2, NULL, true FROM _res_single
-  WHERE rid NOT IN (SELECT rid FROM _res_pkt) AND rid NOT IN (SELECT rid FROM _res_peerclaim);
-CREATE OR REPLACE TABLE _res_open AS
-SELECT d.rid, d.eid, d.pr, d.rm, d.t0, d.t1, d.ll, CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport,
-       CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport
-FROM _res_d d WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_known)
+WHERE d.egress IS NOT NULL AND d.how IS NULL
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
@@ -645,19 +742,20 @@ FROM _res_d d WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_
 # means conflicting evidence or secondaries on both sides, and the resolved records, biased
 # towards pairs that could be keyed (primaries), say nothing about them (floating-ip without
 # inventory: health checks between primaries voted the floating IP's traffic onto the primary).
-_PORTS = "CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport"
 _INFERRED = f"""
 CREATE OR REPLACE TABLE _res_todo AS
 WITH logged AS (
-  SELECT addr FROM _res_own WHERE eid IS NOT NULL UNION SELECT addr FROM _res_learned
+  SELECT addr FROM _res_own WHERE eid IS NOT NULL UNION SELECT aid FROM _res_learned
   UNION SELECT k1 FROM _res_pc UNION SELECT k2 FROM _res_pc
 )
-SELECT o.rid, o.eid, o.pr, o.rm, o.lport, o.rport FROM _res_open o JOIN _res_eni n ON n.id = o.eid
-WHERE NOT n.inter AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL);
+SELECT o.rid, o.eid, o.pr, o.rm, o.lport, o.rport FROM _res_k o JOIN _res_eni n ON n.id = o.eid
+WHERE o.egress IS NOT NULL AND o.how IS NULL AND NOT n.inter AND o.rid NOT IN (SELECT rid FROM _res_single)
+  AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL);
 CREATE OR REPLACE TABLE _res_sup AS
 WITH d AS (
-  SELECT d.rid, d.eid, d.pr, d.rm, {_PORTS} FROM _res_d d
-  WHERE d.egress IS NOT NULL AND d.eid IN (SELECT eid FROM _res_todo)
+  SELECT d.rid, d.eid, d.pr, d.rm, d.lport, d.rport, coalesce(d.addr, s.addr) AS addr
+  FROM _res_k d LEFT JOIN _res_single s ON s.rid = d.rid
+  WHERE d.egress IS NOT NULL AND (d.own OR s.rid IS NOT NULL) AND d.eid IN (SELECT eid FROM _res_todo)
 )
 SELECT d.*, true AS byport FROM d JOIN (SELECT DISTINCT eid, pr, lport FROM _res_todo) t
   ON t.eid = d.eid AND t.pr = d.pr AND t.lport = d.lport
@@ -665,12 +763,10 @@ UNION ALL
 SELECT d.*, false FROM d JOIN (SELECT DISTINCT eid, pr, rm, rport FROM _res_todo) t
   ON t.eid = d.eid AND t.pr = d.pr AND t.rm = d.rm AND t.rport = d.rport;
 CREATE OR REPLACE TABLE _res_inf AS
-WITH k AS (
-  SELECT s.*, k.addr FROM _res_sup s JOIN _res_known k ON k.rid = s.rid AND k.own
-), kp AS (
-  SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM k WHERE byport
+WITH kp AS (
+  SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM _res_sup WHERE byport
 ), kr AS (
-  SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM k WHERE NOT byport
+  SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM _res_sup WHERE NOT byport
 ), byport AS (
   SELECT eid, pr, lport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
   FROM (SELECT eid, pr, lport, addr, count(*) AS n FROM kp GROUP BY eid, pr, lport, addr)
@@ -693,48 +789,64 @@ SELECT rid, CASE WHEN pok THEN paddr ELSE raddr END AS addr,
 FROM g WHERE pok OR rok;
 DROP TABLE _res_todo; DROP TABLE _res_sup
 """
-_NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER) AS rid, CAST(NULL AS VARCHAR) AS addr, " \
+_NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER) AS rid, CAST(NULL AS INTEGER) AS addr, " \
                "CAST(NULL AS DOUBLE) AS confidence WHERE false"
 
 # ambiguous: the addresses the ENI is known to have then (inventory at that time; anything the
-# logs showed it using, pairings against the inventory included), when there are two or more.
+# logs showed it using, pairings against the inventory included), when there are two or more,
+# of the family (IPv4 or not) of the logged one. For an ENI whose addresses are all known for all
+# time (the usual case), one list per ENI and family; else per record.
 _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cand AS
 WITH a AS (
-  SELECT n.id AS eid, i.address AS addr, i.valid_from AS vf, i.valid_to AS vt
-  FROM _res_inventory i JOIN _res_eni n ON n.eni = i.interface_id
-  UNION SELECT n.id, l.addr, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
+  SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
+  UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
   UNION SELECT eid, addr, NULL, NULL FROM _res_contra
+), timed AS (
+  SELECT DISTINCT eid FROM a WHERE vf IS NOT NULL OR vt IS NOT NULL
 ), todo AS (
-  SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_open o
-  WHERE o.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
-    AND o.rid NOT IN (SELECT rid FROM _res_inf)
+  SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
+  WHERE o.egress IS NOT NULL AND o.how IS NULL
+    AND o.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
+    AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf)
+), per_eni AS (
+  SELECT a.eid, a.addr > 0 AS v4, list(DISTINCT s.addr ORDER BY s.addr) AS candidates
+  FROM a JOIN _res_addr s ON s.aid = a.addr WHERE a.eid NOT IN (SELECT eid FROM timed)
+  GROUP BY a.eid, a.addr > 0 HAVING count(DISTINCT a.addr) > 1
 )
-SELECT t.rid, list(DISTINCT a.addr ORDER BY a.addr) AS candidates
-FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')}
- AND (strpos(a.addr, '.') > 0) = (strpos(t.ll, '.') > 0)
+SELECT t.rid, p.candidates FROM todo t JOIN per_eni p ON p.eid = t.eid AND p.v4 = (t.ll > 0)
+UNION ALL
+SELECT t.rid, list(DISTINCT s.addr ORDER BY s.addr) AS candidates
+FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')} AND (a.addr > 0) = (t.ll > 0)
+JOIN _res_addr s ON s.aid = a.addr
+WHERE t.eid IN (SELECT eid FROM timed)
 GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1
 """
 
-# The resolution of every record, narrow: code indexes LABELS; local_ip only where it differs
-# from the logged local address; confidence only for inferred. The view `resolved` derives the
-# rest (labels, src_ip/dst_ip, owner, the peer's record).
+# The resolution of every record (_res_r, narrow): code indexes LABELS; addr: the local address
+# when resolution found one; local: the local address (for the pod owner); confidence only for
+# inferred; the peer's place ppk and ENI peid. The view `resolved` derives the rest (labels,
+# src_ip/dst_ip, owner, the peer's record). On DuckDB in rid order, for the view's positional
+# pairing with the records.
 _FINAL = """
 CREATE OR REPLACE TABLE _res_r AS
-SELECT d.rid, d.eid, d.egress,
-       CAST(CASE WHEN d.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how WHEN i.rid IS NOT NULL THEN 3
-                 WHEN c.rid IS NOT NULL THEN 4 ELSE 5 END AS UTINYINT) AS code,
-       CASE WHEN d.egress IS NOT NULL AND coalesce(k.addr, i.addr) <> d.ll THEN coalesce(k.addr, i.addr) END AS local_ip,
-       c.candidates, i.confidence, k.peer_rid
-FROM _res_d d LEFT JOIN _res_known k ON k.rid = d.rid LEFT JOIN _res_inf i ON i.rid = d.rid
-LEFT JOIN _res_cand c ON c.rid = d.rid
-"""
+SELECT k.rid, k.eid, k.egress,
+       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how WHEN s.rid IS NOT NULL THEN 2
+                 WHEN i.rid IS NOT NULL THEN 3 WHEN c.rid IS NOT NULL THEN 4 ELSE 5 END AS UTINYINT) AS code,
+       coalesce(k.addr, s.addr, i.addr) AS addr,
+       CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, s.addr, i.addr, k.ll) END AS local,
+       c.candidates, i.confidence, k.ppk, k.peid
+FROM _res_k k LEFT JOIN _res_single s ON s.rid = k.rid LEFT JOIN _res_inf i ON i.rid = k.rid
+LEFT JOIN _res_cand c ON c.rid = k.rid"""
 
-# The peer records' places: source names once, records by (source id, line).
-_PEERS = """
-CREATE OR REPLACE TABLE _res_peer AS
-SELECT f.rid, n.id AS eid, s.sid, f.line
-FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, interface_id, source, line FROM _res_src) f
-JOIN (SELECT DISTINCT peer_rid FROM _res_r WHERE peer_rid IS NOT NULL) p ON p.peer_rid = f.rid
-LEFT JOIN _res_eni n ON n.eni = f.interface_id JOIN _res_sources s ON s.source = f.source
-"""
+# DuckDB's view names sources, ENIs, their owners, addresses and pod owners by list index
+# (session variables, set per resolve(): the work tables they describe are replaced then too);
+# a join would not keep the records' order.
+_NAMES = {
+    "eniflow_sources": "SELECT list(source ORDER BY sid) FROM _res_sources",
+    "eniflow_enis": "SELECT list(eni ORDER BY id) FROM _res_eni",
+    "eniflow_owners": "SELECT list(owner ORDER BY id) FROM _res_eni",
+    "eniflow_addrs": "SELECT list(addr ORDER BY abs(aid)) FROM _res_addr",
+    "eniflow_pods": "SELECT CASE WHEN count(p.aid) > 0 THEN list(p.owner ORDER BY abs(a.aid)) END "
+                    "FROM _res_addr a LEFT JOIN _res_pods p ON p.aid = a.aid",
+}

@@ -6,8 +6,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..athena import ddl as make_ddl
-from ..athena import query
 from .common import FormatOpt, app
 from .resolve_cmd import AtOpt, InventoryOpt
 
@@ -47,6 +45,8 @@ def ddl(
             from ..errors import UsageError
 
             raise UsageError(f"--years {years}: give the first and last year, e.g. 2025,2026.") from None
+    from ..athena import ddl as make_ddl  # here: SQLGlot costs every other command its import time
+
     typer.echo(make_ddl(location, layout=layout, file_format=file_format, format=format, table=table,
                         accounts=account, regions=region, years=span) + ";")
 
@@ -67,6 +67,7 @@ def sql(
     dialect: Annotated[str, typer.Option("--dialect", help="athena | trino | duckdb")] = "athena",
 ) -> None:
     """Print one Trino query answering resolve, top or flows --ip over the table (see athena ddl)."""
+    from ..athena import query
     from ..errors import UsageError
     from ..inventory import Inventory
 

@@ -21,7 +21,9 @@ class FileItem:
 
     def open(self) -> BinaryIO:
         try:
-            return open(self.name, "rb")
+            # Unbuffered: each read is one system call of the size asked for, so a compressed
+            # object is read (and decompressed) in one piece rather than a buffer's worth first.
+            return open(self.name, "rb", buffering=0)
         except OSError as exc:
             raise InputError(f"{self.name}: cannot open ({exc.strerror}); check the path and its permissions.",
                              self.name) from exc
