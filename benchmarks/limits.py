@@ -216,7 +216,9 @@ def _read_objects(count: int, *, listing_only: bool) -> tuple:
     from eniflow.aws import AwsOptions
     from eniflow.parse import ReadStats
 
-    reader = sys.modules["eniflow.read"]  # the module (eniflow.read is also the function)
+    import importlib
+
+    reader = importlib.import_module("eniflow.read")  # the module (eniflow.read may be the function)
 
     tasks, originals = [], (reader._run_task, workers.run_in_workers)
     if listing_only:
