@@ -565,3 +565,16 @@ def test_the_package_and_a_worker_import_only_what_they_use():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("command", [["resolve", "-o", "csv"], ["top", "--by", "src_ip", "-o", "csv"],
+                                     ["flows", "--ip", "172.31.9.69", "-o", "csv"]])
+def test_every_command_that_reads_exits_1_after_its_output_when_a_source_is_unreadable(tmp_path, cli, command):
+    compressed = gzip.compress((V2_HEADER + "\n" + SSH_ACCEPT + "\n").encode() * 50)
+    broken = tmp_path / "a_broken.log.gz"
+    broken.write_bytes(compressed[: len(compressed) // 2])
+    good = write(tmp_path / "b_good.log", V2_HEADER, RDP_REJECT)
+    code, out, err = cli(command[0], broken, good, *command[1:])
+    assert code == 1
+    assert f"eniflow: error: {broken}: the compressed data is truncated" in err
+    assert out.count("\n") >= 2 and "Traceback" not in err  # the CSV header and rows were still written

@@ -8,6 +8,7 @@ import typer
 
 from .common import (EndpointOpt, EngineOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt,
                      SourcesArg, SparkConfOpt, SparkMasterOpt, UntilOpt, app, aws_options, err)
+from .read_cmd import exit_if_unreadable
 from .resolve_cmd import AtOpt, InventoryOpt, _resolve
 
 
@@ -58,6 +59,7 @@ def top(
     if engine == "duckdb":
         resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
         result = rank(resolved, by=by, metric=metric, n=n, where=where, since=since, until=until)
+        flows = resolved.flows
     else:
         from ..engines import run_top
         from ..inventory import Inventory
@@ -66,11 +68,13 @@ def top(
         result = run_top(engine, sources, by=by, metric=metric, n=n, where=where, since=since, until=until,
                          format=format, aws=aws, inventory=Inventory.from_specs(inventory, aws, at=at),
                          spark_master=spark_master, spark_conf=spark_conf)
-        report_read(result.flows)
+        flows = result.flows
+        report_read(flows)
 
     counted = "each ENI's own records" if by in PER_ENI_KEYS else "each conversation counted once"
     write(result.relation, output, out, title=f"top {by} by {metric} ({counted})")
     err(result.note)
+    exit_if_unreadable(flows)
 
 
 @app.command(epilog="""[bold]Examples[/bold]

@@ -28,6 +28,12 @@ def report_read(flows: Flows) -> None:
         err(f"eniflow: error: {error}")
 
 
+def exit_if_unreadable(flows: Flows) -> None:
+    """Exit 1 once the output is written when a source could not be read to its end."""
+    if flows.stats.errors:
+        raise typer.Exit(1)
+
+
 def _fields_help() -> None:
     from rich.console import Console
     from rich.table import Table
@@ -77,5 +83,4 @@ def read_cmd(
     rel = flows.relation if limit is None else flows.relation.limit(limit)
     render.write(rel, output, out, title="flow log records", files=flows.files if limit is None else None)
     report_read(flows)
-    if flows.stats.errors:
-        raise typer.Exit(1)
+    exit_if_unreadable(flows)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import EndpointOpt, FormatOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg, UntilOpt, app, aws_options, err
+from .read_cmd import exit_if_unreadable
 from .resolve_cmd import AtOpt, InventoryOpt
 
 
@@ -44,3 +45,4 @@ def report(
     report_read(flows)
     build(resolve(flows, inv), html, inventory=inv, stats=flows.stats, title=title, sources=list(sources))
     err(f"wrote the report to {html}")
+    exit_if_unreadable(flows)

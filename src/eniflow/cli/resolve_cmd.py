@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..render import write
+from .read_cmd import exit_if_unreadable
 from .common import (EndpointOpt, EngineOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt,
                      SourcesArg, SparkConfOpt, SparkMasterOpt, UntilOpt, app, aws_options, err)
 
@@ -27,9 +28,14 @@ def _resolve(sources, *, format, since, until, inventory, at, aws, infer=True, m
     flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
     report_read(flows)
     resolved = resolve(flows, inv, infer=infer, min_support=min_support or DEFAULT_MIN_SUPPORT)
+    resolved.flows = flows  # its ReadStats, for the exit code once the output is written (as engines do)
+    _report_mix(resolved)
+    return resolved
+
+
+def _report_mix(resolved) -> None:
     mix = ", ".join(f"{label} {n}" for label, n in resolved.summary().items() if n)
     err(f"[dim]resolution: {mix or 'no records'}[/dim]")
-    return resolved
 
 
 @app.command(epilog="""[bold]Example[/bold]
@@ -78,7 +84,9 @@ def resolve(
                                inventory=Inventory.from_specs(inventory, aws, at=at), infer=not no_infer,
                                min_support=min_support, spark_master=spark_master, spark_conf=spark_conf)
         report_read(resolved.flows)
+        _report_mix(resolved)
     write(resolved.relation, output, out, title="resolved records")
+    exit_if_unreadable(resolved.flows)
 
 
 @app.command(epilog="""[bold]Example[/bold]
@@ -118,6 +126,7 @@ def flows(
                           "resolution AS how")
     rows = write(rel, output, out, title=f"records to or from {ip}" + (f" port {port}" if port is not None else ""))
     err(f"[dim]{rows} record{'s' if rows != 1 else ''}[/dim]")
+    exit_if_unreadable(resolved.flows)
 
 
 @app.command(epilog="""[bold]Example[/bold]
@@ -153,6 +162,7 @@ def trace(
         _trace_table(rel, src, dst, out)
     else:
         write(rel, output, out)
+    exit_if_unreadable(resolved.flows)
 
 
 def _trace_table(rel, src: str, dst: str, out: str | None) -> None:
