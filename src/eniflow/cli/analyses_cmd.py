@@ -8,7 +8,7 @@ import typer
 
 from .common import (EndpointOpt, EngineOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt,
                      SourcesArg, SparkConfOpt, SparkMasterOpt, UntilOpt, app, aws_options, err)
-from .read_cmd import exit_if_unreadable
+from .read_cmd import exit_if_unreadable, report_read
 from .resolve_cmd import AtOpt, InventoryOpt, _resolve
 
 
@@ -63,7 +63,6 @@ def top(
     else:
         from ..engines import run_top
         from ..inventory import Inventory
-        from .read_cmd import report_read
 
         result = run_top(engine, sources, by=by, metric=metric, n=n, where=where, since=since, until=until,
                          format=format, aws=aws, inventory=Inventory.from_specs(inventory, aws, at=at),

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import EndpointOpt, FormatOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg, UntilOpt, app, aws_options, err
-from .read_cmd import exit_if_unreadable
+from .read_cmd import exit_if_unreadable, report_read
 from .resolve_cmd import AtOpt, InventoryOpt
 
 
@@ -37,7 +37,6 @@ def report(
     from ..read import read
     from ..report import report as build
     from ..resolve import resolve
-    from .read_cmd import report_read
 
     aws = aws_options(profile, region, endpoint_url)
     inv = Inventory.from_specs(inventory, aws, at=at)
