@@ -477,8 +477,10 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 
 # pkt: the packet's own address on the local side (pl) is logged. It is the ENI's (a secondary)
 # when it equals the logged one, is known to be the ENI's, or is plausible (private, in the /16
-# of the primary) and no other ENI's and the ENI is no forwarder; otherwise the ENI forwarded
-# the packet and local_ip is its own address.
+# of the primary) and the ENI is no forwarder and pl no other ENI's, or the inventory lists the
+# ENI then as no forwarder (it cannot carry others' packets: a snapshot giving pl to another ENI
+# is stale there, e.g. a floating IP that moved since); otherwise the ENI forwarded the packet
+# and local_ip is its own address.
 _PKT = f"""
 CREATE OR REPLACE TABLE _res_pkt AS
 WITH c AS (
@@ -491,7 +493,8 @@ WITH c AS (
 )
 SELECT c.rid, c.eid, c.t0, c.t1, c.ll,
        CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
-            WHEN NOT c.others AND NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
+            WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
+             AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
 FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 """
 

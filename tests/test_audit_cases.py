@@ -1,0 +1,58 @@
+"""Cases found by an audit against independently generated ground truth (random topologies of
+the simulator, stale inventory snapshots, floating IPs moving several times), each reduced to a
+few hand-written records with the values the truth gives.
+
+Times start at 2026-11-28 10:00 UTC (T). The inventory is one ``aws ec2
+describe-network-interfaces`` snapshot taken at T, before a floating IP moved.
+"""
+
+from __future__ import annotations
+
+import json
+
+import eniflow
+from eniflow.inventory import Inventory
+
+T = 1795860000
+PKT_FORMAT = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status " \
+             "pkt-srcaddr pkt-dstaddr flow-direction"
+
+
+def snapshot(path, enis: dict[str, list[str]]):
+    """A describe-network-interfaces snapshot taken at T: instance ENIs (source/dest check on)
+    with their private IPv4 addresses, primary first."""
+    doc = {"NetworkInterfaces": [
+        {"NetworkInterfaceId": eni, "InterfaceType": "interface", "SourceDestCheck": True,
+         "Attachment": {"InstanceId": "i-" + eni[4:]},
+         "PrivateIpAddresses": [{"PrivateIpAddress": a, "Primary": i == 0} for i, a in enumerate(addrs)]}
+        for eni, addrs in enis.items()]}
+    path.write_text(json.dumps(doc))
+    return Inventory.load(path, at=T)
+
+
+def resolve_lines(tmp_path, header: str, lines: list[str], inventory):
+    log = tmp_path / "flows.log"
+    log.write_text("\n".join([header, *lines]) + "\n")
+    res = eniflow.resolve(eniflow.read(log), inventory)
+    cols = ("interface_id", "direction", "src_ip", "dst_ip", "local_ip", "resolution", "owner")
+    return [dict(zip(cols, r)) for r in res.relation.project(", ".join(cols)).fetchall()], res
+
+
+def test_pkt_address_of_a_moved_floating_ip_is_the_enis_own_not_forwarded(tmp_path):
+    """The snapshot at T gives the floating IP 10.0.1.100 to eni-0active; by T + 15 min it has
+    moved to eni-0standby, whose pkt fields show it. eni-0standby is an instance ENI with
+    source/dest check on, so it cannot forward others' packets: the pkt address is its own and
+    the snapshot is stale there (a discrepancy), not a sign of a forwarding hop (local_ip would be
+    its primary 10.0.1.12, a wrong claim of certainty)."""
+    inv = snapshot(tmp_path / "enis.json", {"eni-0active": ["10.0.1.11", "10.0.1.100"], "eni-0standby": ["10.0.1.12"]})
+    rows, res = resolve_lines(tmp_path, PKT_FORMAT, [
+        f"5 eni-0standby 10.0.2.21 10.0.1.12 50000 443 6 10 1000 {T + 900} {T + 960} ACCEPT OK 10.0.2.21 10.0.1.100 ingress",
+        f"5 eni-0standby 10.0.1.12 10.0.2.21 443 50000 6 12 9000 {T + 900} {T + 960} ACCEPT OK 10.0.1.100 10.0.2.21 egress",
+    ], inv)
+    assert [(r["direction"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"]) for r in rows] == [
+        ("ingress", "10.0.2.21", "10.0.1.100", "10.0.1.100", "pkt"),
+        ("egress", "10.0.1.100", "10.0.2.21", "10.0.1.100", "pkt"),
+    ]
+    assert res.discrepancies().fetchall() == [("eni-0standby", "10.0.1.100", "held-by-other",
+                                               "the inventory gives it to eni-0active", "pkt", 2, T + 900, T + 960)]
+
