@@ -84,3 +84,23 @@ def test_pairing_with_an_address_the_snapshot_gives_to_another_eni_keeps_it_from
     assert [r[0] for r in res.relation.project("candidates").fetchall()[2:]] == [["10.0.1.100", "10.0.1.12"]] * 2
     assert res.discrepancies().fetchall() == [("eni-0standby", "10.0.1.100", "held-by-other",
                                                "the inventory gives it to eni-0active", "peer", 2, T + 905, T + 960)]
+
+
+def test_pod_ip_reused_by_another_pod_names_no_pod(tmp_path):
+    """Two `kubectl get pods -A -o json` snapshots, half an hour apart: the pod IP 10.0.4.37 (a
+    secondary of the node ENI) belonged to shop/web-1, then, after web-1 was replaced, to
+    shop/web-2. A record cannot be told which of the two it was (pod listings carry no time), so
+    it names neither (naming the first by name was wrong for the other half of the records):
+    the owner is the node's instance, which held the address all along."""
+    inv = snapshot(tmp_path / "enis.json", {"eni-0node": ["10.0.4.10", "10.0.4.37"]})
+    for i, name in enumerate(("web-1", "web-2")):
+        doc = {"apiVersion": "v1", "kind": "List", "items": [
+            {"metadata": {"namespace": "shop", "name": name}, "spec": {},
+             "status": {"hostIP": "10.0.4.10", "podIP": "10.0.4.37", "podIPs": [{"ip": "10.0.4.37"}]}}]}
+        (tmp_path / f"pods-{i}.json").write_text(json.dumps(doc))
+        inv = inv.merge(Inventory.load(tmp_path / f"pods-{i}.json", at=T + 1800 * i))
+    rows, _ = resolve_lines(tmp_path, PKT_FORMAT, [
+        f"5 eni-0node 10.0.2.30 10.0.4.10 41000 8080 6 10 1000 {T} {T + 60} ACCEPT OK 10.0.2.30 10.0.4.37 ingress",
+        f"5 eni-0node 10.0.4.10 10.0.2.30 8080 41000 6 10 1000 {T + 1800} {T + 1860} ACCEPT OK 10.0.4.37 10.0.2.30 egress",
+    ], inv)
+    assert [(r["local_ip"], r["resolution"], r["owner"]) for r in rows] == [("10.0.4.37", "pkt", "i-0node")] * 2

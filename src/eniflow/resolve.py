@@ -316,8 +316,9 @@ CREATE OR REPLACE TABLE _res_inv AS
 SELECT n.id AS eid, i.interface_id AS eni, a.aid AS addr, i.valid_from AS vf, i.valid_to AS vt
 FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address LEFT JOIN _res_eni n ON n.eni = i.interface_id
 WHERE i.interface_id IS NOT NULL;
-CREATE OR REPLACE TABLE _res_pods AS
-SELECT a.aid, min(i.owner) AS owner FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address
+CREATE OR REPLACE TABLE _res_pods AS  -- pod listings carry no time: an address given to several pods names none
+SELECT a.aid, CASE WHEN min(i.owner) = max(i.owner) THEN min(i.owner) END AS owner
+FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address
 WHERE i.interface_id IS NULL GROUP BY a.aid
 """
 _LINES = 4294967296  # a record's place: pk = source id * _LINES + line + 1 (0: no line)
