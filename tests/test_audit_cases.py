@@ -104,3 +104,24 @@ def test_pod_ip_reused_by_another_pod_names_no_pod(tmp_path):
         f"5 eni-0node 10.0.4.10 10.0.2.30 8080 41000 6 10 1000 {T + 1800} {T + 1860} ACCEPT OK 10.0.4.37 10.0.2.30 egress",
     ], inv)
     assert [(r["local_ip"], r["resolution"], r["owner"]) for r in rows] == [("10.0.4.37", "pkt", "i-0node")] * 2
+
+
+def test_one_clients_repeated_connections_are_no_support_for_inference(tmp_path):
+    """One logged client, 10.0.2.1, connected six times to the server's secondary 10.0.1.20:443,
+    each time from a new ephemeral port: six resolved records, but one client. An unlogged
+    client's records on port 443 say nothing about which address it used (the truth was the
+    primary): they stay ambiguous; counting the six ports as six clients inferred 10.0.1.20
+    at confidence 1."""
+    inv = snapshot(tmp_path / "enis.json", {"eni-0server": ["10.0.1.10", "10.0.1.20"], "eni-0c1": ["10.0.2.1"]})
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    lines = []
+    for i in range(6):
+        t, port = T + 60 * i, 50001 + i
+        lines += [f"2 123456789012 eni-0c1 10.0.2.1 10.0.1.20 {port} 443 6 10 1000 {t + 10} {t + 40} ACCEPT OK",
+                  f"2 123456789012 eni-0server 10.0.2.1 10.0.1.10 {port} 443 6 10 1000 {t + 15} {t + 45} ACCEPT OK"]
+    lines.append(f"2 123456789012 eni-0server 10.0.2.77 10.0.1.10 50077 443 6 10 1000 {T + 905} {T + 935} ACCEPT OK")
+    rows, res = resolve_lines(tmp_path, header, lines, inv)
+    assert [(r["interface_id"], r["local_ip"], r["resolution"]) for r in rows[:2]] == [
+        ("eni-0c1", "10.0.2.1", "peer"), ("eni-0server", "10.0.1.20", "peer")]
+    assert (rows[-1]["resolution"], res.relation.project("candidates").fetchall()[-1][0]) == \
+        ("ambiguous", ["10.0.1.10", "10.0.1.20"])

@@ -779,10 +779,11 @@ WHERE d.egress IS NOT NULL AND d.how IS NULL
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
-# (support: distinct remote endpoints), or else the same protocol, remote address and port
+# (support: distinct remote addresses), or else the same protocol, remote address and port
 # (support: distinct local ports): an address with min_support or more and INFER_SHARE percent
 # of the support; confidence = its share. Counting endpoints, not records, keeps one long flow
-# from counting as many. Where an ENI's addresses are used alike (clients picking any of a
+# from counting as many; counting addresses, not ports, keeps one client's repeated connections
+# (a new ephemeral port each) from counting as many clients. Where an ENI's addresses are used alike (clients picking any of a
 # server's), a bare majority is a coin toss. Not for records whose remote address is a logged
 # ENI's (or may be: a tied ENI's candidate): their other side is in the logs, so failing to pair
 # means conflicting evidence or secondaries on both sides, and the resolved records, biased
@@ -812,7 +813,7 @@ SELECT d.*, false FROM d JOIN (SELECT DISTINCT eid, pr, rm, rport FROM _res_todo
   ON t.eid = d.eid AND t.pr = d.pr AND t.rm = d.rm AND t.rport = d.rport;
 CREATE OR REPLACE TABLE _res_inf AS
 WITH kp AS (
-  SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM _res_sup WHERE byport
+  SELECT DISTINCT eid, pr, lport, addr, rm FROM _res_sup WHERE byport
 ), kr AS (
   SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM _res_sup WHERE NOT byport
 ), byport AS (
