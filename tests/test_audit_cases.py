@@ -18,13 +18,14 @@ PKT_FORMAT = "version interface-id srcaddr dstaddr srcport dstport protocol pack
              "pkt-srcaddr pkt-dstaddr flow-direction"
 
 
-def snapshot(path, enis: dict[str, list[str]]):
+def snapshot(path, enis: dict[str, list[str]], ipv6: dict[str, list[str]] | None = None):
     """A describe-network-interfaces snapshot taken at T: instance ENIs (source/dest check on)
-    with their private IPv4 addresses, primary first."""
+    with their private IPv4 addresses, primary first, and IPv6 addresses."""
     doc = {"NetworkInterfaces": [
         {"NetworkInterfaceId": eni, "InterfaceType": "interface", "SourceDestCheck": True,
          "Attachment": {"InstanceId": "i-" + eni[4:]},
-         "PrivateIpAddresses": [{"PrivateIpAddress": a, "Primary": i == 0} for i, a in enumerate(addrs)]}
+         "PrivateIpAddresses": [{"PrivateIpAddress": a, "Primary": i == 0} for i, a in enumerate(addrs)],
+         "Ipv6Addresses": [{"Ipv6Address": a} for a in (ipv6 or {}).get(eni, [])]}
         for eni, addrs in enis.items()]}
     path.write_text(json.dumps(doc))
     return Inventory.load(path, at=T)
@@ -125,3 +126,19 @@ def test_one_clients_repeated_connections_are_no_support_for_inference(tmp_path)
         ("eni-0c1", "10.0.2.1", "peer"), ("eni-0server", "10.0.1.20", "peer")]
     assert (rows[-1]["resolution"], res.relation.project("candidates").fetchall()[-1][0]) == \
         ("ambiguous", ["10.0.1.10", "10.0.1.20"])
+
+
+def test_ipv6_record_takes_its_direction_from_the_inventorys_ipv6_addresses(tmp_path):
+    """A version 3 format without flow-direction, IPv6 traffic of eni-0a (2600:1f18:1:12::d)
+    to a host whose ENI is not logged; the reply was lost. IPv6 addresses are logged as they are,
+    so the inventory's IPv6 address of the ENI tells which side is its own: egress, and the pkt
+    fields give the packet's addresses (the direction was unknown, the record as-logged)."""
+    inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.2.13"]}, ipv6={"eni-0a": ["2600:1f18:1:12::d"]})
+    header = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status " \
+             "pkt-srcaddr pkt-dstaddr tcp-flags type"
+    rows, _ = resolve_lines(tmp_path, header, [
+        f"3 eni-0a 2600:1f18:1:12::d 2600:1f18:1:12::a 54047 443 6 3 180 {T} {T + 5} ACCEPT OK "
+        "2600:1f18:1:12::d 2600:1f18:1:12::a 2 IPv6",
+    ], inv)
+    assert [(r["direction"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"], r["owner"]) for r in rows] == [
+        ("egress", "2600:1f18:1:12::d", "2600:1f18:1:12::a", "2600:1f18:1:12::d", "pkt", "i-0a")]

@@ -442,10 +442,13 @@ LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL
 
 # Per record: direction (egress true, ingress false, NULL unknown), the logged local address ll
 # (masked for IPv4), the real remote rm, the pkt local pl and, when rm is private, its /16; part:
-# its partition of the peer joins (by protocol and ports, see _PARTICIPANT).
+# its partition of the peer joins (by protocol and ports, see _PARTICIPANT). IPv6 addresses are
+# logged as they are: one the inventory gives the ENI is its own side (v6).
 _DIRECTION = """
 CREATE OR REPLACE TABLE _res_d AS
-WITH e AS (
+WITH v6 AS (
+  SELECT DISTINCT eid, addr FROM _res_inv WHERE addr < 0 AND eid IS NOT NULL
+), e AS (
   SELECT b.*,
          CASE WHEN NOT b.ok THEN NULL
               WHEN b.fe IS NOT NULL THEN b.fe
@@ -453,8 +456,11 @@ WITH e AS (
               WHEN b.da = n.pip AND b.sa <> n.pip THEN false
               WHEN n.pip IS NULL AND b.psa <> b.sa AND coalesce(b.pda, b.da) = b.da THEN true
               WHEN n.pip IS NULL AND b.pda <> b.da AND coalesce(b.psa, b.sa) = b.sa THEN false
+              WHEN s6.eid IS NOT NULL AND d6.eid IS NULL THEN true
+              WHEN d6.eid IS NOT NULL AND s6.eid IS NULL THEN false
          END AS egress
   FROM _res_b0 b LEFT JOIN _res_eni n ON n.id = b.eid
+  LEFT JOIN v6 s6 ON s6.eid = b.eid AND s6.addr = b.sa LEFT JOIN v6 d6 ON d6.eid = b.eid AND d6.addr = b.da
 ), f AS (
   SELECT rid, eid, egress, pr, sp, dp, t0, t1, nodata, pk, {part} AS part,
          CASE WHEN egress THEN sa WHEN NOT egress THEN da END AS ll,
