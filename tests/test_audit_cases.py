@@ -31,12 +31,14 @@ def snapshot(path, enis: dict[str, list[str]], ipv6: dict[str, list[str]] | None
     return Inventory.load(path, at=T)
 
 
-def resolve_lines(tmp_path, header: str, lines: list[str], inventory):
+def resolve_lines(tmp_path, header: str, lines: list[str], inventory, extra=()):
+    """Resolve one flow log file of ``lines`` (and the ``extra`` sources); rows by file and line."""
     log = tmp_path / "flows.log"
     log.write_text("\n".join([header, *lines]) + "\n")
-    res = eniflow.resolve(eniflow.read(log), inventory)
+    res = eniflow.resolve(eniflow.read([log, *extra]), inventory)
     cols = ("interface_id", "direction", "src_ip", "dst_ip", "local_ip", "resolution", "owner")
-    return [dict(zip(cols, r)) for r in res.relation.project(", ".join(cols)).fetchall()], res
+    rel = res.relation.order("source, line")
+    return [dict(zip(cols, r)) for r in rel.project(", ".join(cols)).fetchall()], res
 
 
 def test_pkt_address_of_a_moved_floating_ip_is_the_enis_own_not_forwarded(tmp_path):
@@ -142,3 +144,34 @@ def test_ipv6_record_takes_its_direction_from_the_inventorys_ipv6_addresses(tmp_
     ], inv)
     assert [(r["direction"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"], r["owner"]) for r in rows] == [
         ("egress", "2600:1f18:1:12::d", "2600:1f18:1:12::a", "2600:1f18:1:12::d", "pkt", "i-0a")]
+
+
+def test_a_secondary_seen_in_pkt_fields_is_that_enis_only_while_seen(tmp_path):
+    """No inventory. eni-0a's flow log has pkt fields: in its first minute they show it sending
+    from the floating IP 10.0.1.12. By T + 15 min the address has moved to eni-0b (default
+    format), where a client reaches it. The pkt fields tell who held 10.0.1.12 at T, not at
+    T + 15 min: the client's records pair with eni-0b's (which would otherwise be excluded as
+    not eni-0b's address, and stay unresolved)."""
+    pkt = tmp_path / "a"
+    pkt.mkdir()
+    (pkt / "flows.log").write_text("\n".join([PKT_FORMAT,
+        f"5 eni-0a 10.0.1.11 10.0.2.99 40000 443 6 3 180 {T} {T + 30} ACCEPT OK 10.0.1.12 10.0.2.99 egress",
+        f"5 eni-0a 10.0.2.99 10.0.1.11 443 40000 6 3 180 {T} {T + 30} ACCEPT OK 10.0.2.99 10.0.1.12 ingress"]) + "\n")
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    t = T + 900
+    rows, _ = resolve_lines(tmp_path, header, [
+        f"2 123456789012 eni-0c 10.0.2.21 10.0.1.12 50000 443 6 10 1000 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0c 10.0.1.12 10.0.2.21 443 50000 6 12 9000 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0c 10.0.2.21 10.0.3.5 50001 5432 6 4 400 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0b 10.0.2.21 10.0.1.13 50000 443 6 10 1000 {t + 5} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0b 10.0.1.13 10.0.2.21 443 50000 6 12 9000 {t + 5} {t + 30} ACCEPT OK",
+    ], None, extra=[pkt])
+    assert [(r["interface_id"], r["direction"], r["local_ip"], r["resolution"]) for r in rows] == [
+        ("eni-0a", "egress", "10.0.1.12", "pkt"),
+        ("eni-0a", "ingress", "10.0.1.12", "pkt"),
+        ("eni-0c", "egress", "10.0.2.21", "peer"),
+        ("eni-0c", "ingress", "10.0.2.21", "peer"),
+        ("eni-0c", "egress", "10.0.2.21", "as-logged"),
+        ("eni-0b", "ingress", "10.0.1.12", "peer"),
+        ("eni-0b", "egress", "10.0.1.12", "peer"),
+    ]

@@ -683,9 +683,12 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     spans = min(int(span), _MAX_SPAN_BUCKETS) + 1
     con.execute(f"CREATE OR REPLACE TABLE _res_n AS SELECT s.range AS span, k.range AS k FROM range(0, {spans}) s "
                 f"CROSS JOIN range(0, {spans}) k WHERE k.range <= s.range")
+    # A secondary that pkt fields show is the ENI's over the time they show it (a floating IP moves on).
     con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eid, eni, addr, vf, vt FROM _res_own "
                 "UNION SELECT k.eid, n.eni, k.own_local, NULL, NULL FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid "
-                "WHERE k.own_local IS NOT NULL")
+                "WHERE k.own_local = k.ll "
+                f"UNION SELECT k.eid, n.eni, k.own_local, min(k.t0) - {TOLERANCE}, max(k.t1) + {TOLERANCE} FROM _res_pkt k "
+                "JOIN _res_eni n ON n.id = k.eid WHERE k.own_local <> k.ll GROUP BY k.eid, n.eni, k.own_local")
     packed_key, wide = False, True  # which of _res_x (packed key) and _res_xw the records go to
     if duckdb_key:
         low, high, odd = con.execute(f"""
