@@ -316,8 +316,9 @@ CREATE OR REPLACE TABLE _res_inv AS
 SELECT n.id AS eid, i.interface_id AS eni, a.aid AS addr, i.valid_from AS vf, i.valid_to AS vt
 FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address LEFT JOIN _res_eni n ON n.eni = i.interface_id
 WHERE i.interface_id IS NOT NULL;
-CREATE OR REPLACE TABLE _res_pods AS
-SELECT a.aid, min(i.owner) AS owner FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address
+CREATE OR REPLACE TABLE _res_pods AS  -- pod listings carry no time: an address given to several pods names none
+SELECT a.aid, CASE WHEN min(i.owner) = max(i.owner) THEN min(i.owner) END AS owner
+FROM _res_inventory i JOIN _res_addr a ON a.addr = i.address
 WHERE i.interface_id IS NULL GROUP BY a.aid
 """
 _LINES = 4294967296  # a record's place: pk = source id * _LINES + line + 1 (0: no line)
@@ -441,10 +442,13 @@ LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL
 
 # Per record: direction (egress true, ingress false, NULL unknown), the logged local address ll
 # (masked for IPv4), the real remote rm, the pkt local pl and, when rm is private, its /16; part:
-# its partition of the peer joins (by protocol and ports, see _PARTICIPANT).
+# its partition of the peer joins (by protocol and ports, see _PARTICIPANT). IPv6 addresses are
+# logged as they are: one the inventory gives the ENI is its own side (v6).
 _DIRECTION = """
 CREATE OR REPLACE TABLE _res_d AS
-WITH e AS (
+WITH v6 AS (
+  SELECT DISTINCT eid, addr FROM _res_inv WHERE addr < 0 AND eid IS NOT NULL
+), e AS (
   SELECT b.*,
          CASE WHEN NOT b.ok THEN NULL
               WHEN b.fe IS NOT NULL THEN b.fe
@@ -452,8 +456,11 @@ WITH e AS (
               WHEN b.da = n.pip AND b.sa <> n.pip THEN false
               WHEN n.pip IS NULL AND b.psa <> b.sa AND coalesce(b.pda, b.da) = b.da THEN true
               WHEN n.pip IS NULL AND b.pda <> b.da AND coalesce(b.psa, b.sa) = b.sa THEN false
+              WHEN s6.eid IS NOT NULL AND d6.eid IS NULL THEN true
+              WHEN d6.eid IS NOT NULL AND s6.eid IS NULL THEN false
          END AS egress
   FROM _res_b0 b LEFT JOIN _res_eni n ON n.id = b.eid
+  LEFT JOIN v6 s6 ON s6.eid = b.eid AND s6.addr = b.sa LEFT JOIN v6 d6 ON d6.eid = b.eid AND d6.addr = b.da
 ), f AS (
   SELECT rid, eid, egress, pr, sp, dp, t0, t1, nodata, pk, {part} AS part,
          CASE WHEN egress THEN sa WHEN NOT egress THEN da END AS ll,
@@ -477,8 +484,10 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 
 # pkt: the packet's own address on the local side (pl) is logged. It is the ENI's (a secondary)
 # when it equals the logged one, is known to be the ENI's, or is plausible (private, in the /16
-# of the primary) and no other ENI's and the ENI is no forwarder; otherwise the ENI forwarded
-# the packet and local_ip is its own address.
+# of the primary) and the ENI is no forwarder and pl no other ENI's, or the inventory lists the
+# ENI then as no forwarder (it cannot carry others' packets: a snapshot giving pl to another ENI
+# is stale there, e.g. a floating IP that moved since); otherwise the ENI forwarded the packet
+# and local_ip is its own address.
 _PKT = f"""
 CREATE OR REPLACE TABLE _res_pkt AS
 WITH c AS (
@@ -491,7 +500,8 @@ WITH c AS (
 )
 SELECT c.rid, c.eid, c.t0, c.t1, c.ll,
        CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
-            WHEN NOT c.others AND NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
+            WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
+             AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
 FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 """
 
@@ -571,7 +581,10 @@ SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0""",
 # When Y cannot be B's (public, another /16), the pair tells A only if B is known to forward (a
 # NAT gateway): else B's record may be of another sender's packets on the same ports (likewise X).
 # ca / cb: the unkeyed side's implied address X (Y) is not known to be A's (B's) while the
-# inventory gives A's (B's) addresses then; it matters where the pair would resolve that side. Such a pair is not taken for the same packets (a
+# inventory gives A's (B's) addresses then; it matters where the pair would resolve that side.
+# When the inventory gives X (Y) to another ENI (_HELD_X, _HELD_Y: a stale snapshot, a floating
+# IP that moved since), the pair is only such a contradiction (ca / cb with x_ok / y_ok), of an
+# A (B) the inventory lists then: it keeps that snapshot from `single`. Such a pair is not taken for the same packets (a
 # missing record explains it as well: two clients on one port, the server's record of one
 # lost), only reported (``discrepancies``): the inventory yields to pkt fields, not to a pairing.
 # xw: likewise, but no inventory gives A's addresses: keyed by the receiver only, the pair is the
@@ -592,23 +605,26 @@ _PAIR_JOIN = f"""{{key}}
   AND a.egress AND NOT b.egress AND a.eni <> b.eni
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
   AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)"""
+_HELD_Y = "(a.owned AND a.rown IS DISTINCT FROM b.eni)"  # Y known to be another ENI's than B (X: likewise for A)
+_HELD_X = "(b.owned AND b.rown IS DISTINCT FROM a.eni)"
 _PAIRS = f"""
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd
+       NOT {_HELD_Y} AND a.lk IS NULL AND NOT a.fwd
          AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
-       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw
+       {_HELD_Y} OR (b.lk IS NULL AND NOT b.fwd
+         AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END) AS y_ok,
+       false AS ca, {_HELD_Y} OR (a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL) AS cb, false AS xw
 FROM {{x}} b JOIN {{x}} a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
-WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
+WHERE NOT {_HELD_Y} OR (b.inv AND b.lk IS NULL AND NOT b.fwd)
 UNION ALL
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
-       a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw
+       {_HELD_X} OR (a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS x_ok,
+       NOT {_HELD_X} AND b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
+       {_HELD_X} OR (a.inv AND m.rid IS NULL) AS ca, false AS cb, NOT {_HELD_X} AND NOT a.inv AND NOT a.fwd AS xw
 FROM {{x}} a JOIN {{x}} b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
-WHERE NOT b.owned
+WHERE NOT b.owned OR ({_HELD_X} AND a.inv AND a.lk IS NULL AND NOT a.fwd)
 """
 
 # A record r claims the address its partners imply only when: all its partners are on one ENI,
@@ -667,9 +683,12 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     spans = min(int(span), _MAX_SPAN_BUCKETS) + 1
     con.execute(f"CREATE OR REPLACE TABLE _res_n AS SELECT s.range AS span, k.range AS k FROM range(0, {spans}) s "
                 f"CROSS JOIN range(0, {spans}) k WHERE k.range <= s.range")
+    # A secondary that pkt fields show is the ENI's over the time they show it (a floating IP moves on).
     con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eid, eni, addr, vf, vt FROM _res_own "
                 "UNION SELECT k.eid, n.eni, k.own_local, NULL, NULL FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid "
-                "WHERE k.own_local IS NOT NULL")
+                "WHERE k.own_local = k.ll "
+                f"UNION SELECT k.eid, n.eni, k.own_local, min(k.t0) - {TOLERANCE}, max(k.t1) + {TOLERANCE} FROM _res_pkt k "
+                "JOIN _res_eni n ON n.id = k.eid WHERE k.own_local <> k.ll GROUP BY k.eid, n.eni, k.own_local")
     packed_key, wide = False, True  # which of _res_x (packed key) and _res_xw the records go to
     if duckdb_key:
         low, high, odd = con.execute(f"""
@@ -769,10 +788,11 @@ WHERE d.egress IS NOT NULL AND d.how IS NULL
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
-# (support: distinct remote endpoints), or else the same protocol, remote address and port
+# (support: distinct remote addresses), or else the same protocol, remote address and port
 # (support: distinct local ports): an address with min_support or more and INFER_SHARE percent
 # of the support; confidence = its share. Counting endpoints, not records, keeps one long flow
-# from counting as many. Where an ENI's addresses are used alike (clients picking any of a
+# from counting as many; counting addresses, not ports, keeps one client's repeated connections
+# (a new ephemeral port each) from counting as many clients. Where an ENI's addresses are used alike (clients picking any of a
 # server's), a bare majority is a coin toss. Not for records whose remote address is a logged
 # ENI's (or may be: a tied ENI's candidate): their other side is in the logs, so failing to pair
 # means conflicting evidence or secondaries on both sides, and the resolved records, biased
@@ -802,7 +822,7 @@ SELECT d.*, false FROM d JOIN (SELECT DISTINCT eid, pr, rm, rport FROM _res_todo
   ON t.eid = d.eid AND t.pr = d.pr AND t.rm = d.rm AND t.rport = d.rport;
 CREATE OR REPLACE TABLE _res_inf AS
 WITH kp AS (
-  SELECT DISTINCT eid, pr, lport, addr, rm, rport FROM _res_sup WHERE byport
+  SELECT DISTINCT eid, pr, lport, addr, rm FROM _res_sup WHERE byport
 ), kr AS (
   SELECT DISTINCT eid, pr, rm, rport, addr, lport FROM _res_sup WHERE NOT byport
 ), byport AS (
