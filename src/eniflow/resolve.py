@@ -42,6 +42,7 @@ joining on their number, and naming by list index (session variables) instead of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -73,6 +74,7 @@ class Resolved:
     con: duckdb.DuckDBPyConnection
     columns: list[str]
     records: str = "_res_src f POSITIONAL JOIN _res_r r"  # FROM the records (f) with their resolution (r)
+    flows: Any = None  # the Flows resolved, when resolve() was given one (its ReadStats: the CLI's account)
 
     @property
     def relation(self) -> duckdb.DuckDBPyRelation:
@@ -187,7 +189,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
           CASE WHEN r.code < 6 THEN coalesce(CASE WHEN r.code <= 3 THEN {names['pod']} END, {names['owner']}) END AS owner
         FROM {records}
         {order}""")
-    return Resolved(con, columns + list(RESOLUTION_COLUMNS), paired)
+    return Resolved(con, columns + list(RESOLUTION_COLUMNS), paired, flows if _is_flows(flows) else None)
 
 
 # Where the logs contradict the inventory: an address used by an ENI (pkt or peer evidence) at
@@ -231,7 +233,7 @@ def resolved_from(data, *, inventory: Inventory | None = None, since=None, until
     """``data`` as a :class:`Resolved`: itself when it is one, else read (sources or Flows) and resolved."""
     if isinstance(data, Resolved):
         return data
-    if not (hasattr(data, "relation") and hasattr(data, "con")):
+    if not _is_flows(data):
         from .read import read
 
         data = read(data, since=since, until=until, format=format, aws=aws)
@@ -276,8 +278,13 @@ def _on_duckdb(con) -> bool:
     return isinstance(con, duckdb.DuckDBPyConnection)
 
 
+def _is_flows(flows) -> bool:
+    """Whether ``flows`` is what eniflow.read() (or another engine's reader) returns."""
+    return hasattr(flows, "relation") and hasattr(flows, "con")
+
+
 def _input(flows, con):
-    if hasattr(flows, "relation") and hasattr(flows, "con"):
+    if _is_flows(flows):
         return flows.relation, flows.con
     if isinstance(flows, duckdb.DuckDBPyRelation):
         if con is None:
