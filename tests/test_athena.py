@@ -110,7 +110,7 @@ def test_resolve_query_numbers_records_once_whatever_order_each_scan_returns(ath
         body = cte.this
         if isinstance(body, exp.Select) and not any(body.find(k) for k in (exp.Join, exp.AggFunc, exp.Window, exp.Group)):
             cte.set("materialized", False)
-    names = [f"ROW_NUMBER() OVER (ORDER BY {n})" for n in ("source", "eni", "addr")]  # of sources, ENIs and addresses
+    names = [f"ROW_NUMBER() OVER (ORDER BY {n})" for n in ("source", "eni", "addr", "candidates")]  # dictionaries
     numbered = [w.sql("trino") for w in tree.find_all(exp.Window) if isinstance(w.this, exp.RowNumber)
                 and w.sql("trino") not in names]
     assert numbered == ['ROW_NUMBER() OVER (ORDER BY "$path", "version", "account_id", "interface_id", "srcaddr", '

@@ -42,6 +42,7 @@ joining on their number, and naming by list index (session variables) instead of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -58,7 +59,7 @@ INFER_SHARE = 80  # percent of that support the inferred address needs (a majori
 TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
 _BUCKET = 300  # seconds per time bucket of the peer join
 _MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
-_PARTITION_ROWS = 4_000_000  # records per partition of the peer joins (bounds their memory)
+_PARTITION_ROWS = 6_000_000  # records per partition of the peer joins (bounds their memory)
 
 _NEEDED = {"interface_id": "VARCHAR", "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "BIGINT",
            "dstport": "BIGINT", "protocol": "BIGINT", "start": "BIGINT", "end": "BIGINT", "log_status": "VARCHAR",
@@ -73,6 +74,7 @@ class Resolved:
     con: duckdb.DuckDBPyConnection
     columns: list[str]
     records: str = "_res_src f POSITIONAL JOIN _res_r r"  # FROM the records (f) with their resolution (r)
+    flows: Any = None  # the Flows resolved, when resolve() was given one (its ReadStats: the CLI's account)
 
     @property
     def relation(self) -> duckdb.DuckDBPyRelation:
@@ -110,6 +112,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     rel.create_view("_res_in", replace=True)
     run = lambda sql: con.execute(sql)  # noqa: E731
     positional = _on_duckdb(con)  # DuckDB pairs the records and _res_r by position
+    ordered = run("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] if positional else None
     try:
         run(f"CREATE OR REPLACE VIEW _res_src AS SELECT *{''.join(', ' + e for e in extra)} FROM _res_in")
         run(_DICTIONARIES)
@@ -117,7 +120,11 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         if int(max_line) >= _LINES - 1:
             raise EniflowError(f"a source has more than {_LINES - 2:,} lines; resolution numbers the records of "
                                "each source in 32 bits")
-        for step in (_BASE, _RECORDS, _PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
+        for step in (_BASE, _RECORDS):
+            run(step)
+        if positional:  # rid is the scan order (above) and _res_r is sorted on it (_FINAL): between, order is free
+            run("SET preserve_insertion_order = false")
+        for step in (_PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
             run(step)
         # The peer joins run in partitions of about _PARTITION_ROWS records (by protocol and ports).
         records = run("SELECT count(*) FROM _res_b0 WHERE ok").fetchall()[0][0]
@@ -134,14 +141,18 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         run(_INFERRED if infer else "CREATE OR REPLACE TABLE _res_todo AS SELECT 1 AS rid WHERE false")
         to_infer = run("SELECT count(*) FROM _res_todo").fetchall()[0][0]
         run(_SUPPORT.format(min_support=int(min_support)) if to_infer else _NO_INFERRED)
-        for step in (_CANDIDATES, _FINAL + (" ORDER BY k.rid" if positional else "")):
-            run(step)
+        run(_CANDIDATES)
+        if positional:
+            run(f"SET preserve_insertion_order = {ordered}")
+        run(_FINAL + (" ORDER BY k.rid" if positional else ""))
         for table in ("_res_k", "_res_todo", "_res_single", "_res_pc", "_res_own", "_res_inv"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
         if positional:
             for name, query in _NAMES.items():
                 run(f"SET VARIABLE {name} = ({query})")
     finally:
+        if positional:
+            con.execute(f"SET preserve_insertion_order = {ordered}")
         con.execute(f"USE {home}")
         con.execute(f"SET search_path = '{home}.main,{_WORK}.main'")  # summary() and friends read the work tables
     listed = ", ".join(f'f."{c}"' for c in columns)
@@ -153,14 +164,17 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         order = ""
         names = {"addr": "getvariable('eniflow_addrs')[abs(r.addr)]", "owner": "getvariable('eniflow_owners')[r.eid]",
                  "pod": "getvariable('eniflow_pods')[abs(r.local)]", "peer": "getvariable('eniflow_enis')[r.peid]",
-                 "source": f"getvariable('eniflow_sources')[CAST(floor(r.ppk / {_LINES}) AS INTEGER)]"}
+                 "source": f"getvariable('eniflow_sources')[CAST(floor(r.ppk / {_LINES}) AS INTEGER)]",
+                 "cand": "getvariable('eniflow_cands')[r.cid]"}
     else:  # records numbered by the same scan of the same view as in _RECORDS (rid)
         paired = f"(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src) f JOIN {w}_res_r r ON f.rid = r.rid"
         records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.addr LEFT JOIN {w}_res_eni n ON n.id = r.eid "
                    f"LEFT JOIN {w}_res_pods pod ON pod.aid = r.local LEFT JOIN {w}_res_eni pn ON pn.id = r.peid "
-                   f"LEFT JOIN {w}_res_sources ps ON ps.sid = CAST(floor(r.ppk / {_LINES}) AS INTEGER)")
+                   f"LEFT JOIN {w}_res_sources ps ON ps.sid = CAST(floor(r.ppk / {_LINES}) AS INTEGER) "
+                   f"LEFT JOIN {w}_res_cands c ON c.cid = r.cid")
         order = "ORDER BY f.rid"
-        names = {"addr": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source"}
+        names = {"addr": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
+                 "cand": "c.candidates"}
     # The packet's addresses are the record's own except the local side resolution found.
     local = f"CASE WHEN r.egress IS NOT NULL THEN coalesce({names['addr']}, CASE WHEN r.egress THEN f.srcaddr ELSE f.dstaddr END) END"
     label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
@@ -168,14 +182,14 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
           CASE WHEN r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
           CASE WHEN NOT r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
-          {local} AS local_ip, {label} AS resolution, r.candidates,
+          {local} AS local_ip, {label} AS resolution, {names['cand']} AS candidates,
           CASE WHEN r.code <= 2 THEN 1.0 ELSE r.confidence END AS confidence,
           {names['peer']} AS peer_interface_id, {names['source']} AS peer_source,
           CAST(nullif(r.ppk % {_LINES}, 0) - 1 AS BIGINT) AS peer_line,
           CASE WHEN r.code < 6 THEN coalesce(CASE WHEN r.code <= 3 THEN {names['pod']} END, {names['owner']}) END AS owner
         FROM {records}
         {order}""")
-    return Resolved(con, columns + list(RESOLUTION_COLUMNS), paired)
+    return Resolved(con, columns + list(RESOLUTION_COLUMNS), paired, flows if _is_flows(flows) else None)
 
 
 # Where the logs contradict the inventory: an address used by an ENI (pkt or peer evidence) at
@@ -219,7 +233,7 @@ def resolved_from(data, *, inventory: Inventory | None = None, since=None, until
     """``data`` as a :class:`Resolved`: itself when it is one, else read (sources or Flows) and resolved."""
     if isinstance(data, Resolved):
         return data
-    if not (hasattr(data, "relation") and hasattr(data, "con")):
+    if not _is_flows(data):
         from .read import read
 
         data = read(data, since=since, until=until, format=format, aws=aws)
@@ -264,8 +278,13 @@ def _on_duckdb(con) -> bool:
     return isinstance(con, duckdb.DuckDBPyConnection)
 
 
+def _is_flows(flows) -> bool:
+    """Whether ``flows`` is what eniflow.read() (or another engine's reader) returns."""
+    return hasattr(flows, "relation") and hasattr(flows, "con")
+
+
 def _input(flows, con):
-    if hasattr(flows, "relation") and hasattr(flows, "con"):
+    if _is_flows(flows):
         return flows.relation, flows.con
     if isinstance(flows, duckdb.DuckDBPyRelation):
         if con is None:
@@ -853,9 +872,10 @@ _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER)
 # ambiguous: the addresses the ENI is known to have then (inventory at that time; anything the
 # logs showed it using, pairings against the inventory included), when there are two or more,
 # of the family (IPv4 or not) of the logged one. For an ENI whose addresses are all known for all
-# time (the usual case), one list per ENI and family; else per record.
+# time (the usual case), one list per ENI and family; else per record. Each distinct list is
+# numbered (_res_cands, cid), so the per-record table and _res_r stay fixed-width.
 _CANDIDATES = f"""
-CREATE OR REPLACE TABLE _res_cand AS
+CREATE OR REPLACE TABLE _res_candl AS
 WITH a AS (
   SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
   UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
@@ -878,29 +898,34 @@ SELECT t.rid, list(DISTINCT s.addr ORDER BY s.addr) AS candidates
 FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')} AND (a.addr > 0) = (t.ll > 0)
 JOIN _res_addr s ON s.aid = a.addr
 WHERE t.eid IN (SELECT eid FROM timed)
-GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1
+GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1;
+CREATE OR REPLACE TABLE _res_cands AS
+SELECT CAST(row_number() OVER (ORDER BY candidates) AS INTEGER) AS cid, candidates
+FROM (SELECT DISTINCT candidates FROM _res_candl);
+CREATE OR REPLACE TABLE _res_cand AS SELECT l.rid, c.cid FROM _res_candl l JOIN _res_cands c ON c.candidates = l.candidates;
+DROP TABLE _res_candl
 """
 
 # The resolution of every record (_res_r, narrow): code indexes LABELS; addr: the local address
-# when resolution found one; local: the local address (for the pod owner); confidence only for
-# inferred; the peer's place ppk and ENI peid. The view `resolved` derives the rest (labels,
-# src_ip/dst_ip, owner, the peer's record). On DuckDB in rid order, for the view's positional
+# when resolution found one; local: the local address (for the pod owner); cid: the candidates
+# (_res_cands); confidence only for inferred; the peer's place ppk and ENI peid. The view
+# `resolved` derives the rest (labels, src_ip/dst_ip, candidates, owner, the peer's record). On DuckDB in rid order, for the view's positional
 # pairing with the records.
 _FINAL = """
 CREATE OR REPLACE TABLE _res_r AS
 WITH o AS (  -- the records left open that single, inference or candidates tell about (one each)
-  SELECT rid, CAST(2 AS UTINYINT) AS code, addr, CAST(NULL AS VARCHAR[]) AS candidates, CAST(NULL AS DOUBLE) AS confidence
+  SELECT rid, CAST(2 AS UTINYINT) AS code, addr, CAST(NULL AS INTEGER) AS cid, CAST(NULL AS DOUBLE) AS confidence
   FROM _res_single
   UNION ALL SELECT rid, 3, addr, NULL, confidence FROM _res_inf
-  UNION ALL SELECT rid, 4, NULL, candidates, NULL FROM _res_cand
+  UNION ALL SELECT rid, 4, NULL, cid, NULL FROM _res_cand
 )
 SELECT k.rid, k.eid, k.egress,
        CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(o.code, 5) END AS UTINYINT) AS code,
        coalesce(k.addr, o.addr) AS addr, CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, o.addr, k.ll) END AS local,
-       o.candidates, o.confidence, k.ppk, k.peid
+       o.cid, o.confidence, k.ppk, k.peid
 FROM _res_k k LEFT JOIN o ON o.rid = k.rid"""
 
-# DuckDB's view names sources, ENIs, their owners, addresses and pod owners by list index
+# DuckDB's view names sources, ENIs, their owners, addresses, candidate lists and pod owners by list index
 # (session variables, set per resolve(): the work tables they describe are replaced then too);
 # a join would not keep the records' order.
 _NAMES = {
@@ -908,6 +933,7 @@ _NAMES = {
     "eniflow_enis": "SELECT list(eni ORDER BY id) FROM _res_eni",
     "eniflow_owners": "SELECT list(owner ORDER BY id) FROM _res_eni",
     "eniflow_addrs": "SELECT list(addr ORDER BY abs(aid)) FROM _res_addr",
+    "eniflow_cands": "SELECT list(candidates ORDER BY cid) FROM _res_cands",
     "eniflow_pods": "SELECT CASE WHEN count(p.aid) > 0 THEN list(p.owner ORDER BY abs(a.aid)) END "
                     "FROM _res_addr a LEFT JOIN _res_pods p ON p.aid = a.aid",
 }

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..render import write
-from .read_cmd import exit_if_unreadable
+from .read_cmd import exit_if_unreadable, report_read
 from .common import (EndpointOpt, EngineOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt,
                      SourcesArg, SparkConfOpt, SparkMasterOpt, UntilOpt, app, aws_options, err)
 
@@ -22,13 +22,11 @@ def _resolve(sources, *, format, since, until, inventory, at, aws, infer=True, m
     from ..inventory import Inventory
     from ..read import read
     from ..resolve import DEFAULT_MIN_SUPPORT, resolve
-    from .read_cmd import report_read
 
     inv = Inventory.from_specs(inventory, aws, at=at)
     flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
     report_read(flows)
     resolved = resolve(flows, inv, infer=infer, min_support=min_support or DEFAULT_MIN_SUPPORT)
-    resolved.flows = flows  # its ReadStats, for the exit code once the output is written (as engines do)
     _report_mix(resolved)
     return resolved
 
@@ -78,7 +76,6 @@ def resolve(
     else:
         from ..engines import run_resolve
         from ..inventory import Inventory
-        from .read_cmd import report_read
 
         resolved = run_resolve(engine, sources, format=format, since=since, until=until, aws=aws,
                                inventory=Inventory.from_specs(inventory, aws, at=at), infer=not no_infer,

@@ -41,9 +41,7 @@ def resolve_on(engine: str, sources, *, format=None, since=None, until=None, inv
         conf = spark_conf if isinstance(spark_conf, dict) else parse_conf(spark_conf)
         flows = read_spark(spark_session(spark_master, conf), sources, format=format, since=since, until=until,
                            aws=aws, strict=strict)
-    resolved = resolve(flows, inventory, infer=infer, min_support=min_support or DEFAULT_MIN_SUPPORT)
-    resolved.flows = flows  # its ReadStats, for the CLI's account of the read
-    return resolved
+    return resolve(flows, inventory, infer=infer, min_support=min_support or DEFAULT_MIN_SUPPORT)
 
 
 class _Collected:
