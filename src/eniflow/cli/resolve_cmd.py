@@ -54,8 +54,9 @@ def resolve(
     at: AtOpt = None,
     no_infer: Annotated[bool, typer.Option("--no-infer", help="Never label a record 'inferred'.")] = False,
     min_support: Annotated[Optional[int], typer.Option(
-        "--min-support", help="Distinct endpoints of resolved records of the same ENI and port needed to infer "
-        "(default 5).")] = None,
+        "--min-support", help="Resolved records of the same ENI needed to infer an address: "
+        "distinct remote addresses on the same local port, else distinct local ports towards the same remote "
+        "address and port (default 5).")] = None,
     format: FormatOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
