@@ -548,6 +548,21 @@ def test_small_sources_share_row_groups_and_a_new_format_starts_a_part(tmp_path,
         assert pq.ParquetFile(path).schema_arrow.field("source").type == pa.string()
 
 
+def test_tiny_sources_end_a_row_group_after_waiting_tables_of_them(tmp_path, monkeypatch):
+    """Each waiting table costs native memory however few its rows, so one-record sources
+    end a row group every WAITING_TABLES of them (memory flat in their number) and every row
+    keeps its source and line."""
+    for i in range(10):
+        write(tmp_path / f"{i:02}.log", V2_HEADER, SSH_ACCEPT.replace(" 20641 ", f" {i} "))
+    monkeypatch.setattr(read_module, "WAITING_TABLES", 4)
+    flows = eniflow.read(tmp_path)
+    assert flows.relation.select("source, line, srcport").fetchall() == [
+        (str(tmp_path / f"{i:02}.log"), 2, i) for i in range(10)]
+    (part,) = flows.files
+    meta = pq.ParquetFile(part).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [4, 4, 2]
+
+
 def test_the_package_and_a_worker_import_only_what_they_use():
     """``import eniflow`` loads nothing heavy; a worker process (which imports eniflow.read to
     parse and spool) never loads DuckDB; the exports named like their modules stay functions."""

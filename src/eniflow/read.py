@@ -40,6 +40,9 @@ __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
 PARALLEL_BYTES = 48 << 20  # below this, a worker process costs more than it saves
 ROW_GROUP_ROWS = 250_000  # rows wait in memory until they fill a row group of this many
+# ... or until this many tables wait: each holds about 25 KB of native buffers however few its
+# rows, so a row group of one-record objects ends sooner and memory stays flat in their number.
+WAITING_TABLES = 2_000
 # Columns with too many distinct values for a dictionary to pay. Other text columns are
 # dictionary-encoded; in compact parts, where fewer bytes cost less to compress, so are other
 # integer columns, and these integers are delta-encoded (pyarrow falls back to plain by itself
@@ -216,7 +219,7 @@ def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple
 class _Spool:
     """Record frames, in order, -> Parquet parts in the output's column order: one part per run
     of frames of one schema, in row groups of ROW_GROUP_ROWS rows or a little more (a part's
-    last one smaller).
+    last one smaller), or of fewer rows from WAITING_TABLES frames (tiny sources).
 
     Written by pyarrow from Polars' own buffers (no copy): the ``source`` column is a dictionary
     built per row group (one value per source, not one string per row), addresses are plain
@@ -248,7 +251,7 @@ class _Spool:
         self.tables.append(table)
         self.runs.append((self.sources.setdefault(source, len(self.sources)), table.num_rows))
         self.rows += table.num_rows
-        if self.rows >= ROW_GROUP_ROWS:
+        if self.rows >= ROW_GROUP_ROWS or len(self.tables) >= WAITING_TABLES:
             self._flush()
 
     def _flush(self) -> None:
