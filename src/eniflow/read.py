@@ -1,16 +1,15 @@
 """read(sources) -> Flows: every record as a typed DuckDB relation, plus an account of every line.
 
 Sources are listed lazily and grouped into tasks as they are listed; each task is parsed
-into Parquet parts in a spool directory, already in the output's column order (large reads
-on this process and a worker process), then one DuckDB relation reads them all. Memory
+into Parquet parts in a spool directory, already in the output's column order (by two
+threads, whose libraries release the GIL), then one DuckDB relation reads them all. Memory
 stays flat whatever the input size or the number of sources: a chunk at a time is in flight
-per process, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools zstd parts
+per thread, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools zstd parts
 (``compact``) and joins their row groups into its output file without encoding them again.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import sys
@@ -32,13 +31,12 @@ from .parse import Malformed, ReadStats, parse_source
 from .sources import Context, expand
 from .times import parse_time
 
-if TYPE_CHECKING:  # a worker process parses and spools without DuckDB: not imported there
+if TYPE_CHECKING:  # parsing and spooling need no DuckDB: it is imported only to query the parts
     import duckdb
 
 __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
 TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
-PARALLEL_BYTES = 48 << 20  # below this, a worker process costs more than it saves
 ROW_GROUP_ROWS = 250_000  # rows wait in memory until they fill a row group of this many
 # ... or until this many tables wait: each holds about 25 KB of native buffers however few its
 # rows, so a row group of one-record objects ends sooner and memory stays flat in their number.
@@ -109,9 +107,9 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
     warned: list[str] = []
     try:
         tasks = _tasks(_listed(specs, ctx, warned))
-        parts = _parse_all(tasks, (ctx, strict, spool, compact), stats, progress, 1 if "-" in specs else workers)
+        parts = _parse_all(tasks, (ctx, strict, spool, compact), stats, progress, workers)
         stats.warnings[:0] = [w for w in dict.fromkeys(warned) if w not in stats.warnings]
-        if con is None:  # DuckDB loads now, not before the first task: the worker may still be parsing
+        if con is None:  # DuckDB loads once the records are spooled: nothing before needs it
             from .engine import connect
 
             con = connect()
@@ -149,7 +147,7 @@ def _weight(item) -> int:
 
 
 def _tasks(items: Iterable) -> Iterator[list]:
-    """Group small sources, as they are listed, so each task is worth a process hop; keep the input order."""
+    """Group small sources, as they are listed, into tasks of about TASK_BYTES; keep the input order."""
     current, size = [], 0
     for item in items:
         current.append(item)
@@ -162,19 +160,11 @@ def _tasks(items: Iterable) -> Iterator[list]:
 
 
 def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> list[tuple[str, tuple]]:
-    """Parse every task; a read of less than PARALLEL_BYTES (found by listing ahead that far) stays in this process."""
-    ahead, size = [], 0
-    if workers > 1:
-        for task in tasks:
-            ahead.append(task)
-            size += sum(map(_weight, task))
-            if size >= PARALLEL_BYTES and len(ahead) > 1:
-                break
-    tasks = itertools.chain(ahead, tasks)
-    reporter = _Progress(progress)
-    from .workers import reuse_freed_memory
+    """Parse every task, on ``workers`` threads."""
+    from .workers import reuse_freed_memory, run_in_workers
 
     reuse_freed_memory()
+    reporter = _Progress(progress)
     parts: list[tuple[str, tuple]] = []
 
     def done(result: tuple[ReadStats, list]) -> None:
@@ -184,20 +174,14 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
         reporter.tick(task_stats.files, task_stats.rows)
 
     try:
-        if size >= PARALLEL_BYTES and len(ahead) > 1:
-            from .workers import run_in_workers
-
-            run_in_workers(_run_task, tasks, args, workers, done)
-        else:
-            for task in tasks:
-                done(_run_task(task, *args))
+        run_in_workers(_run_task, tasks, args, workers, done)
     finally:
         reporter.close()
     return parts
 
 
 def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple[str, tuple]]]:
-    """Parse a group of sources into Parquet parts, each with its schema (runs in a worker process for large reads)."""
+    """Parse a group of sources into Parquet parts, each with its schema (on any of the reading threads)."""
     stats = ReadStats()
     parts = _Spool(spool, compact)
     for item in items:
