@@ -388,6 +388,21 @@ def test_parquet_output_copies_the_spooled_parts_in_source_and_line_order(tmp_pa
                    "where srcport >= 2000").fetchall() == [(400, sum(range(2000, 2400)), 2)]
 
 
+def test_parquet_output_is_snappy_unless_zstd_is_asked_for(tmp_path, cli):
+    """Copied parts and DuckDB's writing (--limit) use the same codec: snappy by default, zstd
+    with --compression zstd; another name is refused in one sentence."""
+    logs = _gzip_logs(tmp_path / "logs", 2, 300)
+    for codec, extra in [("SNAPPY", []), ("ZSTD", ["--compression", "zstd"])]:
+        for limit in ([], ["--limit", "500"]):
+            out = tmp_path / f"{codec}{len(limit)}.parquet"
+            assert cli("read", logs, "-o", "parquet", "--out", out, *extra, *limit)[0] == 0
+            meta = pq.ParquetFile(out).metadata
+            assert meta.num_rows == (500 if limit else 600)
+            assert {meta.row_group(0).column(i).compression for i in range(meta.num_columns)} == {codec}
+    code, _, err = cli("read", logs, "-o", "parquet", "--out", tmp_path / "x.parquet", "--compression", "gzip")
+    assert code == 2 and "unknown Parquet compression 'gzip'; choose snappy or zstd." in err
+
+
 def test_parquet_output_of_several_formats_or_a_time_window_is_written_by_duckdb(tmp_path, cli):
     late = RDP_REJECT.replace("1418530010 1418530070", "1418540000 1418540060")
     write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, late)

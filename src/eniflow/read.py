@@ -4,8 +4,8 @@ Sources are listed lazily and grouped into tasks as they are listed; each task i
 into Parquet parts in a spool directory, already in the output's column order (by two
 threads, whose libraries release the GIL), then one DuckDB relation reads them all. Memory
 stays flat whatever the input size or the number of sources: a chunk at a time is in flight
-per thread, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools zstd parts
-(``compact``) and joins their row groups into its output file without encoding them again.
+per thread, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools compressed
+parts (``compact``) and joins their row groups into its output file without encoding them again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import polars as pl
 
 from .aws import AwsOptions
-from .errors import EniflowError, MalformedRecordError
+from .errors import EniflowError, MalformedRecordError, UsageError
 from .fields import FIELDS, lookup
 from .formats import DEFAULT, Format, parse_format
 from .parse import Malformed, ReadStats, parse_source
@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # parsing and spooling need no DuckDB: it is imported only to
 
 __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
+CODECS = ("snappy", "zstd")  # of compact parts: snappy (the default of pyarrow, DuckDB, Spark) costs less time, zstd less space
 TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
 ROW_GROUP_ROWS = 250_000  # rows wait in memory until they fill a row group of this many
 # ... or until this many tables wait: each holds about 25 KB of native buffers however few its
@@ -55,8 +56,8 @@ class Flows:
     """The records read: ``relation`` (also the view ``flows`` on ``con``) and ``stats``.
 
     ``files`` lists the spooled Parquet parts when the relation is exactly their rows in
-    order (one schema, no time filter), so they can be copied instead of queried (zstd when
-    read with ``compact=True``, else uncompressed); else None.
+    order (one schema, no time filter), so they can be copied instead of queried (compressed
+    with ``compression`` when read with ``compact=True``, else uncompressed); else None.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, stats: ReadStats,
@@ -89,15 +90,17 @@ class Flows:
 def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[str] | None = None,
          since=None, until=None, strict: bool = False, aws: AwsOptions | None = None,
          con: duckdb.DuckDBPyConnection | None = None, progress: bool = False, workers: int | None = None,
-         compact: bool = False) -> Flows:
+         compact: bool = False, compression: str = "snappy") -> Flows:
     """Read flow logs from files, directories, globs, '-', s3:// and cwl:// sources.
 
     ``format`` applies to sources without a header line (default: the version-2 default
     format); a header line always wins. ``since``/``until`` keep records whose time range
     meets [since, until) and let S3/CloudWatch sources skip what lies outside. ``compact``
-    spools zstd Parquet with statistics, as a Parquet output holds them (``Flows.files``),
-    instead of the faster uncompressed parts.
+    spools Parquet compressed with ``compression`` (one of CODECS) and with statistics, as a
+    Parquet output holds them (``Flows.files``), instead of the faster uncompressed parts.
     """
+    if compression not in CODECS:
+        raise UsageError(f"unknown Parquet compression {compression!r}; choose {' or '.join(CODECS)}.")
     specs = [str(spec) for spec in ([sources] if isinstance(sources, (str, Path)) else sources)]
     fmt = parse_format(format) if format is not None else None
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
@@ -107,7 +110,7 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
     warned: list[str] = []
     try:
         tasks = _tasks(_listed(specs, ctx, warned))
-        parts = _parse_all(tasks, (ctx, strict, spool, compact), stats, progress, workers)
+        parts = _parse_all(tasks, (ctx, strict, spool, compression if compact else None), stats, progress, workers)
         stats.warnings[:0] = [w for w in dict.fromkeys(warned) if w not in stats.warnings]
         if con is None:  # DuckDB loads once the records are spooled: nothing before needs it
             from .engine import connect
@@ -180,10 +183,10 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
     return parts
 
 
-def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple[str, tuple]]]:
+def _run_task(items, ctx, strict, spool, codec) -> tuple[ReadStats, list[tuple[str, tuple]]]:
     """Parse a group of sources into Parquet parts, each with its schema (on any of the reading threads)."""
     stats = ReadStats()
-    parts = _Spool(spool, compact)
+    parts = _Spool(spool, codec)
     for item in items:
         stats.files += 1
         fmt, origin = _origin(item, ctx)
@@ -208,12 +211,13 @@ class _Spool:
     Written by pyarrow from Polars' own buffers (no copy): the ``source`` column is a dictionary
     built per row group (one value per source, not one string per row), addresses are plain
     and other text is dictionary-encoded, which Polars' writer cannot be told. Uncompressed
-    without statistics for ``read()``; zstd with statistics for ``compact`` (Parquet output).
+    without statistics for ``read()`` (``codec`` None); compressed with ``codec``, with
+    statistics, for ``compact`` (Parquet output).
     No Arrow schema is stored: readers see Parquet's types (``source`` is text, not a dictionary).
     """
 
-    def __init__(self, directory: str, compact: bool):
-        self.directory, self.compact = directory, compact
+    def __init__(self, directory: str, codec: str | None):
+        self.directory, self.codec = directory, codec
         self.parts: list[tuple[str, tuple]] = []
         self.writer = self.key = None
         self.tables: list = []  # Arrow tables of the row group being filled, without source
@@ -252,8 +256,8 @@ class _Spool:
         if self.writer is None:
             path = os.path.join(self.directory, f"{uuid.uuid4().hex}.parquet")
             names = {f.name: pa.types.is_integer(f.type) for f in table.schema}
-            if self.compact:
-                options = {"compression": "zstd", "compression_level": 1,
+            if self.codec:
+                options = {"compression": self.codec, "compression_level": 1 if self.codec == "zstd" else None,
                            "use_dictionary": [n for n in names if n not in _PLAIN_TEXT | _DELTA_INTEGERS],
                            "column_encoding": {n: "DELTA_BINARY_PACKED" for n in names if n in _DELTA_INTEGERS and names[n]},
                            "write_statistics": [n for n in names if n not in _PLAIN_TEXT]}
