@@ -1,6 +1,6 @@
 """Limits: what eniflow does with inputs at the edge of the plausible, and what memory it takes.
 
-    .venv/bin/python benchmarks/limits.py                 # all four (about 10 minutes; 5 GB of disk)
+    .venv/bin/python benchmarks/limits.py                 # all five (about 15 minutes; 5 GB of disk)
     .venv/bin/python benchmarks/limits.py line enis       # some of them
     .venv/bin/python benchmarks/limits.py --quick         # small sizes, to try the script
     ENIFLOW_LIMIT_ENIS=20000 .venv/bin/python benchmarks/limits.py enis   # another inventory size
@@ -13,8 +13,8 @@ objects  an S3 prefix of a million objects of one record each, served by a loopb
          (its own process, not measured) that answers ListObjectsV2 with pages of AWS-style keys
          and GetObject with a one-record gzip file (moto holds every object in memory and lists a
          million far too slowly to measure eniflow): eniflow.read() with each task counting its
-         objects instead of fetching them (the listing as read() consumes it; also of 500,000),
-         and eniflow.read() for real of 5,000 and 20,000 of them
+         objects instead of fetching them (the listing as read() consumes it; also of 500,000)
+small    eniflow.read() for real of 5,000 and 20,000 of those objects (each fetched and parsed)
 file     a 5 GB default-format text file read with eniflow.read and written to Parquet
 enis     an inventory of 100,000 ENIs (1-3 addresses each) loaded from describe-network-
          interfaces JSON and used to resolve 100,000 records
@@ -208,9 +208,8 @@ def _read_objects(count: int, *, listing_only: bool) -> tuple:
     """eniflow.read() of ``count`` objects from the stand-in: (Peak, rows, stats, tasks).
 
     ``listing_only``: read() as it is, but each task counts its objects instead of fetching and
-    parsing them, and runs in this process instead of this one and a worker: the lazy listing,
-    its grouping into tasks and the look-ahead that decides on a worker, as read() consumes
-    them, without a million GetObjects (230-340 a second here)."""
+    parsing them, on one thread: the lazy listing and its grouping into tasks as read()
+    consumes them, without a million GetObjects (100-340 a second here)."""
     import eniflow
     import eniflow.workers as workers
     from eniflow.aws import AwsOptions
@@ -247,24 +246,33 @@ def _read_objects(count: int, *, listing_only: bool) -> tuple:
 
 def case_objects(quick: bool) -> dict:
     """A million objects: the listing as read() consumes it (see _read_objects), at the full count
-    and at half of it (a listing held in memory would double; read() holds what it lists ahead
-    to decide on a worker, up to PARALLEL_BYTES of objects: 48 MB, 300,000 of these), then read()
-    for real (every object fetched and parsed) of a two-hundredth and of a fiftieth of them."""
+    and at half of it (a listing held in memory would double)."""
     objects = 20_000 if quick else 1_000_000
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     p, _, s, tasks = _read_objects(objects, listing_only=True)
     p0, _, s0, _ = _read_objects(objects // 2, listing_only=True)
-    real = [(n, *_read_objects(n, listing_only=False)[:3]) for n in (objects // 200, objects // 50)]
-    whole = "; ".join(f"{n:,} objects: {r.seconds:.0f} s, {n / r.seconds:,.0f} objects/s, peak {mb(r.peak)} "
-                      f"(records {st.records:,}, rows {rows:,}, errors {len(st.errors)})" for n, r, rows, st in real)
     return {"input": f"{objects:,} objects of one record under one prefix", "seconds": p.seconds,
             "peak_rss": p.peak, "base_rss": p.base,
             "outcome": f"listing as read() consumes it: {s.files:,} objects in {len(tasks)} tasks of up to "
                        f"{max(tasks, default=0):,}, {objects / p.seconds:,.0f} objects/s, peak {mb(p.peak)} "
-                       f"(of {s0.files:,} objects: peak {mb(p0.peak)}, {p0.seconds:.0f} s). "
-                       f"read() fetching and parsing every object: {whole}",
-            "lost": objects - s.files + objects // 2 - s0.files + sum(n - rows for n, _, rows, _ in real)}
+                       f"(of {s0.files:,} objects: peak {mb(p0.peak)}, {p0.seconds:.0f} s)",
+            "lost": objects - s.files + objects // 2 - s0.files}
+
+
+def case_small(quick: bool) -> dict:
+    """read() for real (every object fetched and parsed) of 5,000 and of 20,000 one-record
+    objects: memory must not grow with their number."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    counts = (500, 2_000) if quick else (5_000, 20_000)
+    real = [(n, *_read_objects(n, listing_only=False)[:3]) for n in counts]
+    whole = "; ".join(f"{n:,} objects: {r.seconds:.0f} s, {n / r.seconds:,.0f} objects/s, peak {mb(r.peak)} "
+                      f"(records {st.records:,}, rows {rows:,}, errors {len(st.errors)})" for n, r, rows, st in real)
+    last = real[-1][1]
+    return {"input": f"{counts[0]:,} and {counts[1]:,} one-record objects read with GetObject",
+            "seconds": last.seconds, "peak_rss": last.peak, "base_rss": last.base,
+            "outcome": whole, "lost": sum(n - rows for n, _, rows, _ in real)}
 
 
 def case_file(quick: bool) -> dict:
@@ -335,7 +343,7 @@ def case_enis(quick: bool) -> dict:
             "lost": n - sum(summary.values())}
 
 
-CASES = {"line": case_line, "objects": case_objects, "file": case_file, "enis": case_enis}
+CASES = {"line": case_line, "objects": case_objects, "small": case_small, "file": case_file, "enis": case_enis}
 
 
 def main() -> None:

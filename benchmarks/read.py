@@ -137,7 +137,7 @@ print(n)
 """
 
 
-# Each stage of one task on one core (POLARS_MAX_THREADS=1, as in a worker), in a fresh process:
+# Each stage of one task on one core (POLARS_MAX_THREADS=1), in a fresh process:
 # the best of 3 passes over the same files, in core-seconds per million records.
 STAGES = """
 import importlib, json, os, sys, tempfile, time
@@ -167,10 +167,10 @@ def parse():
         out = []  # what parse_source does with one decompressed chunk
         _Parser(f, DEFAULT, "", out.append, ReadStats(), False).feed_text(t)
         frames.append((f, out))
-def spool(compact):
+def spool(codec):
     def work():
         with tempfile.TemporaryDirectory() as d:
-            parts = read._Spool(d, compact)
+            parts = read._Spool(d, codec)
             for f, out in frames:
                 for frame in out:
                     parts.add(frame, f)
@@ -178,14 +178,15 @@ def spool(compact):
     return work
 def task():
     with tempfile.TemporaryDirectory() as d:
-        read._run_task([FileItem(f, os.path.getsize(f)) for f in files], Context(), False, d, False)
+        read._run_task([FileItem(f, os.path.getsize(f)) for f in files], Context(), False, d, None)
 from eniflow.workers import reuse_freed_memory
 reuse_freed_memory()
 print(json.dumps({
     "gzip decompression (python-isal)": best(lambda: [isal_zlib.decompress(c, wbits=31) for c in compressed]),
     "typed parse (Polars CSV, fast path)": best(parse),
-    "spool write, uncompressed (read())": best(spool(False)),
-    "spool write, zstd + statistics (-o parquet)": best(spool(True)),
+    "spool write, uncompressed (read())": best(spool(None)),
+    "spool write, snappy + statistics (-o parquet)": best(spool("snappy")),
+    "spool write, zstd + statistics (--compression zstd)": best(spool("zstd")),
     "a whole task, uncompressed (all of the above)": best(task),
 }))
 """
@@ -206,7 +207,7 @@ def stages(files: list[str], env: dict) -> None:
                     "import isal.isal_zlib, pyarrow.parquet"], env=env, check=True)
     ended = os.times()
     cpu = ended.children_user + ended.children_system - started.children_user - started.children_system
-    print(f"  {'a worker process starting (interpreter, imports)':48} {cpu:6.3f} core-s once")
+    print(f"  {'the process starting (interpreter, imports)':48} {cpu:6.3f} core-s once")
 
 
 def main() -> None:
@@ -234,10 +235,15 @@ def main() -> None:
         assert int(wc) == args.records + len(files)
         return t, rss, args.records
 
-    def to_parquet() -> tuple[float, int, int]:
-        t, rss, _ = run([*eniflow, "read", str(data), "-o", "parquet", "--out", str(out)], env=env)
-        assert pq.ParquetFile(out).metadata.num_rows == args.records
-        return t, rss, args.records
+    sizes = {}
+
+    def to_parquet(*extra: str):
+        def case() -> tuple[float, int, int]:
+            t, rss, _ = run([*eniflow, "read", str(data), "-o", "parquet", "--out", str(out), *extra], env=env)
+            assert pq.ParquetFile(out).metadata.num_rows == args.records
+            sizes[extra] = out.stat().st_size
+            return t, rss, args.records
+        return case
 
     def count() -> tuple[float, int, int]:
         code = f"import eniflow; f = eniflow.read({str(data)!r}); print(f.count())"
@@ -251,8 +257,8 @@ def main() -> None:
         assert int(n) == min(len(prefix) * PER_FILE, args.records), n
         return t, rss, int(n)
 
-    cases = [("gzip -dc | wc -l", gzip_dc), ("eniflow read DIR -o parquet --out F", to_parquet),
-             ("eniflow.read(DIR) + count", count)]
+    cases = [("gzip -dc | wc -l", gzip_dc), ("eniflow read DIR -o parquet --out F", to_parquet()),
+             ("eniflow.read(DIR) + count", count), ("  ... -o parquet --compression zstd", to_parquet("--compression", "zstd"))]
     if not args.skip_flowlogs_reader:
         cases.append(("flowlogs-reader", flowlogs_reader))
     runs = {name: [] for name, _ in cases}
@@ -265,7 +271,7 @@ def main() -> None:
         n = results[0][2]
         rows.append((f"{name} ({n:,} records)" if name == "flowlogs-reader" else name, t,
                      max(r[1] for r in results), n / t))
-    baseline = rows[3][3] if len(rows) > 3 else None
+    baseline = rows[4][3] if len(rows) > 4 else None
 
     gzip_rate = rows[0][3]
     print(f"\nmedian of {args.repeat} runs (peak RSS: the largest)")
@@ -273,6 +279,7 @@ def main() -> None:
     for name, t, rss, rate in rows:
         versus = f"{rate / baseline:17.1f}x" if baseline else f"{'-':>18}"
         print(f"{name:36} {t:8.2f} {rss / 2**20:7.0f}MB {rate:12,.0f} {rate / gzip_rate:10.2f}x {versus}")
+    print("Parquet output: {:.0f} MB snappy (the default), {:.0f} MB zstd".format(sizes[()] / 1e6, sizes[("--compression", "zstd")] / 1e6))
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     out.unlink(missing_ok=True)
     if args.stages:

@@ -256,12 +256,11 @@ def test_one_odd_line_in_a_large_file_gives_the_same_records_as_the_fast_path(tm
     assert a == b and len(a) == 3000
 
 
-def test_worker_processes_give_the_same_result_as_one_process(tmp_path, monkeypatch):
+def test_two_reading_threads_give_the_same_result_as_one(tmp_path, monkeypatch):
     for i in range(4):
         (tmp_path / f"f{i}.log.gz").write_bytes(gzip.compress(
             (V2_HEADER + "\n" + "\n".join(SSH_ACCEPT.replace(" 20641 ", f" {i * 100 + j} ") for j in range(50)) + "\n").encode()))
     serial = eniflow.read(tmp_path, workers=1).relation.fetchall()
-    monkeypatch.setattr(read_module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(read_module, "TASK_BYTES", 1)
     parallel = eniflow.read(tmp_path, workers=2)
     assert parallel.relation.fetchall() == serial and len(serial) == 200
@@ -370,10 +369,9 @@ def _gzip_logs(folder, files, records):
 
 
 def test_parquet_output_copies_the_spooled_parts_in_source_and_line_order(tmp_path, cli, monkeypatch):
-    """Many parts from both processes: the output holds their row groups in order, typed as
+    """Many parts from both threads: the output holds their row groups in order, typed as
     DuckDB writes the same records (the --limit path)."""
     logs = _gzip_logs(tmp_path / "logs", 6, 400)
-    monkeypatch.setattr(read_module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(read_module, "TASK_BYTES", 1)
     assert len(eniflow.read(logs, compact=True).files) == 6  # a part per file: one task each
     assert cli("read", logs, "-o", "parquet", "--out", tmp_path / "copied.parquet")[0] == 0
@@ -388,6 +386,21 @@ def test_parquet_output_copies_the_spooled_parts_in_source_and_line_order(tmp_pa
     con = eniflow.read(logs).con
     assert con.sql(f"select count(*), sum(srcport), min(line) from '{tmp_path / 'copied.parquet'}' "
                    "where srcport >= 2000").fetchall() == [(400, sum(range(2000, 2400)), 2)]
+
+
+def test_parquet_output_is_snappy_unless_zstd_is_asked_for(tmp_path, cli):
+    """Copied parts and DuckDB's writing (--limit) use the same codec: snappy by default, zstd
+    with --compression zstd; another name is refused in one sentence."""
+    logs = _gzip_logs(tmp_path / "logs", 2, 300)
+    for codec, extra in [("SNAPPY", []), ("ZSTD", ["--compression", "zstd"])]:
+        for limit in ([], ["--limit", "500"]):
+            out = tmp_path / f"{codec}{len(limit)}.parquet"
+            assert cli("read", logs, "-o", "parquet", "--out", out, *extra, *limit)[0] == 0
+            meta = pq.ParquetFile(out).metadata
+            assert meta.num_rows == (500 if limit else 600)
+            assert {meta.row_group(0).column(i).compression for i in range(meta.num_columns)} == {codec}
+    code, _, err = cli("read", logs, "-o", "parquet", "--out", tmp_path / "x.parquet", "--compression", "gzip")
+    assert code == 2 and "unknown Parquet compression 'gzip'; choose snappy or zstd." in err
 
 
 def test_parquet_output_of_several_formats_or_a_time_window_is_written_by_duckdb(tmp_path, cli):
@@ -440,7 +453,6 @@ def test_listing_is_parsed_as_it_goes_and_its_warnings_are_kept(tmp_path, monkey
 def test_errors_in_a_parallel_read_stop_it_with_the_first_error(tmp_path, monkeypatch):
     logs = _gzip_logs(tmp_path / "logs", 4, 50)
     (logs / "f02.log.gz").write_bytes(gzip.compress((V2_HEADER + "\n" + SSH_ACCEPT + "\nbogus\n").encode()))
-    monkeypatch.setattr(read_module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(read_module, "TASK_BYTES", 1)
     with pytest.raises(MalformedRecordError, match=rf"{logs / 'f02.log.gz'}:3: expected 14 fields"):
         eniflow.read(logs, strict=True, workers=2)
@@ -464,32 +476,6 @@ def test_parquet_files_of_different_schemas_are_not_joined(tmp_path):
     pq.write_table(pa.table({"b": ["x"]}), tmp_path / "b.parquet")
     with pytest.raises(ValueError, match="b.parquet: a different schema; only files of one schema are joined"):
         concat_parquet([str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], io.BytesIO())
-
-
-def _dies_in_a_worker(task, parent, marker):
-    """In a worker process: leave a mark and die; here: wait for the mark, so the worker surely got a task."""
-    import os
-    import time
-
-    if os.getpid() != parent:
-        open(marker, "w").close()
-        os._exit(3)
-    deadline = time.monotonic() + 60
-    while not os.path.exists(marker) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return task
-
-
-def test_a_worker_process_that_dies_is_one_sentence(tmp_path):
-    import os
-
-    from eniflow.errors import EniflowError
-    from eniflow.workers import run_in_workers
-
-    done = []
-    with pytest.raises(EniflowError, match=r"^a reader process stopped unexpectedly \(exit code 3\); run again"):
-        run_in_workers(_dies_in_a_worker, iter([0, 1]), (os.getpid(), str(tmp_path / "mark")), 2, done.append)
-    assert done in ([], [0])  # results come in task order only: never the one after a lost task
 
 
 def _distinct_lines(n):
@@ -548,9 +534,24 @@ def test_small_sources_share_row_groups_and_a_new_format_starts_a_part(tmp_path,
         assert pq.ParquetFile(path).schema_arrow.field("source").type == pa.string()
 
 
-def test_the_package_and_a_worker_import_only_what_they_use():
-    """``import eniflow`` loads nothing heavy; a worker process (which imports eniflow.read to
-    parse and spool) never loads DuckDB; the exports named like their modules stay functions."""
+def test_tiny_sources_end_a_row_group_after_waiting_tables_of_them(tmp_path, monkeypatch):
+    """Each waiting table costs native memory however few its rows, so one-record sources
+    end a row group every WAITING_TABLES of them (memory flat in their number) and every row
+    keeps its source and line."""
+    for i in range(10):
+        write(tmp_path / f"{i:02}.log", V2_HEADER, SSH_ACCEPT.replace(" 20641 ", f" {i} "))
+    monkeypatch.setattr(read_module, "WAITING_TABLES", 4)
+    flows = eniflow.read(tmp_path)
+    assert flows.relation.select("source, line, srcport").fetchall() == [
+        (str(tmp_path / f"{i:02}.log"), 2, i) for i in range(10)]
+    (part,) = flows.files
+    meta = pq.ParquetFile(part).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [4, 4, 2]
+
+
+def test_the_package_and_the_parser_import_only_what_they_use():
+    """``import eniflow`` loads nothing heavy; importing eniflow.read (to parse and spool)
+    loads no DuckDB; the exports named like their modules stay functions."""
     import subprocess
     import sys
 

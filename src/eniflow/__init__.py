@@ -39,8 +39,8 @@ __all__ = sorted(_EXPORTS)
 
 
 class _Package(types.ModuleType):
-    """Exports load on first use (a worker process that only parses never imports DuckDB,
-    resolution or the simulator). The modules named like the function they export (read,
+    """Exports load on first use (parsing alone never imports DuckDB, resolution or the
+    simulator). The modules named like the function they export (read,
     resolve, simulate, report) would take the function's place as an attribute once imported,
     so that binding is turned into the function."""
 

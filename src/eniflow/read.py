@@ -1,16 +1,15 @@
 """read(sources) -> Flows: every record as a typed DuckDB relation, plus an account of every line.
 
 Sources are listed lazily and grouped into tasks as they are listed; each task is parsed
-into Parquet parts in a spool directory, already in the output's column order (large reads
-on this process and a worker process), then one DuckDB relation reads them all. Memory
+into Parquet parts in a spool directory, already in the output's column order (by two
+threads, whose libraries release the GIL), then one DuckDB relation reads them all. Memory
 stays flat whatever the input size or the number of sources: a chunk at a time is in flight
-per process, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools zstd parts
-(``compact``) and joins their row groups into its output file without encoding them again.
+per thread, and DuckDB scans the parts lazily. ``eniflow read -o parquet`` spools compressed
+parts (``compact``) and joins their row groups into its output file without encoding them again.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import sys
@@ -25,21 +24,24 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import polars as pl
 
 from .aws import AwsOptions
-from .errors import EniflowError, MalformedRecordError
+from .errors import EniflowError, MalformedRecordError, UsageError
 from .fields import FIELDS, lookup
 from .formats import DEFAULT, Format, parse_format
 from .parse import Malformed, ReadStats, parse_source
 from .sources import Context, expand
 from .times import parse_time
 
-if TYPE_CHECKING:  # a worker process parses and spools without DuckDB: not imported there
+if TYPE_CHECKING:  # parsing and spooling need no DuckDB: it is imported only to query the parts
     import duckdb
 
 __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
+CODECS = ("snappy", "zstd")  # of compact parts: snappy (the default of pyarrow, DuckDB, Spark) costs less time, zstd less space
 TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
-PARALLEL_BYTES = 48 << 20  # below this, a worker process costs more than it saves
 ROW_GROUP_ROWS = 250_000  # rows wait in memory until they fill a row group of this many
+# ... or until this many tables wait: each holds about 25 KB of native buffers however few its
+# rows, so a row group of one-record objects ends sooner and memory stays flat in their number.
+WAITING_TABLES = 2_000
 # Columns with too many distinct values for a dictionary to pay. Other text columns are
 # dictionary-encoded; in compact parts, where fewer bytes cost less to compress, so are other
 # integer columns, and these integers are delta-encoded (pyarrow falls back to plain by itself
@@ -54,8 +56,8 @@ class Flows:
     """The records read: ``relation`` (also the view ``flows`` on ``con``) and ``stats``.
 
     ``files`` lists the spooled Parquet parts when the relation is exactly their rows in
-    order (one schema, no time filter), so they can be copied instead of queried (zstd when
-    read with ``compact=True``, else uncompressed); else None.
+    order (one schema, no time filter), so they can be copied instead of queried (compressed
+    with ``compression`` when read with ``compact=True``, else uncompressed); else None.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, stats: ReadStats,
@@ -88,15 +90,17 @@ class Flows:
 def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[str] | None = None,
          since=None, until=None, strict: bool = False, aws: AwsOptions | None = None,
          con: duckdb.DuckDBPyConnection | None = None, progress: bool = False, workers: int | None = None,
-         compact: bool = False) -> Flows:
+         compact: bool = False, compression: str = "snappy") -> Flows:
     """Read flow logs from files, directories, globs, '-', s3:// and cwl:// sources.
 
     ``format`` applies to sources without a header line (default: the version-2 default
     format); a header line always wins. ``since``/``until`` keep records whose time range
     meets [since, until) and let S3/CloudWatch sources skip what lies outside. ``compact``
-    spools zstd Parquet with statistics, as a Parquet output holds them (``Flows.files``),
-    instead of the faster uncompressed parts.
+    spools Parquet compressed with ``compression`` (one of CODECS) and with statistics, as a
+    Parquet output holds them (``Flows.files``), instead of the faster uncompressed parts.
     """
+    if compression not in CODECS:
+        raise UsageError(f"unknown Parquet compression {compression!r}; choose {' or '.join(CODECS)}.")
     specs = [str(spec) for spec in ([sources] if isinstance(sources, (str, Path)) else sources)]
     fmt = parse_format(format) if format is not None else None
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
@@ -106,9 +110,9 @@ def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[s
     warned: list[str] = []
     try:
         tasks = _tasks(_listed(specs, ctx, warned))
-        parts = _parse_all(tasks, (ctx, strict, spool, compact), stats, progress, 1 if "-" in specs else workers)
+        parts = _parse_all(tasks, (ctx, strict, spool, compression if compact else None), stats, progress, workers)
         stats.warnings[:0] = [w for w in dict.fromkeys(warned) if w not in stats.warnings]
-        if con is None:  # DuckDB loads now, not before the first task: the worker may still be parsing
+        if con is None:  # DuckDB loads once the records are spooled: nothing before needs it
             from .engine import connect
 
             con = connect()
@@ -146,7 +150,7 @@ def _weight(item) -> int:
 
 
 def _tasks(items: Iterable) -> Iterator[list]:
-    """Group small sources, as they are listed, so each task is worth a process hop; keep the input order."""
+    """Group small sources, as they are listed, into tasks of about TASK_BYTES; keep the input order."""
     current, size = [], 0
     for item in items:
         current.append(item)
@@ -159,19 +163,11 @@ def _tasks(items: Iterable) -> Iterator[list]:
 
 
 def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> list[tuple[str, tuple]]:
-    """Parse every task; a read of less than PARALLEL_BYTES (found by listing ahead that far) stays in this process."""
-    ahead, size = [], 0
-    if workers > 1:
-        for task in tasks:
-            ahead.append(task)
-            size += sum(map(_weight, task))
-            if size >= PARALLEL_BYTES and len(ahead) > 1:
-                break
-    tasks = itertools.chain(ahead, tasks)
-    reporter = _Progress(progress)
-    from .workers import reuse_freed_memory
+    """Parse every task, on ``workers`` threads."""
+    from .workers import reuse_freed_memory, run_in_workers
 
     reuse_freed_memory()
+    reporter = _Progress(progress)
     parts: list[tuple[str, tuple]] = []
 
     def done(result: tuple[ReadStats, list]) -> None:
@@ -181,22 +177,16 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
         reporter.tick(task_stats.files, task_stats.rows)
 
     try:
-        if size >= PARALLEL_BYTES and len(ahead) > 1:
-            from .workers import run_in_workers
-
-            run_in_workers(_run_task, tasks, args, workers, done)
-        else:
-            for task in tasks:
-                done(_run_task(task, *args))
+        run_in_workers(_run_task, tasks, args, workers, done)
     finally:
         reporter.close()
     return parts
 
 
-def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple[str, tuple]]]:
-    """Parse a group of sources into Parquet parts, each with its schema (runs in a worker process for large reads)."""
+def _run_task(items, ctx, strict, spool, codec) -> tuple[ReadStats, list[tuple[str, tuple]]]:
+    """Parse a group of sources into Parquet parts, each with its schema (on any of the reading threads)."""
     stats = ReadStats()
-    parts = _Spool(spool, compact)
+    parts = _Spool(spool, codec)
     for item in items:
         stats.files += 1
         fmt, origin = _origin(item, ctx)
@@ -216,17 +206,18 @@ def _run_task(items, ctx, strict, spool, compact) -> tuple[ReadStats, list[tuple
 class _Spool:
     """Record frames, in order, -> Parquet parts in the output's column order: one part per run
     of frames of one schema, in row groups of ROW_GROUP_ROWS rows or a little more (a part's
-    last one smaller).
+    last one smaller), or of fewer rows from WAITING_TABLES frames (tiny sources).
 
     Written by pyarrow from Polars' own buffers (no copy): the ``source`` column is a dictionary
     built per row group (one value per source, not one string per row), addresses are plain
     and other text is dictionary-encoded, which Polars' writer cannot be told. Uncompressed
-    without statistics for ``read()``; zstd with statistics for ``compact`` (Parquet output).
+    without statistics for ``read()`` (``codec`` None); compressed with ``codec``, with
+    statistics, for ``compact`` (Parquet output).
     No Arrow schema is stored: readers see Parquet's types (``source`` is text, not a dictionary).
     """
 
-    def __init__(self, directory: str, compact: bool):
-        self.directory, self.compact = directory, compact
+    def __init__(self, directory: str, codec: str | None):
+        self.directory, self.codec = directory, codec
         self.parts: list[tuple[str, tuple]] = []
         self.writer = self.key = None
         self.tables: list = []  # Arrow tables of the row group being filled, without source
@@ -248,7 +239,7 @@ class _Spool:
         self.tables.append(table)
         self.runs.append((self.sources.setdefault(source, len(self.sources)), table.num_rows))
         self.rows += table.num_rows
-        if self.rows >= ROW_GROUP_ROWS:
+        if self.rows >= ROW_GROUP_ROWS or len(self.tables) >= WAITING_TABLES:
             self._flush()
 
     def _flush(self) -> None:
@@ -265,8 +256,8 @@ class _Spool:
         if self.writer is None:
             path = os.path.join(self.directory, f"{uuid.uuid4().hex}.parquet")
             names = {f.name: pa.types.is_integer(f.type) for f in table.schema}
-            if self.compact:
-                options = {"compression": "zstd", "compression_level": 1,
+            if self.codec:
+                options = {"compression": self.codec, "compression_level": 1 if self.codec == "zstd" else None,
                            "use_dictionary": [n for n in names if n not in _PLAIN_TEXT | _DELTA_INTEGERS],
                            "column_encoding": {n: "DELTA_BINARY_PACKED" for n in names if n in _DELTA_INTEGERS and names[n]},
                            "write_statistics": [n for n in names if n not in _PLAIN_TEXT]}

@@ -24,11 +24,13 @@ def _batches(rel: duckdb.DuckDBPyRelation, size: int = 100_000):
 
 
 def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = None, *,
-          title: str | None = None, stream: IO[str] | None = None, files: list[str] | None = None) -> int:
+          title: str | None = None, stream: IO[str] | None = None, files: list[str] | None = None,
+          compression: str = "zstd") -> int:
     """Write ``rel`` in ``fmt`` to the file ``out`` or to ``stream`` (stdout); return rows written.
 
     ``files``: Parquet files that hold exactly the rows of ``rel``, in order (a read's spool);
-    Parquet output then copies their row groups instead of encoding the rows again."""
+    Parquet output then copies their row groups instead of encoding the rows again (they are
+    compressed already); else DuckDB writes it with ``compression``."""
     if fmt not in OUTPUT_FORMATS:
         from .errors import UsageError
 
@@ -47,13 +49,13 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
             with _open(out, "wb") as target:
                 return concat_parquet(files, target)
         if out is None:
-            path = _tmp_parquet(rel)
+            path = _tmp_parquet(rel, compression)
             with open(path, "rb") as f:
                 shutil.copyfileobj(f, sys.stdout.buffer)
             os.unlink(path)
         else:
             _open(out, "wb").close()  # a clear error for a path that cannot be written
-            rel.write_parquet(out, compression="zstd")
+            rel.write_parquet(out, compression=compression)
         return _count(rel)
     if fmt == "table":
         from rich.console import Console
@@ -101,12 +103,12 @@ def _count(rel: duckdb.DuckDBPyRelation) -> int:
     return rel.aggregate("count(*)").fetchall()[0][0]
 
 
-def _tmp_parquet(rel: duckdb.DuckDBPyRelation) -> str:
+def _tmp_parquet(rel: duckdb.DuckDBPyRelation, compression: str) -> str:
     import tempfile
 
     fd, path = tempfile.mkstemp(suffix=".parquet")
     os.close(fd)
-    rel.write_parquet(path, compression="zstd")
+    rel.write_parquet(path, compression=compression)
     return path
 
 

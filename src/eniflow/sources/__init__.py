@@ -1,7 +1,7 @@
 """Where flow logs come from: local files and stdin, S3, CloudWatch Logs.
 
 A source spec expands into :class:`Item` s, one per file, object or log stream. An item
-is picklable (worker processes open it themselves) and opens as raw bytes; the reader
+opens as raw bytes on whichever reading thread takes it; the reader
 recognises gzip and Parquet by content, so items never decode anything.
 """
 
