@@ -8,7 +8,7 @@ gateway; every ENI logged, so both sides of in-VPC flows are there), written onc
 bench-data/resolve-mixed-N/ (gitignored) and reused. Measured: `eniflow.read` of those
 files (parse to the spool), then `eniflow.resolve` with the inventory of the topology (all
 tables built) and one full scan of the `resolved` view. The target: resolve at most 2x the
-read time, peak RSS under 4 GiB (this process; the reader's worker processes separately).
+read time, peak RSS under 4 GiB (the reader's threads run in this process).
 """
 
 from __future__ import annotations
@@ -82,8 +82,7 @@ def main() -> None:
     print(f"resolve          {resolve_s:6.1f} s  (tables {build_s:.1f} s + full scan of resolved "
           f"{resolve_s - build_s:.1f} s)")
     print(f"resolve / read   {resolve_s / read_s:6.2f}  (target <= 2.00)")
-    print(f"peak RSS         {peak_mib(resource.RUSAGE_SELF):,.0f} MiB this process, "
-          f"{peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB largest reader worker  (target < 4096)")
+    print(f"peak RSS         {peak_mib(resource.RUSAGE_SELF):,.0f} MiB  (target < 4096)")
     print("resolution mix   " + ", ".join(f"{k} {v:,} ({v / max(rows, 1):.1%})" for k, v in mix.items()))
 
 

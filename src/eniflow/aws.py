@@ -42,8 +42,8 @@ class AwsOptions:
         )
 
     def shared_client(self, service: str):
-        """One client per process, options and service, so items opened one after another in
-        a worker reuse its connections. Keyed by process id: a client must not cross a fork."""
+        """One client per process, options and service, so items opened one after another
+        (by either reading thread) reuse its connections. Keyed by process id: a client must not cross a fork."""
         key = (os.getpid(), self, service)
         with _CLIENTS_LOCK:
             client = _CLIENTS.get(key)

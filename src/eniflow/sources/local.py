@@ -31,7 +31,7 @@ class FileItem:
 
 @dataclass(frozen=True)
 class StdinItem:
-    """Standard input; read in the calling process only (it cannot move to a worker)."""
+    """Standard input."""
 
     name: str = "-"
     size: int | None = None
