@@ -60,35 +60,6 @@ def test_pkt_address_of_a_moved_floating_ip_is_the_enis_own_not_forwarded(tmp_pa
                                                "the inventory gives it to eni-0active", "pkt", 2, T + 900, T + 960)]
 
 
-def test_pairing_with_an_address_the_snapshot_gives_to_another_eni_keeps_it_from_single(tmp_path):
-    """Default format. By T + 15 min the floating IP 10.0.1.100 has moved from eni-0active to
-    eni-0standby, which the snapshot at T lists with its primary only. The client logged its
-    request to 10.0.1.100:443 and the reply from it; eni-0standby logged the same packets (same
-    ports and window) with its primary. The pairing contradicts the snapshot (which gives the
-    address to eni-0active), so, as when a snapshot lists an ENI without an address the logs show
-    it using, the snapshot is not trusted there for `single` (which would claim 10.0.1.12): the
-    records are ambiguous between the two, and `inventory check` reports the pairing. The client,
-    whose own address is not in question, stays `single`."""
-    inv = snapshot(tmp_path / "enis.json", {"eni-0active": ["10.0.1.11", "10.0.1.100"], "eni-0standby": ["10.0.1.12"],
-                                            "eni-0client": ["10.0.2.21"]})
-    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
-    rows, res = resolve_lines(tmp_path, header, [
-        f"2 123456789012 eni-0client 10.0.2.21 10.0.1.100 50000 443 6 10 1000 {T + 900} {T + 960} ACCEPT OK",
-        f"2 123456789012 eni-0client 10.0.1.100 10.0.2.21 443 50000 6 12 9000 {T + 900} {T + 960} ACCEPT OK",
-        f"2 123456789012 eni-0standby 10.0.2.21 10.0.1.12 50000 443 6 10 1000 {T + 905} {T + 960} ACCEPT OK",
-        f"2 123456789012 eni-0standby 10.0.1.12 10.0.2.21 443 50000 6 12 9000 {T + 905} {T + 960} ACCEPT OK",
-    ], inv)
-    assert [(r["interface_id"], r["local_ip"], r["resolution"]) for r in rows] == [
-        ("eni-0client", "10.0.2.21", "single"),
-        ("eni-0client", "10.0.2.21", "single"),
-        ("eni-0standby", "10.0.1.12", "ambiguous"),
-        ("eni-0standby", "10.0.1.12", "ambiguous"),
-    ]
-    assert [r[0] for r in res.relation.project("candidates").fetchall()[2:]] == [["10.0.1.100", "10.0.1.12"]] * 2
-    assert res.discrepancies().fetchall() == [("eni-0standby", "10.0.1.100", "held-by-other",
-                                               "the inventory gives it to eni-0active", "peer", 2, T + 905, T + 960)]
-
-
 def test_pod_ip_reused_by_another_pod_names_no_pod(tmp_path):
     """Two `kubectl get pods -A -o json` snapshots, half an hour apart: the pod IP 10.0.4.37 (a
     secondary of the node ENI) belonged to shop/web-1, then, after web-1 was replaced, to

@@ -600,10 +600,7 @@ SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0""",
 # When Y cannot be B's (public, another /16), the pair tells A only if B is known to forward (a
 # NAT gateway): else B's record may be of another sender's packets on the same ports (likewise X).
 # ca / cb: the unkeyed side's implied address X (Y) is not known to be A's (B's) while the
-# inventory gives A's (B's) addresses then; it matters where the pair would resolve that side.
-# When the inventory gives X (Y) to another ENI (_HELD_X, _HELD_Y: a stale snapshot, a floating
-# IP that moved since), the pair is only such a contradiction (ca / cb with x_ok / y_ok), of an
-# A (B) the inventory lists then: it keeps that snapshot from `single`. Such a pair is not taken for the same packets (a
+# inventory gives A's (B's) addresses then; it matters where the pair would resolve that side. Such a pair is not taken for the same packets (a
 # missing record explains it as well: two clients on one port, the server's record of one
 # lost), only reported (``discrepancies``): the inventory yields to pkt fields, not to a pairing.
 # xw: likewise, but no inventory gives A's addresses: keyed by the receiver only, the pair is the
@@ -624,26 +621,23 @@ _PAIR_JOIN = f"""{{key}}
   AND a.egress AND NOT b.egress AND a.eni <> b.eni
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
   AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)"""
-_HELD_Y = "(a.owned AND a.rown IS DISTINCT FROM b.eni)"  # Y known to be another ENI's than B (X: likewise for A)
-_HELD_X = "(b.owned AND b.rown IS DISTINCT FROM a.eni)"
 _PAIRS = f"""
 SELECT {_PAIR_SIDES},
-       NOT {_HELD_Y} AND a.lk IS NULL AND NOT a.fwd
+       a.lk IS NULL AND NOT a.fwd
          AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
-       {_HELD_Y} OR (b.lk IS NULL AND NOT b.fwd
-         AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END) AS y_ok,
-       false AS ca, {_HELD_Y} OR (a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL) AS cb, false AS xw
+       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
+       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw
 FROM {{x}} b JOIN {{x}} a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
-WHERE NOT {_HELD_Y} OR (b.inv AND b.lk IS NULL AND NOT b.fwd)
+WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
 SELECT {_PAIR_SIDES},
-       {_HELD_X} OR (a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS x_ok,
-       NOT {_HELD_X} AND b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
-       {_HELD_X} OR (a.inv AND m.rid IS NULL) AS ca, false AS cb, NOT {_HELD_X} AND NOT a.inv AND NOT a.fwd AS xw
+       a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
+       b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
+       a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw
 FROM {{x}} a JOIN {{x}} b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
-WHERE NOT b.owned OR ({_HELD_X} AND a.inv AND a.lk IS NULL AND NOT a.fwd)
+WHERE NOT b.owned
 """
 
 # A record r claims the address its partners imply only when: all its partners are on one ENI,
