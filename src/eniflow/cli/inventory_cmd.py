@@ -124,8 +124,8 @@ def merge(
   eniflow inventory check AWSLogs/ -i enis.json
 
   lists each address the logs show an ENI using (pkt fields or a peer pair) at a time the
-  inventory says the ENI did not hold it (kind not-in-snapshot) or gave it to another ENI
-  (held-by-other), and primaries that differ (primary-differs). Such a snapshot is not used for
+  inventory says the ENI did not hold it (kind not-in-snapshot) or, by pkt fields, gave it to
+  another ENI (held-by-other), and primaries that differ (primary-differs). Such a snapshot is not used for
   'single' around those times: evidence wins.""")
 def check(
     sources: Annotated[list[str], typer.Argument(help="Flow logs to check the inventory against.")],
