@@ -403,6 +403,17 @@ def test_parquet_output_is_snappy_unless_zstd_is_asked_for(tmp_path, cli):
     assert code == 2 and "unknown Parquet compression 'gzip'; choose snappy or zstd." in err
 
 
+def test_every_command_writes_parquet_with_the_same_default_codec(tmp_path, cli):
+    """resolve, top and the other commands' -o parquet (written by DuckDB) are snappy like read's."""
+    logs = _gzip_logs(tmp_path / "logs", 1, 50)
+    for command in ("resolve", "top"):
+        out = tmp_path / f"{command}.parquet"
+        assert cli(command, logs, "-o", "parquet", "--out", out)[0] == 0
+        meta = pq.ParquetFile(out).metadata
+        assert meta.num_rows == len(cli(command, logs, "-o", "jsonl")[1].splitlines()) == (50 if command == "resolve" else 1)
+        assert {meta.row_group(0).column(i).compression for i in range(meta.num_columns)} == {"SNAPPY"}
+
+
 def test_parquet_output_of_several_formats_or_a_time_window_is_written_by_duckdb(tmp_path, cli):
     late = RDP_REJECT.replace("1418530010 1418530070", "1418540000 1418540060")
     write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, late)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # parsing and spooling need no DuckDB: it is imported only to
 
 __all__ = ["read", "Flows", "ReadStats", "Malformed", "ensure_columns"]
 
-CODECS = ("snappy", "zstd")  # of compact parts: snappy (the default of pyarrow, DuckDB, Spark) costs less time, zstd less space
+CODECS = ("snappy", "zstd")  # of Parquet output, the first the default: snappy (as in pyarrow, DuckDB, Spark) costs less time, zstd less space
 TASK_BYTES = 8 << 20  # sources are grouped into tasks of about this much (compressed) input; small tasks end together
 ROW_GROUP_ROWS = 250_000  # rows wait in memory until they fill a row group of this many
 # ... or until this many tables wait: each holds about 25 KB of native buffers however few its
@@ -90,7 +90,7 @@ class Flows:
 def read(sources: str | Path | Sequence[str | Path], *, format: str | Sequence[str] | None = None,
          since=None, until=None, strict: bool = False, aws: AwsOptions | None = None,
          con: duckdb.DuckDBPyConnection | None = None, progress: bool = False, workers: int | None = None,
-         compact: bool = False, compression: str = "snappy") -> Flows:
+         compact: bool = False, compression: str = CODECS[0]) -> Flows:
     """Read flow logs from files, directories, globs, '-', s3:// and cwl:// sources.
 
     ``format`` applies to sources without a header line (default: the version-2 default

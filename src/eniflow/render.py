@@ -25,18 +25,21 @@ def _batches(rel: duckdb.DuckDBPyRelation, size: int = 100_000):
 
 def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = None, *,
           title: str | None = None, stream: IO[str] | None = None, files: list[str] | None = None,
-          compression: str = "zstd") -> int:
+          compression: str | None = None) -> int:
     """Write ``rel`` in ``fmt`` to the file ``out`` or to ``stream`` (stdout); return rows written.
 
     ``files``: Parquet files that hold exactly the rows of ``rel``, in order (a read's spool);
     Parquet output then copies their row groups instead of encoding the rows again (they are
-    compressed already); else DuckDB writes it with ``compression``."""
+    compressed already); else DuckDB writes it with ``compression`` (default: the reader's, CODECS[0])."""
     if fmt not in OUTPUT_FORMATS:
         from .errors import UsageError
 
         raise UsageError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}.")
     stream = stream or sys.stdout
     if fmt == "parquet":
+        from .read import CODECS
+
+        compression = compression or CODECS[0]
         if out is None and stream.isatty():
             from .errors import UsageError
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import render
-from ..read import Flows, read
+from ..read import CODECS, Flows, read
 from .common import (EndpointOpt, FormatOpt, OutOpt, OutputOpt, ProfileOpt, RegionOpt, SinceOpt, SourcesArg,
                      UntilOpt, app, aws_options, err)
 
@@ -57,7 +57,7 @@ def read_cmd(
     limit: Annotated[Optional[int], typer.Option("--limit", help="Write at most N records.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop with exit 1 at the first malformed line.")] = False,
     compression: Annotated[str, typer.Option(
-        "--compression", help="Codec of -o parquet: snappy (faster to write) or zstd (files about a fifth smaller).")] = "snappy",
+        "--compression", help="Codec of -o parquet: snappy (faster to write) or zstd (files about a fifth smaller).")] = CODECS[0],
     fields: Annotated[bool, typer.Option("--fields", help="List every known field and exit.")] = False,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
