@@ -120,8 +120,14 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         if int(max_line) >= _LINES - 1:
             raise EniflowError(f"a source has more than {_LINES - 2:,} lines; resolution numbers the records of "
                                "each source in 32 bits")
-        for step in (_BASE, _RECORDS):
-            run(step)
+        # rid numbers the records in scan order: on DuckDB from the row numbers of read()'s parts,
+        # else with row_number() OVER () (which keeps that pass on one thread).
+        spooled = getattr(flows, "files", None) if positional and _FILE_INDEX else None
+        run(_BASE.format(numbered=_numbered_parts(con, spooled, extra) if spooled else
+                         "(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src)"))
+        if spooled:  # the parts fix rid: _res_b0 may take any order
+            run("SET preserve_insertion_order = false")
+        run(_RECORDS)
         if positional:  # rid is the scan order (above) and _res_r is sorted on it (_FINAL): between, order is free
             run("SET preserve_insertion_order = false")
         for step in (_PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
@@ -343,15 +349,37 @@ WHERE i.interface_id IS NULL GROUP BY a.aid
 _LINES = 4294967296  # a record's place: pk = source id * _LINES + line + 1 (0: no line)
 _PACKED_SOURCES = 65536  # up to this many sources pk < 2^48, and the peer's choice packs into one BIGINT
 
-# What resolution reads of each record. ok: a record with both addresses (not NODATA/SKIPDATA).
+# What resolution reads of each record, numbered in scan order (rid, {numbered}). ok: a record
+# with both addresses (not NODATA/SKIPDATA).
 _BASE = """
 CREATE OR REPLACE VIEW _res_b AS
-SELECT interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
+SELECT rid, interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
        "start" AS t0, "end" AS t1, pkt_srcaddr AS psa, pkt_dstaddr AS pda, lower(flow_direction) AS fd,
        coalesce(upper(log_status), 'OK') = 'OK' AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AS ok,
        coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata, source, line
-FROM _res_src
+FROM {numbered}
 """
+
+
+_FILE_INDEX = tuple(int(v) for v in duckdb.__version__.split(".")[:2]) >= (1, 3)  # read_parquet's file_index
+
+
+def _numbered_parts(con, parts: list[str], extra: list[str]) -> str:
+    """The records of ``parts`` (Flows.files: the rows of ``_res_src``, with ``extra``) numbered in scan order.
+
+    DuckDB reads a list of Parquet files in list order, each in row order (what ``_res_src`` and
+    the view ``resolved`` scan), so a record's rid is the rows of the parts before it plus its
+    ``file_row_number`` + 1, the same number as ``row_number() OVER ()`` gives it.
+    """
+    rows = dict(con.execute("SELECT file_name, num_rows FROM parquet_file_metadata(?)", [parts]).fetchall())
+    offsets, total = [], 0
+    for part in parts:
+        offsets.append(total)
+        total += rows[part]
+    listed = ", ".join("'" + part.replace("'", "''") + "'" for part in parts)
+    return (f"(SELECT CAST({offsets}[CAST(file_index AS BIGINT) + 1] + file_row_number + 1 AS INTEGER) AS rid, *"
+            f"{''.join(', ' + e for e in extra)} FROM read_parquet([{listed}]))")
+
 
 # Every record once, with integer names (rid numbers the records in scan order; fe: the logged
 # flow-direction, true for egress; pk: the record's place, the same on every engine, unlike rid,
@@ -362,7 +390,7 @@ SELECT b.rid, n.id AS eid, s.aid AS sa, d.aid AS da, ps.aid AS psa, pd.aid AS pd
        CAST(b.sp AS INTEGER) AS sp, CAST(b.dp AS INTEGER) AS dp, b.t0, b.t1,
        CASE b.fd WHEN 'egress' THEN true WHEN 'ingress' THEN false END AS fe, b.ok, b.nodata,
        coalesce(src.sid, 0) * {_LINES} + coalesce(b.line + 1, 0) AS pk
-FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_b) b
+FROM _res_b b
 LEFT JOIN _res_eni n ON n.eni = b.eni LEFT JOIN _res_addr s ON s.addr = b.sa LEFT JOIN _res_addr d ON d.addr = b.da
 LEFT JOIN _res_addr ps ON ps.addr = b.psa LEFT JOIN _res_addr pd ON pd.addr = b.pda
 LEFT JOIN _res_sources src ON src.source = b.source
