@@ -168,21 +168,22 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         # DuckDB pairs them by position (no join on ten million rids) and looks names up by index.
         records = paired = f"_res_src f POSITIONAL JOIN {w}_res_r r"
         order = ""
-        names = {"addr": "getvariable('eniflow_addrs')[abs(r.addr)]", "owner": "getvariable('eniflow_owners')[r.eid]",
+        names = {"local": "getvariable('eniflow_addrs')[abs(r.local)]", "owner": "getvariable('eniflow_owners')[r.eid]",
                  "pod": "getvariable('eniflow_pods')[abs(r.local)]", "peer": "getvariable('eniflow_enis')[r.peid]",
                  "source": f"getvariable('eniflow_sources')[CAST(floor(r.ppk / {_LINES}) AS INTEGER)]",
                  "cand": "getvariable('eniflow_cands')[r.cid]"}
     else:  # records numbered by the same scan of the same view as in _RECORDS (rid)
         paired = f"(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src) f JOIN {w}_res_r r ON f.rid = r.rid"
-        records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.addr LEFT JOIN {w}_res_eni n ON n.id = r.eid "
+        records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.local LEFT JOIN {w}_res_eni n ON n.id = r.eid "
                    f"LEFT JOIN {w}_res_pods pod ON pod.aid = r.local LEFT JOIN {w}_res_eni pn ON pn.id = r.peid "
                    f"LEFT JOIN {w}_res_sources ps ON ps.sid = CAST(floor(r.ppk / {_LINES}) AS INTEGER) "
                    f"LEFT JOIN {w}_res_cands c ON c.cid = r.cid")
         order = "ORDER BY f.rid"
-        names = {"addr": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
+        names = {"local": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
                  "cand": "c.candidates"}
-    # The packet's addresses are the record's own except the local side resolution found.
-    local = f"CASE WHEN r.egress IS NOT NULL THEN coalesce({names['addr']}, CASE WHEN r.egress THEN f.srcaddr ELSE f.dstaddr END) END"
+    # The packet's addresses are the record's own except the local side resolution found
+    # (r.local: that, else the logged one, by number: no text of the record is read for it).
+    local = names["local"]
     label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
