@@ -896,37 +896,44 @@ _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER)
 # logs showed it using, pairings against the inventory included), when there are two or more,
 # of the family (IPv4 or not) of the logged one. For an ENI whose addresses are all known for all
 # time (the usual case), one list per ENI and family; else per record. Each distinct list is
-# numbered (_res_cands, cid), so the per-record table and _res_r stay fixed-width.
+# numbered (_res_cands, cid) before the records (_res_candt) get their number, so that no list
+# is built or compared per record and _res_r stays fixed-width.
 _CANDIDATES = f"""
+CREATE OR REPLACE TABLE _res_cana AS
+SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
+UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
+UNION SELECT eid, addr, NULL, NULL FROM _res_contra;
+CREATE OR REPLACE TABLE _res_candt AS
+SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
+WHERE o.egress IS NOT NULL AND o.how IS NULL
+  AND o.eid IN (SELECT eid FROM _res_cana GROUP BY eid HAVING count(DISTINCT addr) > 1)
+  AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf);
 CREATE OR REPLACE TABLE _res_candl AS
-WITH a AS (
-  SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
-  UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
-  UNION SELECT eid, addr, NULL, NULL FROM _res_contra
-), timed AS (
-  SELECT DISTINCT eid FROM a WHERE vf IS NOT NULL OR vt IS NOT NULL
-), todo AS (
-  SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
-  WHERE o.egress IS NOT NULL AND o.how IS NULL
-    AND o.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
-    AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf)
+WITH timed AS (
+  SELECT DISTINCT eid FROM _res_cana WHERE vf IS NOT NULL OR vt IS NOT NULL
 ), per_eni AS (
   SELECT a.eid, a.addr > 0 AS v4, list(DISTINCT s.addr ORDER BY s.addr) AS candidates
-  FROM a JOIN _res_addr s ON s.aid = a.addr WHERE a.eid NOT IN (SELECT eid FROM timed)
+  FROM _res_cana a JOIN _res_addr s ON s.aid = a.addr WHERE a.eid NOT IN (SELECT eid FROM timed)
   GROUP BY a.eid, a.addr > 0 HAVING count(DISTINCT a.addr) > 1
 )
-SELECT t.rid, p.candidates FROM todo t JOIN per_eni p ON p.eid = t.eid AND p.v4 = (t.ll > 0)
+SELECT CAST(NULL AS INTEGER) AS rid, p.eid, p.v4, p.candidates
+FROM per_eni p JOIN (SELECT DISTINCT eid, ll > 0 AS v4 FROM _res_candt) u ON u.eid = p.eid AND u.v4 = p.v4
 UNION ALL
-SELECT t.rid, list(DISTINCT s.addr ORDER BY s.addr) AS candidates
-FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')} AND (a.addr > 0) = (t.ll > 0)
+SELECT t.rid, NULL, NULL, list(DISTINCT s.addr ORDER BY s.addr)
+FROM _res_candt t JOIN _res_cana a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')} AND (a.addr > 0) = (t.ll > 0)
 JOIN _res_addr s ON s.aid = a.addr
 WHERE t.eid IN (SELECT eid FROM timed)
 GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1;
 CREATE OR REPLACE TABLE _res_cands AS
 SELECT CAST(row_number() OVER (ORDER BY candidates) AS INTEGER) AS cid, candidates
 FROM (SELECT DISTINCT candidates FROM _res_candl);
-CREATE OR REPLACE TABLE _res_cand AS SELECT l.rid, c.cid FROM _res_candl l JOIN _res_cands c ON c.candidates = l.candidates;
-DROP TABLE _res_candl
+CREATE OR REPLACE TABLE _res_cand AS
+WITH l AS (SELECT l.rid, l.eid, l.v4, c.cid FROM _res_candl l JOIN _res_cands c ON c.candidates = l.candidates)
+SELECT t.rid, l.cid FROM _res_candt t JOIN l ON l.eid = t.eid AND l.v4 = (t.ll > 0)
+UNION ALL SELECT rid, cid FROM l WHERE rid IS NOT NULL;
+DROP TABLE _res_cana;
+DROP TABLE _res_candl;
+DROP TABLE _res_candt
 """
 
 # The resolution of every record (_res_r, narrow): code indexes LABELS; addr: the local address
