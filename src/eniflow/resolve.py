@@ -948,12 +948,16 @@ WITH o AS (  -- the records left open that single, inference or candidates tell 
   FROM _res_single
   UNION ALL SELECT rid, 3, addr, NULL, confidence FROM _res_inf
   UNION ALL SELECT rid, 4, NULL, cid, NULL FROM _res_cand
+), k AS (  -- only the open records are looked up in o
+  SELECT k.*, o.code AS ocode, o.addr AS oaddr, o.cid, o.confidence FROM _res_k k LEFT JOIN o ON o.rid = k.rid
+  WHERE k.how IS NULL
+  UNION ALL SELECT *, NULL, NULL, NULL, NULL FROM _res_k WHERE how IS NOT NULL
 )
 SELECT k.rid, k.eid, k.egress,
-       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(o.code, 5) END AS UTINYINT) AS code,
-       coalesce(k.addr, o.addr) AS addr, CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, o.addr, k.ll) END AS local,
-       o.cid, o.confidence, k.ppk, k.peid
-FROM _res_k k LEFT JOIN o ON o.rid = k.rid"""
+       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(k.ocode, 5) END AS UTINYINT) AS code,
+       coalesce(k.addr, k.oaddr) AS addr, CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, k.oaddr, k.ll) END AS local,
+       k.cid, k.confidence, k.ppk, k.peid
+FROM k"""
 
 # DuckDB's view names sources, ENIs, their owners, addresses, candidate lists and pod owners by list index
 # (session variables, set per resolve(): the work tables they describe are replaced then too);
