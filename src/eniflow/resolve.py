@@ -777,18 +777,17 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
 _LEARNED = """
 CREATE OR REPLACE TABLE _res_learned AS
-SELECT l.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
-  SELECT eni, aid, bool_or(kind = 'primary') AS is_primary,
+SELECT n.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
+  SELECT eid, aid, bool_or(kind = 'primary') AS is_primary,
          CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE min(vf) END AS vf,
          CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE max(vt) END AS vt,
          CASE WHEN bool_or(kind = 'primary') THEN 'primary' ELSE min(kind) END AS kind FROM (
-    SELECT eni, pip AS aid, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
+    SELECT eid, pip AS aid, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
     FROM _res_primary WHERE eid IS NOT NULL
-    UNION ALL SELECT n.eni, k.own_local, k.t0, k.t1, 'pkt' FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
-    WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
-    UNION ALL SELECT n.eni, k.addr, k.t0, k.t1, 'peer' FROM _res_k k JOIN _res_eni n ON n.id = k.eid WHERE k.how = 1
-  ) GROUP BY eni, aid
-) l LEFT JOIN _res_addr a ON a.aid = l.aid
+    UNION ALL SELECT eid, own_local, t0, t1, 'pkt' FROM _res_pkt WHERE own_local IS NOT NULL AND own_local <> ll
+    UNION ALL SELECT eid, addr, t0, t1, 'peer' FROM _res_k WHERE how = 1
+  ) GROUP BY eid, aid
+) l JOIN _res_eni n ON n.id = l.eid LEFT JOIN _res_addr a ON a.aid = l.aid
 """
 
 # Every record with its evidence-based local address: pkt (a forwarded packet: the ENI's own
