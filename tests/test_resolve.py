@@ -188,6 +188,22 @@ def test_resolve_accepts_a_relation_and_reports_learned_addresses():
                        ("eni-0server", "10.0.1.20", "logs:peer")}
 
 
+def test_records_numbered_from_the_spooled_parts_keep_the_scan_order(tmp_path, monkeypatch):
+    """On DuckDB, rid of read()'s records comes from the parts' row numbers (several parts here):
+    the same rows, in the same order, as resolving the relation (numbered by row_number())."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("eniflow.read"), "TASK_BYTES", 1)  # a part per file
+    lines = (DATA / "seed.log").read_text().splitlines(keepends=True)
+    for i in range(3):  # each file repeats the seed's records with its own line numbers
+        (tmp_path / f"part{i}.log").write_text("".join(lines[:1] + lines[1 + i:] + lines[1:1 + i]))
+    flows = eniflow.read(sorted(str(p) for p in tmp_path.glob("*.log")))
+    assert len(flows.files) == 3
+    from_parts = eniflow.resolve(flows, Inventory.load([ENIS])).relation.fetchall()
+    numbered = eniflow.resolve(flows.relation, Inventory.load([ENIS])).relation.fetchall()
+    assert from_parts == numbered and len(from_parts) == 3 * (len(lines) - 1)
+
+
 def test_cli_resolve_jsonl_and_summary(cli):
     code, out, err = cli("resolve", DATA / "seed.log", "-o", "jsonl")
     assert code == 0

@@ -120,8 +120,14 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         if int(max_line) >= _LINES - 1:
             raise EniflowError(f"a source has more than {_LINES - 2:,} lines; resolution numbers the records of "
                                "each source in 32 bits")
-        for step in (_BASE, _RECORDS):
-            run(step)
+        # rid numbers the records in scan order: on DuckDB from the row numbers of read()'s parts,
+        # else with row_number() OVER () (which keeps that pass on one thread).
+        spooled = getattr(flows, "files", None) if positional and _FILE_INDEX else None
+        run(_BASE.format(numbered=_numbered_parts(con, spooled, extra) if spooled else
+                         "(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src)"))
+        if spooled:  # the parts fix rid: _res_b0 may take any order
+            run("SET preserve_insertion_order = false")
+        run(_RECORDS)
         if positional:  # rid is the scan order (above) and _res_r is sorted on it (_FINAL): between, order is free
             run("SET preserve_insertion_order = false")
         for step in (_PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
@@ -162,21 +168,22 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         # DuckDB pairs them by position (no join on ten million rids) and looks names up by index.
         records = paired = f"_res_src f POSITIONAL JOIN {w}_res_r r"
         order = ""
-        names = {"addr": "getvariable('eniflow_addrs')[abs(r.addr)]", "owner": "getvariable('eniflow_owners')[r.eid]",
+        names = {"local": "getvariable('eniflow_addrs')[abs(r.local)]", "owner": "getvariable('eniflow_owners')[r.eid]",
                  "pod": "getvariable('eniflow_pods')[abs(r.local)]", "peer": "getvariable('eniflow_enis')[r.peid]",
                  "source": f"getvariable('eniflow_sources')[CAST(floor(r.ppk / {_LINES}) AS INTEGER)]",
                  "cand": "getvariable('eniflow_cands')[r.cid]"}
     else:  # records numbered by the same scan of the same view as in _RECORDS (rid)
         paired = f"(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src) f JOIN {w}_res_r r ON f.rid = r.rid"
-        records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.addr LEFT JOIN {w}_res_eni n ON n.id = r.eid "
+        records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.local LEFT JOIN {w}_res_eni n ON n.id = r.eid "
                    f"LEFT JOIN {w}_res_pods pod ON pod.aid = r.local LEFT JOIN {w}_res_eni pn ON pn.id = r.peid "
                    f"LEFT JOIN {w}_res_sources ps ON ps.sid = CAST(floor(r.ppk / {_LINES}) AS INTEGER) "
                    f"LEFT JOIN {w}_res_cands c ON c.cid = r.cid")
         order = "ORDER BY f.rid"
-        names = {"addr": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
+        names = {"local": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
                  "cand": "c.candidates"}
-    # The packet's addresses are the record's own except the local side resolution found.
-    local = f"CASE WHEN r.egress IS NOT NULL THEN coalesce({names['addr']}, CASE WHEN r.egress THEN f.srcaddr ELSE f.dstaddr END) END"
+    # The packet's addresses are the record's own except the local side resolution found
+    # (r.local: that, else the logged one, by number: no text of the record is read for it).
+    local = names["local"]
     label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
@@ -343,15 +350,37 @@ WHERE i.interface_id IS NULL GROUP BY a.aid
 _LINES = 4294967296  # a record's place: pk = source id * _LINES + line + 1 (0: no line)
 _PACKED_SOURCES = 65536  # up to this many sources pk < 2^48, and the peer's choice packs into one BIGINT
 
-# What resolution reads of each record. ok: a record with both addresses (not NODATA/SKIPDATA).
+# What resolution reads of each record, numbered in scan order (rid, {numbered}). ok: a record
+# with both addresses (not NODATA/SKIPDATA).
 _BASE = """
 CREATE OR REPLACE VIEW _res_b AS
-SELECT interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
+SELECT rid, interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, dstport AS dp, protocol AS pr,
        "start" AS t0, "end" AS t1, pkt_srcaddr AS psa, pkt_dstaddr AS pda, lower(flow_direction) AS fd,
        coalesce(upper(log_status), 'OK') = 'OK' AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AS ok,
        coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata, source, line
-FROM _res_src
+FROM {numbered}
 """
+
+
+_FILE_INDEX = tuple(int(v) for v in duckdb.__version__.split(".")[:2]) >= (1, 3)  # read_parquet's file_index
+
+
+def _numbered_parts(con, parts: list[str], extra: list[str]) -> str:
+    """The records of ``parts`` (Flows.files: the rows of ``_res_src``, with ``extra``) numbered in scan order.
+
+    DuckDB reads a list of Parquet files in list order, each in row order (what ``_res_src`` and
+    the view ``resolved`` scan), so a record's rid is the rows of the parts before it plus its
+    ``file_row_number`` + 1, the same number as ``row_number() OVER ()`` gives it.
+    """
+    rows = dict(con.execute("SELECT file_name, num_rows FROM parquet_file_metadata(?)", [parts]).fetchall())
+    offsets, total = [], 0
+    for part in parts:
+        offsets.append(total)
+        total += rows[part]
+    listed = ", ".join("'" + part.replace("'", "''") + "'" for part in parts)
+    return (f"(SELECT CAST({offsets}[CAST(file_index AS BIGINT) + 1] + file_row_number + 1 AS INTEGER) AS rid, *"
+            f"{''.join(', ' + e for e in extra)} FROM read_parquet([{listed}]))")
+
 
 # Every record once, with integer names (rid numbers the records in scan order; fe: the logged
 # flow-direction, true for egress; pk: the record's place, the same on every engine, unlike rid,
@@ -362,7 +391,7 @@ SELECT b.rid, n.id AS eid, s.aid AS sa, d.aid AS da, ps.aid AS psa, pd.aid AS pd
        CAST(b.sp AS INTEGER) AS sp, CAST(b.dp AS INTEGER) AS dp, b.t0, b.t1,
        CASE b.fd WHEN 'egress' THEN true WHEN 'ingress' THEN false END AS fe, b.ok, b.nodata,
        coalesce(src.sid, 0) * {_LINES} + coalesce(b.line + 1, 0) AS pk
-FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_b) b
+FROM _res_b b
 LEFT JOIN _res_eni n ON n.eni = b.eni LEFT JOIN _res_addr s ON s.addr = b.sa LEFT JOIN _res_addr d ON d.addr = b.da
 LEFT JOIN _res_addr ps ON ps.addr = b.psa LEFT JOIN _res_addr pd ON pd.addr = b.pda
 LEFT JOIN _res_sources src ON src.source = b.source
@@ -748,18 +777,17 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
 _LEARNED = """
 CREATE OR REPLACE TABLE _res_learned AS
-SELECT l.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
-  SELECT eni, aid, bool_or(kind = 'primary') AS is_primary,
+SELECT n.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
+  SELECT eid, aid, bool_or(kind = 'primary') AS is_primary,
          CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE min(vf) END AS vf,
          CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE max(vt) END AS vt,
          CASE WHEN bool_or(kind = 'primary') THEN 'primary' ELSE min(kind) END AS kind FROM (
-    SELECT eni, pip AS aid, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
+    SELECT eid, pip AS aid, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
     FROM _res_primary WHERE eid IS NOT NULL
-    UNION ALL SELECT n.eni, k.own_local, k.t0, k.t1, 'pkt' FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid
-    WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
-    UNION ALL SELECT n.eni, k.addr, k.t0, k.t1, 'peer' FROM _res_k k JOIN _res_eni n ON n.id = k.eid WHERE k.how = 1
-  ) GROUP BY eni, aid
-) l LEFT JOIN _res_addr a ON a.aid = l.aid
+    UNION ALL SELECT eid, own_local, t0, t1, 'pkt' FROM _res_pkt WHERE own_local IS NOT NULL AND own_local <> ll
+    UNION ALL SELECT eid, addr, t0, t1, 'peer' FROM _res_k WHERE how = 1
+  ) GROUP BY eid, aid
+) l JOIN _res_eni n ON n.id = l.eid LEFT JOIN _res_addr a ON a.aid = l.aid
 """
 
 # Every record with its evidence-based local address: pkt (a forwarded packet: the ENI's own
@@ -867,37 +895,44 @@ _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER)
 # logs showed it using, pairings against the inventory included), when there are two or more,
 # of the family (IPv4 or not) of the logged one. For an ENI whose addresses are all known for all
 # time (the usual case), one list per ENI and family; else per record. Each distinct list is
-# numbered (_res_cands, cid), so the per-record table and _res_r stay fixed-width.
+# numbered (_res_cands, cid) before the records (_res_candt) get their number, so that no list
+# is built or compared per record and _res_r stays fixed-width.
 _CANDIDATES = f"""
+CREATE OR REPLACE TABLE _res_cana AS
+SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
+UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
+UNION SELECT eid, addr, NULL, NULL FROM _res_contra;
+CREATE OR REPLACE TABLE _res_candt AS
+SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
+WHERE o.egress IS NOT NULL AND o.how IS NULL
+  AND o.eid IN (SELECT eid FROM _res_cana GROUP BY eid HAVING count(DISTINCT addr) > 1)
+  AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf);
 CREATE OR REPLACE TABLE _res_candl AS
-WITH a AS (
-  SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
-  UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
-  UNION SELECT eid, addr, NULL, NULL FROM _res_contra
-), timed AS (
-  SELECT DISTINCT eid FROM a WHERE vf IS NOT NULL OR vt IS NOT NULL
-), todo AS (
-  SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
-  WHERE o.egress IS NOT NULL AND o.how IS NULL
-    AND o.eid IN (SELECT eid FROM a GROUP BY eid HAVING count(DISTINCT addr) > 1)
-    AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf)
+WITH timed AS (
+  SELECT DISTINCT eid FROM _res_cana WHERE vf IS NOT NULL OR vt IS NOT NULL
 ), per_eni AS (
   SELECT a.eid, a.addr > 0 AS v4, list(DISTINCT s.addr ORDER BY s.addr) AS candidates
-  FROM a JOIN _res_addr s ON s.aid = a.addr WHERE a.eid NOT IN (SELECT eid FROM timed)
+  FROM _res_cana a JOIN _res_addr s ON s.aid = a.addr WHERE a.eid NOT IN (SELECT eid FROM timed)
   GROUP BY a.eid, a.addr > 0 HAVING count(DISTINCT a.addr) > 1
 )
-SELECT t.rid, p.candidates FROM todo t JOIN per_eni p ON p.eid = t.eid AND p.v4 = (t.ll > 0)
+SELECT CAST(NULL AS INTEGER) AS rid, p.eid, p.v4, p.candidates
+FROM per_eni p JOIN (SELECT DISTINCT eid, ll > 0 AS v4 FROM _res_candt) u ON u.eid = p.eid AND u.v4 = p.v4
 UNION ALL
-SELECT t.rid, list(DISTINCT s.addr ORDER BY s.addr) AS candidates
-FROM todo t JOIN a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')} AND (a.addr > 0) = (t.ll > 0)
+SELECT t.rid, NULL, NULL, list(DISTINCT s.addr ORDER BY s.addr)
+FROM _res_candt t JOIN _res_cana a ON a.eid = t.eid AND {_COVERS.format(o='a', r='t')} AND (a.addr > 0) = (t.ll > 0)
 JOIN _res_addr s ON s.aid = a.addr
 WHERE t.eid IN (SELECT eid FROM timed)
 GROUP BY t.rid HAVING count(DISTINCT a.addr) > 1;
 CREATE OR REPLACE TABLE _res_cands AS
 SELECT CAST(row_number() OVER (ORDER BY candidates) AS INTEGER) AS cid, candidates
 FROM (SELECT DISTINCT candidates FROM _res_candl);
-CREATE OR REPLACE TABLE _res_cand AS SELECT l.rid, c.cid FROM _res_candl l JOIN _res_cands c ON c.candidates = l.candidates;
-DROP TABLE _res_candl
+CREATE OR REPLACE TABLE _res_cand AS
+WITH l AS (SELECT l.rid, l.eid, l.v4, c.cid FROM _res_candl l JOIN _res_cands c ON c.candidates = l.candidates)
+SELECT t.rid, l.cid FROM _res_candt t JOIN l ON l.eid = t.eid AND l.v4 = (t.ll > 0)
+UNION ALL SELECT rid, cid FROM l WHERE rid IS NOT NULL;
+DROP TABLE _res_cana;
+DROP TABLE _res_candl;
+DROP TABLE _res_candt
 """
 
 # The resolution of every record (_res_r, narrow): code indexes LABELS; addr: the local address
@@ -912,12 +947,16 @@ WITH o AS (  -- the records left open that single, inference or candidates tell 
   FROM _res_single
   UNION ALL SELECT rid, 3, addr, NULL, confidence FROM _res_inf
   UNION ALL SELECT rid, 4, NULL, cid, NULL FROM _res_cand
+), k AS (  -- only the open records are looked up in o
+  SELECT k.*, o.code AS ocode, o.addr AS oaddr, o.cid, o.confidence FROM _res_k k LEFT JOIN o ON o.rid = k.rid
+  WHERE k.how IS NULL
+  UNION ALL SELECT *, NULL, NULL, NULL, NULL FROM _res_k WHERE how IS NOT NULL
 )
 SELECT k.rid, k.eid, k.egress,
-       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(o.code, 5) END AS UTINYINT) AS code,
-       coalesce(k.addr, o.addr) AS addr, CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, o.addr, k.ll) END AS local,
-       o.cid, o.confidence, k.ppk, k.peid
-FROM _res_k k LEFT JOIN o ON o.rid = k.rid"""
+       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(k.ocode, 5) END AS UTINYINT) AS code,
+       coalesce(k.addr, k.oaddr) AS addr, CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, k.oaddr, k.ll) END AS local,
+       k.cid, k.confidence, k.ppk, k.peid
+FROM k"""
 
 # DuckDB's view names sources, ENIs, their owners, addresses, candidate lists and pod owners by list index
 # (session variables, set per resolve(): the work tables they describe are replaced then too);
