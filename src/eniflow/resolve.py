@@ -585,41 +585,44 @@ DROP TABLE _res_w
 
 # One row per participant and time bucket its padded time range spans (padded by half the
 # tolerance on each side, so that ranges overlapping within the tolerance share a bucket; _res_n
-# lists the buckets k of each span, an equality join). lk = the local address when pkt fields
-# told it; fwd = on a forwarding ENI, or a forwarded packet (pkt): such a record confirms its
-# partner's address but is not resolved by it; inv = the inventory gives the ENI's addresses at
-# the record's time; pip16 / rm16: the /16 of the ENI's primary and, when no one ENI owns it, of
-# a private remote address (for _PAIR_PLAUSIBLE); fl: the flow (protocol and ports, either way).
-# On DuckDB, records with protocol and ports in range (all real ones) go to _res_x with one join
-# key jk = (protocol, ports, bucket - {bmin}) in a BIGINT (a narrower table, a cheaper join; the
-# buckets of one resolve span fewer than 2^20); the others, and all of them elsewhere, to _res_xw.
+# lists the buckets k of each span, an equality join). They are common table expressions of the
+# pair join (_PAIRS), egress records in one (xa: the a side of the pairs) and ingress ones in
+# another (xb), each with just what the join reads: DuckDB keeps such a CTE in memory for its two
+# readers, cheaper than a table. first: the row is of the record's first bucket (a pair is counted
+# in the first bucket both records span, where one of them starts). lk = the local address when
+# pkt fields told it; fwd = on a forwarding ENI, or a forwarded packet (pkt): such a record
+# confirms its partner's address but is not resolved by it; inv = the inventory gives the ENI's
+# addresses at the record's time; pip16 / rm16: the /16 of the ENI's primary and, when no one ENI
+# owns it, of a private remote address (for _PAIR_PLAUSIBLE).
+# On DuckDB, records with protocol and ports in range (all real ones) go to xa/xb with one join
+# key jk = (protocol, ports, bucket - {bmin}) in a BIGINT (narrower rows, a cheaper join; the
+# buckets of one resolve span fewer than 2^20); the others, and all of them elsewhere, to xwa/xwb.
 _BUCKETS = 1048576  # 2^20 buckets of the packed join key
 _IN_RANGE = "d.pr BETWEEN 0 AND 255 AND d.sp BETWEEN 0 AND 65535 AND d.dp BETWEEN 0 AND 65535"
-_EXPAND_RECORDS = f"""
-WITH d AS (
-  SELECT d.rid, d.pk, d.eid AS eni, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
+_EXPAND_RECORDS = f"""(
+  SELECT d.rid, d.pk, d.eid AS eni, d.pr, d.sp, d.dp, d.t0, d.t1, d.rm, k.own_local AS lk,
          n.inter OR (k.rid IS NOT NULL AND k.own_local IS NULL) AS fwd,
          CAST(floor((d.t0 - {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b0,
          CAST(floor((d.t1 + {TOLERANCE // 2}) / {_BUCKET}) AS BIGINT) AS b1,
          CASE WHEN o.addr IS NOT NULL THEN o.eid ELSE r.rown END AS rown,
          o.addr IS NOT NULL OR (r.rid IS NOT NULL AND NOT r.multi) AS owned, coalesce(r.multi, false) AS multi,
          n.listed AND {_COVERS.format(o='n', r='d')} AS inv, n.pip16,
-         CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16,
-         (CAST(d.pr AS BIGINT) * 65536 + least(d.sp, d.dp)) * 65536 + greatest(d.sp, d.dp) AS fl
+         CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16
   FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
   LEFT JOIN _res_o1 o ON o.addr = d.rm
   LEFT JOIN (SELECT * FROM _res_ro r WHERE true{{rpartition}}) r ON r.rid = d.rid
-  WHERE {_PARTICIPANT} AND {{which}}
-)"""
+  WHERE {_PARTICIPANT} AND {{side}} AND {{which}}
+) d"""
 _EXPAND = {
-    True: f"""CREATE OR REPLACE TABLE _res_x AS{_EXPAND_RECORDS}
-SELECT d.rid, d.pk, d.eni, d.egress,
+    True: f"""x{{ab}} AS (
+SELECT d.rid, d.pk, d.eni,
        (CAST(d.pr AS BIGINT) * 4294967296 + CAST(d.sp AS BIGINT) * 65536 + d.dp) * {_BUCKETS} + (d.b0 + s.k - {{bmin}}) AS jk,
-       d.t0, d.t1, d.rm, d.lk, d.fwd, d.b0, d.rown, d.owned, d.multi, d.inv, d.pip16, d.rm16, d.fl
-FROM d JOIN _res_n s ON s.span = d.b1 - d.b0""",
-    False: f"""CREATE OR REPLACE TABLE _res_xw AS{_EXPAND_RECORDS}
-SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0""",
+       s.k = 0 AS first, d.t0, d.t1, d.rm, d.lk, d.fwd, d.rown, d.owned, d.multi, d.inv, d.pip16, d.rm16
+FROM {_EXPAND_RECORDS} JOIN _res_n s ON s.span = d.b1 - d.b0)""",
+    False: f"""xw{{ab}} AS (
+SELECT d.*, d.b0 + s.k AS bk, s.k = 0 AS first FROM {_EXPAND_RECORDS} JOIN _res_n s ON s.span = d.b1 - d.b0)""",
 }
+_SIDES = {"a": "d.egress", "b": "NOT d.egress"}  # the records of either side of the pairs
 
 # Candidate pairs: a = egress on A (PA -> Y), b = ingress on B (X -> PB), same protocol and
 # ports, times overlapping within the tolerance (counted once, in the first bucket both span),
@@ -641,13 +644,11 @@ SELECT d.*, d.b0 + s.k AS bk FROM d JOIN _res_n s ON s.span = d.b1 - d.b0""",
 # pair counts only if neither record has a partner implying something else (A's masked egress
 # record also pairing with B's ingress from A's primary is the same packets, not X's).
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.pk AS apk, b.pk AS bpk, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
-  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov, a.t0 AS at0, a.t1 AS at1, b.t0 AS bt0, b.t1 AS bt1, a.fl AS flow"""
+  least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov"""
 _PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # private, e's /16
 
-_PAIR_KEY = {True: f"a.jk = b.jk AND a.jk % {_BUCKETS} = greatest(a.b0, b.b0) - {{bmin}}",  # counted once, in the
-              False: "a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk AND a.bk = greatest(a.b0, b.b0)"}  # first bucket
-_PAIR_JOIN = f"""{{key}}
-  AND a.egress AND NOT b.egress AND a.eni <> b.eni
+_PAIR_KEY = {True: "a.jk = b.jk", False: "a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk"}
+_PAIR_JOIN = f"""{{key}} AND (a.first OR b.first) AND a.eni <> b.eni
   AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
   AND (a.lk IS NULL OR a.lk = b.rm) AND (b.lk IS NULL OR b.lk = a.rm)"""
 _PAIRS = f"""
@@ -656,7 +657,7 @@ SELECT {_PAIR_SIDES},
          AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
        false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw
-FROM {{x}} b JOIN {{x}} a ON a.eni = b.rown AND {_PAIR_JOIN}
+FROM {{x}}b b JOIN {{x}}a a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
 WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
 UNION ALL
@@ -664,7 +665,7 @@ SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
        a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw
-FROM {{x}} a JOIN {{x}} b ON b.eni = a.rown AND {_PAIR_JOIN}
+FROM {{x}}a a JOIN {{x}}b b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE NOT b.owned
 """
@@ -685,19 +686,21 @@ _BEST = {True: f"{_P48 - 1} - max((ov + 64) * {_P48} + {_P48 - 1} - {{pk}}) % {_
          False: "max_by({pk}, {'ov': ov, 'place': -{pk}})"}
 # Per record with partners (a record is egress, the a side, or ingress, the b side, so the two
 # halves hold different records): eid, one, ok, ip = (the partners' ENI) * 2^32 + (the address
-# they imply), and the peer's place ppk.
+# they imply), and the peer's place ppk. The pairs carry no times or flow: the few contradicting
+# and weak pairs take them from their record in _res_d.
 _CLAIMS = f"""
 INSERT INTO _res_contra
-SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, at0 AS t0, at1 AS t1 FROM _res_pairs WHERE ca AND x_ok
-                        UNION ALL SELECT brid, beni, y, bt0, bt1 FROM _res_pairs WHERE cb AND y_ok);
+SELECT c.rid, c.eid, c.addr, d.t0, d.t1
+FROM (SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr FROM _res_pairs WHERE ca AND x_ok
+                              UNION ALL SELECT brid, beni, y FROM _res_pairs WHERE cb AND y_ok)) c JOIN _res_d d ON d.rid = c.rid;
 CREATE OR REPLACE TABLE _res_s AS
-SELECT arid AS r, any_value(aeni) AS eid, min(CAST(beni AS BIGINT) * {_LINES} + x) = max(CAST(beni AS BIGINT) * {_LINES} + x) AS one,
+SELECT arid AS r, aeni AS eid, min(CAST(beni AS BIGINT) * {_LINES} + x) = max(CAST(beni AS BIGINT) * {_LINES} + x) AS one,
        bool_and(x_ok AND NOT xw) AS ok, min(CAST(beni AS BIGINT) * {_LINES} + x) AS ip, {{best_b}} AS ppk
-FROM _res_pairs WHERE {_SAME} GROUP BY arid
+FROM _res_pairs WHERE {_SAME} GROUP BY arid, aeni
 UNION ALL
-SELECT brid, any_value(beni), min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS BIGINT) * {_LINES} + y),
+SELECT brid, beni, min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS BIGINT) * {_LINES} + y),
        bool_and(y_ok AND NOT xw), min(CAST(aeni AS BIGINT) * {_LINES} + y), {{best_a}}
-FROM _res_pairs WHERE {_SAME} GROUP BY brid;
+FROM _res_pairs WHERE {_SAME} GROUP BY brid, beni;
 CREATE OR REPLACE TABLE _res_unsure AS
 WITH bad AS (
   SELECT r FROM _res_s WHERE NOT one
@@ -705,8 +708,10 @@ WITH bad AS (
 SELECT r FROM bad
 UNION SELECT q.arid FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
 UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME};
-INSERT INTO _res_weak SELECT aeni, x, flow, at0, at1 FROM _res_pairs
-WHERE xw AND x_ok AND {_SAME} AND arid NOT IN (SELECT r FROM _res_unsure) AND brid NOT IN (SELECT r FROM _res_unsure);
+INSERT INTO _res_weak
+SELECT p.aeni, p.x, (CAST(d.pr AS BIGINT) * 65536 + least(d.sp, d.dp)) * 65536 + greatest(d.sp, d.dp), d.t0, d.t1
+FROM _res_pairs p JOIN _res_d d ON d.rid = p.arid
+WHERE p.xw AND p.x_ok AND {_SAME} AND p.arid NOT IN (SELECT r FROM _res_unsure) AND p.brid NOT IN (SELECT r FROM _res_unsure);
 INSERT INTO _res_peerclaim
 SELECT r AS rid, eid, CAST(ip % {_LINES} AS INTEGER) AS addr, ppk, CAST(floor(ip / {_LINES}) AS INTEGER) AS peid
 FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure)
@@ -731,7 +736,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
                 "WHERE k.own_local = k.ll "
                 f"UNION SELECT k.eid, n.eni, k.own_local, min(k.t0) - {TOLERANCE}, max(k.t1) + {TOLERANCE} FROM _res_pkt k "
                 "JOIN _res_eni n ON n.id = k.eid WHERE k.own_local <> k.ll GROUP BY k.eid, n.eni, k.own_local")
-    packed_key, wide = False, True  # which of _res_x (packed key) and _res_xw the records go to
+    packed_key, wide = False, True  # which of _res_xa/b (packed key) and _res_xwa/b the records go to
     if duckdb_key:
         low, high, odd = con.execute(f"""
             SELECT min(floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET})),
@@ -739,14 +744,12 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
             WHERE {_PARTICIPANT.replace("{partition}", "")}""").fetchall()[0]
         if low is not None and high - low < _BUCKETS:
             packed_key, wide, bmin = True, odd > 0, str(int(low))
-    steps = []
-    if packed_key:
-        steps.append(_EXPAND[True].replace("{which}", _IN_RANGE).replace("{bmin}", bmin))
-    if wide:
-        steps.append(_EXPAND[False].replace("{which}", f"NOT ({_IN_RANGE})" if packed_key else "true"))
-    pairs = [_PAIRS.replace("{x}", "_res_x").replace("{key}", _PAIR_KEY[True]).replace("{bmin}", bmin)] if packed_key else []
-    pairs += [_PAIRS.replace("{x}", "_res_xw").replace("{key}", _PAIR_KEY[False])] if wide else []
-    steps.append("CREATE OR REPLACE TABLE _res_pairs AS " + "\nUNION ALL\n".join(pairs))
+    expand = [_EXPAND[True].replace("{which}", _IN_RANGE).replace("{bmin}", bmin)] if packed_key else []
+    expand += [_EXPAND[False].replace("{which}", f"NOT ({_IN_RANGE})" if packed_key else "true")] if wide else []
+    sides = [step.replace("{ab}", ab).replace("{side}", side) for ab, side in _SIDES.items() for step in expand]
+    pairs = [_PAIRS.replace("{x}", "x").replace("{key}", _PAIR_KEY[True]).replace("{bmin}", bmin)] if packed_key else []
+    pairs += [_PAIRS.replace("{x}", "xw").replace("{key}", _PAIR_KEY[False])] if wide else []
+    steps = ["CREATE OR REPLACE TABLE _res_pairs AS WITH " + ",\n".join(sides) + "\n" + "\nUNION ALL\n".join(pairs)]
     claims = _CLAIMS.replace("{best_b}", _BEST[packed].replace("{pk}", "bpk")).replace(
         "{best_a}", _BEST[packed].replace("{pk}", "apk"))
     for _ in range(2):
@@ -759,7 +762,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
             for step in (*steps, claims):
                 partition = f" AND d.part = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace("d.", "r.")))
-        for table in ("_res_x", "_res_xw", "_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure"):
+        for table in ("_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
                     "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
