@@ -125,10 +125,12 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         spooled = getattr(flows, "files", None) if positional and _FILE_INDEX else None
         run(_BASE.format(numbered=_numbered_parts(con, spooled, extra) if spooled else
                          "(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src)"))
-        if spooled:  # the parts fix rid: _res_b0 may take any order
+        # rid is the scan order and _res_r is sorted on it (_FINAL): between, order is free; with
+        # the parts' numbers already from _res_b0 on, else after it (row_number() counts in order).
+        if spooled:
             run("SET preserve_insertion_order = false")
         run(_RECORDS)
-        if positional:  # rid is the scan order (above) and _res_r is sorted on it (_FINAL): between, order is free
+        if positional and not spooled:
             run("SET preserve_insertion_order = false")
         for step in (_PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
             run(step)
@@ -736,7 +738,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
                 "WHERE k.own_local = k.ll "
                 f"UNION SELECT k.eid, n.eni, k.own_local, min(k.t0) - {TOLERANCE}, max(k.t1) + {TOLERANCE} FROM _res_pkt k "
                 "JOIN _res_eni n ON n.id = k.eid WHERE k.own_local <> k.ll GROUP BY k.eid, n.eni, k.own_local")
-    packed_key, wide = False, True  # which of _res_xa/b (packed key) and _res_xwa/b the records go to
+    packed_key, wide = False, True  # which of xa/xb (packed key) and xwa/xwb the records go to
     if duckdb_key:
         low, high, odd = con.execute(f"""
             SELECT min(floor((t0 - {TOLERANCE // 2}) / {_BUCKET})), max(floor((t1 + {TOLERANCE // 2}) / {_BUCKET})),
