@@ -115,3 +115,25 @@ def test_another_enis_ping_on_the_same_server_is_no_contradiction(tmp_path):
         ("eni-0a", "10.0.4.85", "peer"), ("eni-0d", "10.0.4.56", "peer"),
         ("eni-0s", "10.0.3.221", "peer"), ("eni-0s", "10.0.3.235", "peer")]
     assert res.discrepancies().fetchall() == []
+
+
+def test_a_pair_that_gives_an_instance_eni_a_public_address_is_no_partner(tmp_path):
+    """eni-0a pings the node ENI eni-0n's primary 10.0.6.10 from its secondary 10.0.3.62, and at
+    the same time the public host 198.51.100.121 (ICMP: ports 0/0 on both). The node's record of
+    the first pings also matched eni-0a's record of the second (same protocol and ports,
+    overlapping), which would give eni-0n the public address 198.51.100.121: the inventory lists
+    eni-0n as an instance ENI (source/dest check on), which receives only packets to its own
+    private addresses, so that is not the same packets. The node's record has one partner and both
+    are resolved (both were ambiguous: the truth is 10.0.3.62 -> 10.0.6.10)."""
+    inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.3.89", "10.0.3.62"], "eni-0n": ["10.0.6.10", "10.0.6.100"]})
+    rows, _ = resolve_lines(tmp_path, [
+        f"2 123456789012 eni-0a 10.0.3.89 10.0.6.10 0 0 1 4 336 {T + 10} {T + 20} ACCEPT OK",
+        f"2 123456789012 eni-0a 10.0.3.89 198.51.100.121 0 0 1 4 336 {T + 60} {T + 500} ACCEPT OK",
+        f"2 123456789012 eni-0n 10.0.3.62 10.0.6.10 0 0 1 4 336 {T + 11} {T + 21} ACCEPT OK",
+    ], inv)
+    assert [(r["interface_id"], r["direction"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"])
+            for r in rows] == [
+        ("eni-0a", "egress", "10.0.3.62", "10.0.6.10", "10.0.3.62", "peer"),
+        ("eni-0a", "egress", "10.0.3.89", "198.51.100.121", "10.0.3.89", "ambiguous"),
+        ("eni-0n", "ingress", "10.0.3.62", "10.0.6.10", "10.0.6.10", "peer"),
+    ]

@@ -657,6 +657,11 @@ _PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e
 # list (ca / cb) and keeps e's snapshot from single (audit 4: a floating IP that moved to a
 # one-address ENI, both sides logged, was claimed single on that ENI's primary).
 _PAIR_OWNED = "({x}.ro16 = {e}.pip16)"
+# An ENI the inventory lists then as no forwarder (inv, not fwd) receives only packets to its own
+# addresses and sends only from them: a pair that would give it an address it cannot have (public,
+# or private outside its /16, and no ENI's) is not the same packets and is no partner at all
+# (audit 4: a client pinging a node ENI from its secondary and a public host at once, both ICMP 0/0:
+# the node's record also paired with the client's record of the public host, so neither was claimed).
 
 _PAIR_KEY = {True: "a.jk = b.jk", False: "a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk"}
 _PAIR_JOIN = f"""{{key}} AND (a.first OR b.first) AND a.eni <> b.eni
@@ -673,7 +678,8 @@ SELECT {_PAIR_SIDES},
        a.owned AND a.rown IS DISTINCT FROM b.eni AS co
 FROM {{x}}b b JOIN {{x}}a a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
-WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned OR (b.inv AND NOT b.fwd AND b.lk IS NULL AND {_PAIR_OWNED.format(x='a', e='b')})
+WHERE (a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned OR (b.inv AND NOT b.fwd AND b.lk IS NULL AND {_PAIR_OWNED.format(x='a', e='b')}))
+  AND NOT (b.inv AND NOT b.fwd AND NOT a.owned AND NOT coalesce({_PAIR_PLAUSIBLE.format(x='a', e='b')}, false))
 UNION ALL
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AND (NOT b.owned AND {_PAIR_PLAUSIBLE.format(x='b', e='a')}
@@ -682,8 +688,9 @@ SELECT {_PAIR_SIDES},
        a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw, b.owned AS co
 FROM {{x}}a a JOIN {{x}}b b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
-WHERE NOT b.owned OR (a.inv AND NOT a.fwd AND a.lk IS NULL AND b.rown IS DISTINCT FROM a.eni
-                      AND {_PAIR_OWNED.format(x='b', e='a')})
+WHERE (NOT b.owned OR (a.inv AND NOT a.fwd AND a.lk IS NULL AND b.rown IS DISTINCT FROM a.eni
+                       AND {_PAIR_OWNED.format(x='b', e='a')}))
+  AND NOT (a.inv AND NOT a.fwd AND NOT b.owned AND NOT coalesce({_PAIR_PLAUSIBLE.format(x='b', e='a')}, false))
 """
 
 # A record r claims the address its partners imply only when: all its partners are on one ENI,
