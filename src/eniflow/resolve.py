@@ -609,7 +609,8 @@ _EXPAND_RECORDS = f"""(
          CASE WHEN o.addr IS NOT NULL THEN o.eid ELSE r.rown END AS rown,
          o.addr IS NOT NULL OR (r.rid IS NOT NULL AND NOT r.multi) AS owned, coalesce(r.multi, false) AS multi,
          n.listed AND {_COVERS.format(o='n', r='d')} AS inv, n.pip16,
-         CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16
+         CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16,
+         CASE WHEN o.addr IS NOT NULL OR (r.rid IS NOT NULL AND NOT r.multi) THEN d.rm16 END AS ro16
   FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
   LEFT JOIN _res_o1 o ON o.addr = d.rm
   LEFT JOIN (SELECT * FROM _res_ro r WHERE true{{rpartition}}) r ON r.rid = d.rid
@@ -619,7 +620,7 @@ _EXPAND = {
     True: f"""x{{ab}} AS (
 SELECT d.rid, d.pk, d.eni,
        (CAST(d.pr AS BIGINT) * 4294967296 + CAST(d.sp AS BIGINT) * 65536 + d.dp) * {_BUCKETS} + (d.b0 + s.k - {{bmin}}) AS jk,
-       s.k = 0 AS first, d.t0, d.t1, d.rm, d.lk, d.fwd, d.rown, d.owned, d.multi, d.inv, d.pip16, d.rm16
+       s.k = 0 AS first, d.t0, d.t1, d.rm, d.lk, d.fwd, d.rown, d.owned, d.multi, d.inv, d.pip16, d.rm16, d.ro16
 FROM {_EXPAND_RECORDS} JOIN _res_n s ON s.span = d.b1 - d.b0)""",
     False: f"""xw{{ab}} AS (
 SELECT d.*, d.b0 + s.k AS bk, s.k = 0 AS first FROM {_EXPAND_RECORDS} JOIN _res_n s ON s.span = d.b1 - d.b0)""",
@@ -648,6 +649,19 @@ _SIDES = {"a": "d.egress", "b": "NOT d.egress"}  # the records of either side of
 _PAIR_SIDES = """a.rid AS arid, b.rid AS brid, a.pk AS apk, b.pk AS bpk, a.eni AS aeni, b.eni AS beni, b.rm AS x, a.rm AS y,
   least(a.t1, b.t1) - greatest(a.t0, b.t0) AS ov"""
 _PAIR_PLAUSIBLE = "({x}.rm16 IS NOT NULL AND ({e}.pip16 IS NULL OR {x}.rm16 = {e}.pip16))"  # private, e's /16
+# The unkeyed side's address is another ENI's per the inventory (co), and in the /16 of e, an ENI
+# the inventory lists as no forwarder: if the pair is the same packets, the snapshot is stale there
+# (a floating IP that moved to e since). Such a pair resolves nothing; when neither of its records
+# has another partner (which would explain it: another sender's packets on the same ports, ICMP's
+# 0/0 above all), it contradicts the inventory like one implying an address the inventory does not
+# list (ca / cb) and keeps e's snapshot from single (audit 4: a floating IP that moved to a
+# one-address ENI, both sides logged, was claimed single on that ENI's primary).
+_PAIR_OWNED = "({x}.ro16 = {e}.pip16)"
+# An ENI the inventory lists then as no forwarder (inv, not fwd) receives only packets to its own
+# addresses and sends only from them: a pair that would give it an address it cannot have (public,
+# or private outside its /16, and no ENI's) is not the same packets and is no partner at all
+# (audit 4: a client pinging a node ENI from its secondary and a public host at once, both ICMP 0/0:
+# the node's record also paired with the client's record of the public host, so neither was claimed).
 
 _PAIR_KEY = {True: "a.jk = b.jk", False: "a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk"}
 _PAIR_JOIN = f"""{{key}} AND (a.first OR b.first) AND a.eni <> b.eni
@@ -657,19 +671,26 @@ _PAIRS = f"""
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd
          AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni OR b.fwd THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS x_ok,
-       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
-       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw
+       b.lk IS NULL AND NOT b.fwd AND CASE WHEN a.rown IS NOT DISTINCT FROM b.eni THEN true
+                                           WHEN a.owned AND b.inv THEN coalesce({_PAIR_OWNED.format(x='a', e='b')}, false)
+                                           ELSE {_PAIR_PLAUSIBLE.format(x='a', e='b')} END AS y_ok,
+       false AS ca, a.rown IS DISTINCT FROM b.eni AND b.inv AND m.rid IS NULL AS cb, false AS xw,
+       a.owned AND a.rown IS DISTINCT FROM b.eni AS co
 FROM {{x}}b b JOIN {{x}}a a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
-WHERE a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned
+WHERE (a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned OR (b.inv AND NOT b.fwd AND b.lk IS NULL AND {_PAIR_OWNED.format(x='a', e='b')}))
+  AND NOT (b.inv AND NOT b.fwd AND NOT a.owned AND NOT coalesce({_PAIR_PLAUSIBLE.format(x='a', e='b')}, false))
 UNION ALL
 SELECT {_PAIR_SIDES},
-       a.lk IS NULL AND NOT a.fwd AND {_PAIR_PLAUSIBLE.format(x='b', e='a')} AS x_ok,
+       a.lk IS NULL AND NOT a.fwd AND (NOT b.owned AND {_PAIR_PLAUSIBLE.format(x='b', e='a')}
+                                       OR b.owned AND coalesce({_PAIR_OWNED.format(x='b', e='a')}, false)) AS x_ok,
        b.lk IS NULL AND NOT b.fwd AND (a.fwd OR {_PAIR_PLAUSIBLE.format(x='b', e='a')}) AS y_ok,
-       a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw
+       a.inv AND m.rid IS NULL AS ca, false AS cb, NOT a.inv AND NOT a.fwd AS xw, b.owned AS co
 FROM {{x}}a a JOIN {{x}}b b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
-WHERE NOT b.owned
+WHERE (NOT b.owned OR (a.inv AND NOT a.fwd AND a.lk IS NULL AND b.rown IS DISTINCT FROM a.eni
+                       AND {_PAIR_OWNED.format(x='b', e='a')}))
+  AND NOT (a.inv AND NOT a.fwd AND NOT b.owned AND NOT coalesce({_PAIR_PLAUSIBLE.format(x='b', e='a')}, false))
 """
 
 # A record r claims the address its partners imply only when: all its partners are on one ENI,
@@ -691,10 +712,6 @@ _BEST = {True: f"{_P48 - 1} - max((ov + 64) * {_P48} + {_P48 - 1} - {{pk}}) % {_
 # they imply), and the peer's place ppk. The pairs carry no times or flow: the few contradicting
 # and weak pairs take them from their record in _res_d.
 _CLAIMS = f"""
-INSERT INTO _res_contra
-SELECT c.rid, c.eid, c.addr, d.t0, d.t1
-FROM (SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr FROM _res_pairs WHERE ca AND x_ok
-                              UNION ALL SELECT brid, beni, y FROM _res_pairs WHERE cb AND y_ok)) c JOIN _res_d d ON d.rid = c.rid;
 CREATE OR REPLACE TABLE _res_s AS
 SELECT arid AS r, aeni AS eid, min(CAST(beni AS BIGINT) * {_LINES} + x) = max(CAST(beni AS BIGINT) * {_LINES} + x) AS one,
        bool_and(x_ok AND NOT xw) AS ok, min(CAST(beni AS BIGINT) * {_LINES} + x) AS ip, {{best_b}} AS ppk
@@ -703,6 +720,12 @@ UNION ALL
 SELECT brid, beni, min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS BIGINT) * {_LINES} + y),
        bool_and(y_ok AND NOT xw), min(CAST(aeni AS BIGINT) * {_LINES} + y), {{best_a}}
 FROM _res_pairs WHERE {_SAME} GROUP BY brid, beni;
+INSERT INTO _res_contra
+SELECT c.rid, c.eid, c.addr, d.t0, d.t1
+FROM (SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, co, arid AS r1, brid AS r2 FROM _res_pairs WHERE ca AND x_ok
+                              UNION ALL SELECT brid, beni, y, co, arid, brid FROM _res_pairs WHERE cb AND y_ok)) c
+JOIN _res_d d ON d.rid = c.rid
+WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM _res_s) AND c.r2 NOT IN (SELECT r FROM _res_s));
 CREATE OR REPLACE TABLE _res_unsure AS
 WITH bad AS (
   SELECT r FROM _res_s WHERE NOT one
