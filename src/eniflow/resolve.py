@@ -721,11 +721,15 @@ SELECT brid, beni, min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS B
        bool_and(y_ok AND NOT xw), min(CAST(aeni AS BIGINT) * {_LINES} + y), {{best_a}}
 FROM _res_pairs WHERE {_SAME} GROUP BY brid, beni;
 INSERT INTO _res_contra
+WITH c AS (
+  SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, co, arid AS r1, brid AS r2 FROM _res_pairs WHERE ca AND x_ok
+                          UNION ALL SELECT brid, beni, y, co, arid, brid FROM _res_pairs WHERE cb AND y_ok)
+), explained AS (  -- the few records of such pairs that have another partner (looked up from the small side)
+  SELECT r FROM _res_s WHERE r IN (SELECT r1 FROM c WHERE co UNION ALL SELECT r2 FROM c WHERE co)
+)
 SELECT c.rid, c.eid, c.addr, d.t0, d.t1
-FROM (SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, co, arid AS r1, brid AS r2 FROM _res_pairs WHERE ca AND x_ok
-                              UNION ALL SELECT brid, beni, y, co, arid, brid FROM _res_pairs WHERE cb AND y_ok)) c
-JOIN _res_d d ON d.rid = c.rid
-WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM _res_s) AND c.r2 NOT IN (SELECT r FROM _res_s));
+FROM c JOIN _res_d d ON d.rid = c.rid
+WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM explained) AND c.r2 NOT IN (SELECT r FROM explained));
 CREATE OR REPLACE TABLE _res_unsure AS
 WITH bad AS (
   SELECT r FROM _res_s WHERE NOT one
