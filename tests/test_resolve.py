@@ -62,6 +62,18 @@ def test_seed_scenario_every_record_paired_with_the_other_side():
     assert res.summary() == {"pkt": 0, "peer": 8, "single": 0, "inferred": 0, "ambiguous": 0, "as-logged": 0, "none": 1}
 
 
+def test_the_same_records_resolve_again_on_their_connection():
+    """Resolving one read twice (say with and without the inventory) works: the second resolve
+    replaces the first's work tables and gives its own answer (it used to fail: "Catalog
+    eniflow_resolve does not exist")."""
+    flows = eniflow.read(DATA / "seed.log")
+    first = eniflow.resolve(flows, Inventory.load(ENIS, at=T)).summary()
+    again = eniflow.resolve(flows, infer=False)
+    assert first == again.summary() == {"pkt": 0, "peer": 8, "single": 0, "inferred": 0, "ambiguous": 0,
+                                        "as-logged": 0, "none": 1}
+    assert again.relation.aggregate("count(*), count(local_ip)").fetchall() == [(9, 8)]
+
+
 def test_both_sides_multi_ip_pair_through_the_inventory():
     """A (10.0.1.10 + 10.0.1.11) uses its secondary to reach B's secondary 10.0.2.11:443: each ENI
     logged its own primary and the other's real secondary. No logged address is a known address of

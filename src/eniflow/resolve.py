@@ -265,6 +265,9 @@ def _work_storage(con, rel, home: str) -> None:
     import os
     import tempfile
 
+    # A resolve before on this connection left the work database on the search path: off it
+    # first, or nothing binds once it is detached (that resolve's tables go with it).
+    con.execute(f"SET search_path = '{home}.main'")
     con.execute(f"DETACH DATABASE IF EXISTS {_WORK}")
     records = rel.aggregate("count(*)").fetchall()[0][0]
     if records <= _IN_MEMORY_UP_TO:
