@@ -11,34 +11,9 @@ eni-0c (where the snapshot lists it) to an ENI that the snapshot shows with one 
 
 from __future__ import annotations
 
-import json
+from test_audit_cases import T, resolve_lines, snapshot
 
-import eniflow
-from eniflow.inventory import Inventory
-
-T = 1795860000
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
-
-
-def snapshot(path, enis: dict[str, list[str]]):
-    """A describe-network-interfaces snapshot taken at T: instance ENIs (source/dest check on)
-    with their private IPv4 addresses, primary first."""
-    doc = {"NetworkInterfaces": [
-        {"NetworkInterfaceId": eni, "InterfaceType": "interface", "SourceDestCheck": True,
-         "Attachment": {"InstanceId": "i-" + eni[4:]},
-         "PrivateIpAddresses": [{"PrivateIpAddress": a, "Primary": i == 0} for i, a in enumerate(addrs)]}
-        for eni, addrs in enis.items()]}
-    path.write_text(json.dumps(doc))
-    return Inventory.load(path, at=T)
-
-
-def resolve_lines(tmp_path, lines: list[str], inventory):
-    log = tmp_path / "flows.log"
-    log.write_text("\n".join([HEADER, *lines]) + "\n")
-    res = eniflow.resolve(eniflow.read([log]), inventory)
-    cols = ("interface_id", "direction", "src_ip", "dst_ip", "local_ip", "resolution", "candidates")
-    rows = res.relation.order("line").project(", ".join(cols)).fetchall()
-    return [dict(zip(cols, r)) for r in rows], res
 
 
 def test_floating_ip_moved_to_a_one_address_server_is_not_single(tmp_path):
@@ -53,7 +28,7 @@ def test_floating_ip_moved_to_a_one_address_server_is_not_single(tmp_path):
     inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.1.150", "10.0.1.131"], "eni-0b": ["10.0.4.246"],
                                             "eni-0c": ["10.0.1.54", "10.0.1.45"]})
     t = T + 3600
-    rows, res = resolve_lines(tmp_path, [
+    rows, res = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0a 10.0.1.150 10.0.1.45 55888 443 6 10 1000 {t} {t + 30} ACCEPT OK",
         f"2 123456789012 eni-0a 10.0.1.45 10.0.1.150 443 55888 6 10 1000 {t} {t + 30} ACCEPT OK",
         f"2 123456789012 eni-0b 10.0.1.131 10.0.4.246 55888 443 6 10 1000 {t + 5} {t + 30} ACCEPT OK",
@@ -79,7 +54,7 @@ def test_floating_ip_moved_to_a_one_address_client_is_not_single(tmp_path):
     inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.4.246"], "eni-0b": ["10.0.1.150", "10.0.1.131"],
                                             "eni-0c": ["10.0.1.54", "10.0.1.45"]})
     t = T + 3600
-    rows, res = resolve_lines(tmp_path, [
+    rows, res = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0a 10.0.4.246 10.0.1.131 55888 443 6 10 1000 {t} {t + 30} ACCEPT OK",
         f"2 123456789012 eni-0a 10.0.1.131 10.0.4.246 443 55888 6 10 1000 {t} {t + 30} ACCEPT OK",
         f"2 123456789012 eni-0b 10.0.1.45 10.0.1.150 55888 443 6 10 1000 {t + 5} {t + 30} ACCEPT OK",
@@ -105,7 +80,7 @@ def test_another_enis_ping_on_the_same_server_is_no_contradiction(tmp_path):
     stale snapshot)."""
     inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.4.85"], "eni-0d": ["10.0.4.56"],
                                             "eni-0s": ["10.0.3.221", "10.0.3.235"]})
-    rows, res = resolve_lines(tmp_path, [
+    rows, res = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0a 10.0.4.85 10.0.3.221 0 0 1 4 336 {T + 10} {T + 50} ACCEPT OK",
         f"2 123456789012 eni-0d 10.0.4.56 10.0.3.235 0 0 1 4 336 {T + 20} {T + 40} ACCEPT OK",
         f"2 123456789012 eni-0s 10.0.4.85 10.0.3.221 0 0 1 4 336 {T + 12} {T + 52} ACCEPT OK",
@@ -126,7 +101,7 @@ def test_a_pair_that_gives_an_instance_eni_a_public_address_is_no_partner(tmp_pa
     private addresses, so that is not the same packets. The node's record has one partner and both
     are resolved (both were ambiguous: the truth is 10.0.3.62 -> 10.0.6.10)."""
     inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.3.89", "10.0.3.62"], "eni-0n": ["10.0.6.10", "10.0.6.100"]})
-    rows, _ = resolve_lines(tmp_path, [
+    rows, _ = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0a 10.0.3.89 10.0.6.10 0 0 1 4 336 {T + 10} {T + 20} ACCEPT OK",
         f"2 123456789012 eni-0a 10.0.3.89 198.51.100.121 0 0 1 4 336 {T + 60} {T + 500} ACCEPT OK",
         f"2 123456789012 eni-0n 10.0.3.62 10.0.6.10 0 0 1 4 336 {T + 11} {T + 21} ACCEPT OK",

@@ -36,7 +36,7 @@ def resolve_lines(tmp_path, header: str, lines: list[str], inventory, extra=()):
     log = tmp_path / "flows.log"
     log.write_text("\n".join([header, *lines]) + "\n")
     res = eniflow.resolve(eniflow.read([log, *extra]), inventory)
-    cols = ("interface_id", "direction", "src_ip", "dst_ip", "local_ip", "resolution", "owner")
+    cols = ("interface_id", "direction", "src_ip", "dst_ip", "local_ip", "resolution", "owner", "candidates")
     rel = res.relation.order("source, line")
     return [dict(zip(cols, r)) for r in rel.project(", ".join(cols)).fetchall()], res
 
