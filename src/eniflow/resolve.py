@@ -665,6 +665,7 @@ _PAIR_OWNED = "({x}.ro16 = {e}.pip16)"
 # or private outside its /16, and no ENI's) is not the same packets and is no partner at all
 # (audit 4: a client pinging a node ENI from its secondary and a public host at once, both ICMP 0/0:
 # the node's record also paired with the client's record of the public host, so neither was claimed).
+_PAIR_IMPOSSIBLE = f"({{e}}.inv AND NOT {{e}}.fwd AND NOT {{x}}.owned AND NOT coalesce({_PAIR_PLAUSIBLE}, false))"
 
 _PAIR_KEY = {True: "a.jk = b.jk", False: "a.pr = b.pr AND a.sp = b.sp AND a.dp = b.dp AND a.bk = b.bk"}
 _PAIR_JOIN = f"""{{key}} AND (a.first OR b.first) AND a.eni <> b.eni
@@ -682,7 +683,7 @@ SELECT {_PAIR_SIDES},
 FROM {{x}}b b JOIN {{x}}a a ON a.eni = b.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON a.multi AND m.rid = a.rid AND m.eid = b.eni
 WHERE (a.rown IS NOT DISTINCT FROM b.eni OR NOT a.owned OR (b.inv AND NOT b.fwd AND b.lk IS NULL AND {_PAIR_OWNED.format(x='a', e='b')}))
-  AND NOT (b.inv AND NOT b.fwd AND NOT a.owned AND NOT coalesce({_PAIR_PLAUSIBLE.format(x='a', e='b')}, false))
+  AND NOT {_PAIR_IMPOSSIBLE.format(x='a', e='b')}
 UNION ALL
 SELECT {_PAIR_SIDES},
        a.lk IS NULL AND NOT a.fwd AND (NOT b.owned AND {_PAIR_PLAUSIBLE.format(x='b', e='a')}
@@ -693,7 +694,7 @@ FROM {{x}}a a JOIN {{x}}b b ON b.eni = a.rown AND {_PAIR_JOIN}
 LEFT JOIN _res_rm m ON b.multi AND m.rid = b.rid AND m.eid = a.eni
 WHERE (NOT b.owned OR (a.inv AND NOT a.fwd AND a.lk IS NULL AND b.rown IS DISTINCT FROM a.eni
                        AND {_PAIR_OWNED.format(x='b', e='a')}))
-  AND NOT (a.inv AND NOT a.fwd AND NOT b.owned AND NOT coalesce({_PAIR_PLAUSIBLE.format(x='b', e='a')}, false))
+  AND NOT {_PAIR_IMPOSSIBLE.format(x='b', e='a')}
 """
 
 # A record r claims the address its partners imply only when: all its partners are on one ENI,
