@@ -1,0 +1,42 @@
+"""Cases found by the fifth audit (IPv6, /28 prefixes with pod listings, several inventory
+snapshots, transit gateway logs, a floating IP going A -> B -> A), each reduced to a few
+hand-written records with the values the truth gives.
+
+Times start at 2026-11-28 10:00 UTC (T).
+"""
+
+from __future__ import annotations
+
+import json
+
+from eniflow.inventory import Inventory
+from test_audit_cases import PKT_FORMAT, T, resolve_lines, snapshot
+
+HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+
+
+def _describe(path, enis: dict[str, list[str]]):
+    """A describe-network-interfaces file of instance ENIs (no time: the loader gives it one)."""
+    path.write_text(json.dumps({"NetworkInterfaces": [
+        {"NetworkInterfaceId": eni, "InterfaceType": "interface", "SourceDestCheck": True,
+         "Attachment": {"InstanceId": "i-" + eni[4:]},
+         "PrivateIpAddresses": [{"PrivateIpAddress": a, "Primary": i == 0} for i, a in enumerate(addrs)]}
+        for eni, addrs in enis.items()]}))
+    return str(path)
+
+
+def test_two_snapshot_files_given_one_time_keep_both(tmp_path):
+    """`-i enis-0900.json -i enis-1500.json --at ...`: one time for both files (or two files
+    copied in the same second, by modification time). At 09:00 eni-0b held the floating IP
+    10.0.1.100, at 15:00 eni-0a did. Snapshots of one moment were one per ENI, the last file
+    loaded winning: eni-0b had the one address 10.0.1.12 and an unlogged host's record of it was
+    `single` on 10.0.1.12, where the 09:00 snapshot says it may have been 10.0.1.100. Both
+    snapshots' addresses count: ambiguous between the two."""
+    files = [_describe(tmp_path / "enis-0900.json", {"eni-0a": ["10.0.1.11"], "eni-0b": ["10.0.1.12", "10.0.1.100"]}),
+             _describe(tmp_path / "enis-1500.json", {"eni-0a": ["10.0.1.11", "10.0.1.100"], "eni-0b": ["10.0.1.12"]})]
+    inv = Inventory.from_specs(files, at=T)
+    rows, _ = resolve_lines(tmp_path, HEADER, [
+        f"2 123456789012 eni-0b 10.0.9.9 10.0.1.12 40000 443 6 5 500 {T + 60} {T + 90} ACCEPT OK"], inv)
+    assert [(r["local_ip"], r["resolution"], r["candidates"]) for r in rows] == [
+        ("10.0.1.12", "ambiguous", ["10.0.1.100", "10.0.1.12"])]
+    assert inv.primaries() == {"eni-0a": "10.0.1.11", "eni-0b": "10.0.1.12"}
