@@ -15,6 +15,28 @@ from test_audit_cases import PKT_FORMAT, T, resolve_lines, snapshot
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 
 
+def test_ipv6_pkt_records_do_not_keep_a_one_address_eni_from_single(tmp_path):
+    """eni-0a has one private IPv4 (10.0.1.10) and an IPv6 address, and two flow logs: a
+    default-format one and one with pkt fields. The pkt log's IPv6 record shows the ENI's IPv6
+    address, which is not another IPv4 address of it: the default-format IPv4 records (an
+    unlogged host, 10.0.9.9) are still `single` on 10.0.1.10 (they were as-logged: the IPv6
+    address counted as evidence against the one-IPv4 snapshot)."""
+    inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.1.10"]}, ipv6={"eni-0a": ["2600:1f18::a"]})
+    pkt = tmp_path / "pkt"
+    pkt.mkdir()
+    (pkt / "flows.log").write_text("\n".join([
+        PKT_FORMAT,
+        f"5 eni-0a 2600:1f18::99 2600:1f18::a 40000 443 6 5 500 {T} {T + 30} ACCEPT OK 2600:1f18::99 2600:1f18::a ingress",
+        f"5 eni-0a 10.0.9.9 10.0.1.10 40001 443 6 5 500 {T} {T + 30} ACCEPT OK 10.0.9.9 10.0.1.10 ingress"]) + "\n")
+    rows, _ = resolve_lines(tmp_path, HEADER, [
+        f"2 123456789012 eni-0a 10.0.9.9 10.0.1.10 40001 443 6 5 500 {T} {T + 30} ACCEPT OK",
+        f"2 123456789012 eni-0a 10.0.1.10 10.0.9.9 443 40001 6 5 500 {T} {T + 30} ACCEPT OK",
+    ], inv, extra=[pkt])
+    assert [(r["direction"], r["local_ip"], r["resolution"]) for r in rows] == [
+        ("ingress", "10.0.1.10", "single"), ("egress", "10.0.1.10", "single"),
+        ("ingress", "2600:1f18::a", "pkt"), ("ingress", "10.0.1.10", "pkt")]
+
+
 def _describe(path, enis: dict[str, list[str]]):
     """A describe-network-interfaces file of instance ENIs (no time: the loader gives it one)."""
     path.write_text(json.dumps({"NetworkInterfaces": [

@@ -841,7 +841,9 @@ FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_peerclaim p O
 
 # single: the inventory's one-address intervals that no evidence of another address contradicts
 # (pkt, peer, or a pairing that contradicts the inventory), for the records neither resolved.
-# Not on forwarding ENIs: their own address is known, but not the packet's other one.
+# Not on forwarding ENIs: their own address is known, but not the packet's other one. Only IPv4
+# evidence counts (aid > 0): single is about the IPv4 addresses, and an IPv6 record's pkt address
+# (an ENI's IPv6 one) is no other IPv4 address (audit 5).
 _SINGLE = """
 CREATE OR REPLACE TABLE _res_single AS
 WITH s AS (
@@ -849,7 +851,7 @@ WITH s AS (
   FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
   JOIN _res_addr a ON a.addr = s.address
 ), ev AS (
-  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
+  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_k WHERE how = 1 AND eid IN (SELECT eid FROM s)
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
 ), bad AS (
