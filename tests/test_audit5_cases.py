@@ -62,3 +62,33 @@ def test_two_snapshot_files_given_one_time_keep_both(tmp_path):
     assert [(r["local_ip"], r["resolution"], r["candidates"]) for r in rows] == [
         ("10.0.1.12", "ambiguous", ["10.0.1.100", "10.0.1.12"])]
     assert inv.primaries() == {"eni-0a": "10.0.1.11", "eni-0b": "10.0.1.12"}
+
+
+def test_a_floating_ip_back_on_its_first_eni_was_not_its_in_between(tmp_path):
+    """No inventory. eni-0a's pkt fields show it using the floating IP 10.0.1.12 at T and again
+    at T + 30 min; at T + 15 min the address is on eni-0b (default format), where the client
+    eni-0c reaches it. The pkt fields tell that eni-0a held 10.0.1.12 around each of its records,
+    not from the first to the last: the client's records pair with eni-0b's (they stayed
+    as-logged, the pair taken for one against eni-0a's address)."""
+    pkt = tmp_path / "a"
+    pkt.mkdir()
+    (pkt / "flows.log").write_text("\n".join([PKT_FORMAT] + [
+        line for t, port in ((T, 40000), (T + 1800, 40001)) for line in (
+            f"5 eni-0a 10.0.1.11 10.0.2.99 {port} 443 6 3 180 {t} {t + 30} ACCEPT OK 10.0.1.12 10.0.2.99 egress",
+            f"5 eni-0a 10.0.2.99 10.0.1.11 443 {port} 6 3 180 {t} {t + 30} ACCEPT OK 10.0.2.99 10.0.1.12 ingress")]) + "\n")
+    t = T + 900
+    rows, _ = resolve_lines(tmp_path, HEADER, [
+        f"2 123456789012 eni-0c 10.0.2.21 10.0.1.12 50000 443 6 10 1000 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0c 10.0.1.12 10.0.2.21 443 50000 6 12 9000 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0c 10.0.2.21 10.0.3.5 50001 5432 6 4 400 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0b 10.0.2.21 10.0.1.13 50000 443 6 10 1000 {t + 5} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0b 10.0.1.13 10.0.2.21 443 50000 6 12 9000 {t + 5} {t + 30} ACCEPT OK",
+    ], None, extra=[pkt])
+    assert [(r["interface_id"], r["direction"], r["local_ip"], r["resolution"]) for r in rows] == [
+        ("eni-0a", d, "10.0.1.12", "pkt") for d in ("egress", "ingress")] * 2 + [
+        ("eni-0c", "egress", "10.0.2.21", "peer"),
+        ("eni-0c", "ingress", "10.0.2.21", "peer"),
+        ("eni-0c", "egress", "10.0.2.21", "as-logged"),
+        ("eni-0b", "ingress", "10.0.1.12", "peer"),
+        ("eni-0b", "egress", "10.0.1.12", "peer"),
+    ]

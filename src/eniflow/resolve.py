@@ -751,6 +751,19 @@ FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure)
 """
 
 
+# The times pkt fields show a secondary on an ENI: each run of its records (per time bucket, then
+# joined where they overlap within the tolerance), not the first to the last: a floating IP that
+# went A -> B -> A is not A's while B held it, and B's pairs of that time are keyed (audit 5).
+_PKT_HELD = f"""
+SELECT r.eid, n.eni, r.addr, min(r.vf), max(r.vt) FROM (
+  SELECT g.*, sum(g.fresh) OVER (PARTITION BY g.eid, g.addr ORDER BY g.vf, g.vt
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run FROM (
+    SELECT b.*, CASE WHEN b.vf <= max(b.vt) OVER (PARTITION BY b.eid, b.addr ORDER BY b.vf, b.vt
+                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS fresh
+    FROM (SELECT eid, own_local AS addr, min(t0) - {TOLERANCE} AS vf, max(t1) + {TOLERANCE} AS vt FROM _res_pkt
+          WHERE own_local <> ll GROUP BY eid, own_local, floor(t0 / {_BUCKET})) b) g) r
+JOIN _res_eni n ON n.id = r.eid GROUP BY r.eid, n.eni, r.addr, r.run"""
+
 def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
     adds the addresses round 1 resolved or its weak pairs implied in two flows, which pairs
@@ -766,9 +779,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     # A secondary that pkt fields show is the ENI's over the time they show it (a floating IP moves on).
     con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eid, eni, addr, vf, vt FROM _res_own "
                 "UNION SELECT k.eid, n.eni, k.own_local, NULL, NULL FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid "
-                "WHERE k.own_local = k.ll "
-                f"UNION SELECT k.eid, n.eni, k.own_local, min(k.t0) - {TOLERANCE}, max(k.t1) + {TOLERANCE} FROM _res_pkt k "
-                "JOIN _res_eni n ON n.id = k.eid WHERE k.own_local <> k.ll GROUP BY k.eid, n.eni, k.own_local")
+                "WHERE k.own_local = k.ll UNION " + _PKT_HELD)
     packed_key, wide = False, True  # which of xa/xb (packed key) and xwa/xwb the records go to
     if duckdb_key:
         low, high, odd = con.execute(f"""
