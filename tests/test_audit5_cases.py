@@ -92,3 +92,34 @@ def test_a_floating_ip_back_on_its_first_eni_was_not_its_in_between(tmp_path):
         ("eni-0b", "ingress", "10.0.1.12", "peer"),
         ("eni-0b", "egress", "10.0.1.12", "peer"),
     ]
+
+
+def test_a_moved_floating_ip_sharing_a_port_with_the_primary_is_not_claimed_as_the_primary(tmp_path):
+    """The snapshot gives the floating IP 10.0.1.250 to eni-0c; an hour later it is on eni-0a
+    (one address, 10.0.2.15, in the snapshot), which connects to eni-0b's 10.0.1.11:80 from its
+    primary and from 10.0.1.250 at once, both from port 40009 (different connections). eni-0a's
+    default format logs the two alike; eni-0b's pkt fields show both senders. Each eni-0a record
+    pairs with eni-0b's record of 10.0.2.15 and with its record of 10.0.1.250 (which the snapshot
+    gives to eni-0c, so that pair was dropped as not the same packets): all four were `peer` on
+    10.0.2.15, two of them wrong. eni-0b's record of 10.0.1.250 has no other partner, so it may
+    be the counterpart of either: eni-0a's records are ambiguous, and `inventory check` reports
+    the snapshot."""
+    inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.2.15"], "eni-0b": ["10.0.1.11"],
+                                            "eni-0c": ["10.0.1.12", "10.0.1.250"]})
+    t = T + 3600
+    pkt = tmp_path / "b"
+    pkt.mkdir()
+    (pkt / "flows.log").write_text("\n".join([PKT_FORMAT] + [
+        line for c, dt in (("10.0.2.15", 0), ("10.0.1.250", 5)) for line in (
+            f"5 eni-0b {c} 10.0.1.11 40009 80 6 5 500 {t + dt} {t + dt + 20} ACCEPT OK {c} 10.0.1.11 ingress",
+            f"5 eni-0b 10.0.1.11 {c} 80 40009 6 5 500 {t + dt} {t + dt + 20} ACCEPT OK 10.0.1.11 {c} egress")]) + "\n")
+    rows, res = resolve_lines(tmp_path, HEADER, [
+        line for dt in (0, 5) for line in (
+            f"2 123456789012 eni-0a 10.0.2.15 10.0.1.11 40009 80 6 5 500 {t + dt} {t + dt + 20} ACCEPT OK",
+            f"2 123456789012 eni-0a 10.0.1.11 10.0.2.15 80 40009 6 5 500 {t + dt} {t + dt + 20} ACCEPT OK")
+    ], inv, extra=[pkt])
+    assert [(r["interface_id"], r["direction"], r["local_ip"], r["resolution"], r["candidates"]) for r in rows] == [
+        ("eni-0b", d, "10.0.1.11", "pkt", None) for d in ("ingress", "egress")] * 2 + [
+        ("eni-0a", d, "10.0.2.15", "ambiguous", ["10.0.1.250", "10.0.2.15"]) for d in ("egress", "ingress")] * 2
+    assert res.discrepancies().fetchall() == [("eni-0a", "10.0.1.250", "held-by-other", "the inventory gives it to eni-0c",
+                                               "peer", 4, t, t + 25)]

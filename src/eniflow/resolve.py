@@ -210,6 +210,7 @@ WITH ev0 AS (
   WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
   UNION ALL SELECT r.eid, r.addr, f."start", f."end", 'peer' FROM {records} WHERE r.code = 1
   UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p
+  UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contested p
 ), ev AS (
   SELECT n.eni, a.addr, ev0.t0, ev0.t1, ev0.how FROM ev0 JOIN _res_eni n ON n.id = ev0.eid JOIN _res_addr a ON a.aid = ev0.aid
 ), judged AS (
@@ -734,10 +735,23 @@ WITH c AS (
 SELECT c.rid, c.eid, c.addr, d.t0, d.t1
 FROM c JOIN _res_d d ON d.rid = c.rid
 WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM explained) AND c.r2 NOT IN (SELECT r FROM explained));
+-- A record with a partner and a contradicting one (co) that has no other partner: the latter may be
+-- its counterpart (a floating IP that moved to the record's ENI since the snapshot, both of its
+-- addresses sending from one port to one server at once) or one of another flow whose counterpart is
+-- missing; the logs cannot tell, so the record is contested: claimed neither from its other partner
+-- nor single, and the address is one of its candidates (audit 5). Not for another ENI's primary,
+-- which never moves (ICMP's 0/0 make such pairs of other senders' pings common).
+INSERT INTO _res_contested
+SELECT c.rid, c.eid, c.addr, d.t0, d.t1 FROM (
+  SELECT arid AS rid, aeni AS eid, x AS addr FROM _res_pairs
+  WHERE co AND ca AND x_ok AND brid NOT IN (SELECT r FROM _res_s)
+  UNION SELECT brid, beni, y FROM _res_pairs WHERE co AND cb AND y_ok AND arid NOT IN (SELECT r FROM _res_s)
+) c JOIN _res_d d ON d.rid = c.rid
+WHERE c.rid IN (SELECT r FROM _res_s) AND c.addr NOT IN (SELECT pip FROM _res_primary WHERE pip IS NOT NULL);
 CREATE OR REPLACE TABLE _res_unsure AS
 WITH bad AS (
-  SELECT r FROM _res_s WHERE NOT one
-)  -- _res_unsure: records with partners that disagree, and their partners
+  SELECT r FROM _res_s WHERE NOT one OR r IN (SELECT rid FROM _res_contested)
+)  -- _res_unsure: records with partners that disagree (or contested), and their partners
 SELECT r FROM bad
 UNION SELECT q.arid FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
 UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME};
@@ -800,6 +814,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr INTEGER, ppk BIGINT, "
                     "peid INTEGER)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_contested (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr INTEGER, flow BIGINT, t0 BIGINT, t1 BIGINT)")
         con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
@@ -874,7 +889,7 @@ WITH s AS (
 SELECT DISTINCT d.rid, s.address AS addr
 FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
-WHERE d.egress IS NOT NULL AND d.how IS NULL
+WHERE d.egress IS NOT NULL AND d.how IS NULL AND d.rid NOT IN (SELECT rid FROM _res_contested)
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
@@ -950,7 +965,7 @@ _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cana AS
 SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
 UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
-UNION SELECT eid, addr, NULL, NULL FROM _res_contra;
+UNION SELECT eid, addr, NULL, NULL FROM _res_contra UNION SELECT eid, addr, NULL, NULL FROM _res_contested;
 CREATE OR REPLACE TABLE _res_candt AS
 SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
 WHERE o.egress IS NOT NULL AND o.how IS NULL
