@@ -62,6 +62,8 @@ def test_two_snapshot_files_given_one_time_keep_both(tmp_path):
     assert [(r["local_ip"], r["resolution"], r["candidates"]) for r in rows] == [
         ("10.0.1.12", "ambiguous", ["10.0.1.100", "10.0.1.12"])]
     assert inv.primaries() == {"eni-0a": "10.0.1.11", "eni-0b": "10.0.1.12"}
+    held = {(f.interface_id, f.address): f.source_of_fact for f in inv.ownership()}
+    assert held[("eni-0b", "10.0.1.100")] == held[("eni-0a", "10.0.1.100")] == f"snapshot:{files[0]},{files[1]}"
 
 
 def test_a_floating_ip_back_on_its_first_eni_was_not_its_in_between(tmp_path):

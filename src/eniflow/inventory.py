@@ -257,14 +257,16 @@ def _interface(n: dict, at: int, source: str) -> Interface:
 
 
 def _union(first: Interface, last: Interface) -> Interface:
-    """Two snapshots of one ENI at one moment as one: every address of both, ``last``'s primary first."""
+    """Two snapshots of one ENI at one moment as one: every address of both, ``last``'s primary first
+    (named by both files)."""
     def both(a, b):
         return tuple(dict.fromkeys(a + b))
 
     addresses = both(last.addresses[:1], both(first.addresses, last.addresses)) if last.addresses else first.addresses
     return Interface(**{**asdict(last), "addresses": addresses, "ipv6": both(first.ipv6, last.ipv6),
                         "prefixes": both(first.prefixes, last.prefixes),
-                        "intermediate": first.intermediate or last.intermediate})
+                        "intermediate": first.intermediate or last.intermediate,
+                        "source": last.source if first.source == last.source else f"{first.source},{last.source}"})
 
 
 def _prefix_addresses(prefixes) -> list[str]:
