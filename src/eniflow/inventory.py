@@ -161,10 +161,14 @@ class Inventory:
 
     # -- derived views -------------------------------------------------------------------
     def _timelines(self) -> dict[str, list[Interface]]:
-        """Each ENI's snapshots in time order (one per moment; the last file loaded wins)."""
+        """Each ENI's snapshots in time order, one per moment: snapshots of one moment (several
+        files given one ``--at``, or copied in the same second) are one, with the addresses of
+        all (the last file loaded names the primary). Keeping only the last loaded dropped the
+        others' addresses, and an ENI that one of them showed with a secondary was `single`."""
         by_eni: dict[str, dict[int, Interface]] = {}
         for i in self.interfaces:
-            by_eni.setdefault(i.interface_id, {})[i.at] = i
+            snaps = by_eni.setdefault(i.interface_id, {})
+            snaps[i.at] = _union(snaps[i.at], i) if i.at in snaps else i
         return {eni: [snaps[t] for t in sorted(snaps)] for eni, snaps in by_eni.items()}
 
     def ownership(self) -> list[Fact]:
@@ -250,6 +254,19 @@ def _interface(n: dict, at: int, source: str) -> Interface:
     return Interface(eni, at, addrs, tuple(a.get("Ipv6Address") for a in n.get("Ipv6Addresses") or []),
                      tuple(p.get("Ipv4Prefix") for p in n.get("Ipv4Prefixes") or []), owner, itype, intermediate,
                      n.get("SubnetId"), n.get("VpcId"), source)
+
+
+def _union(first: Interface, last: Interface) -> Interface:
+    """Two snapshots of one ENI at one moment as one: every address of both, ``last``'s primary first
+    (named by both files)."""
+    def both(a, b):
+        return tuple(dict.fromkeys(a + b))
+
+    addresses = both(last.addresses[:1], both(first.addresses, last.addresses)) if last.addresses else first.addresses
+    return Interface(**{**asdict(last), "addresses": addresses, "ipv6": both(first.ipv6, last.ipv6),
+                        "prefixes": both(first.prefixes, last.prefixes),
+                        "intermediate": first.intermediate or last.intermediate,
+                        "source": last.source if first.source == last.source else f"{first.source},{last.source}"})
 
 
 def _prefix_addresses(prefixes) -> list[str]:

@@ -210,6 +210,7 @@ WITH ev0 AS (
   WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
   UNION ALL SELECT r.eid, r.addr, f."start", f."end", 'peer' FROM {records} WHERE r.code = 1
   UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p
+  UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contested p
 ), ev AS (
   SELECT n.eni, a.addr, ev0.t0, ev0.t1, ev0.how FROM ev0 JOIN _res_eni n ON n.id = ev0.eid JOIN _res_addr a ON a.aid = ev0.aid
 ), judged AS (
@@ -734,10 +735,23 @@ WITH c AS (
 SELECT c.rid, c.eid, c.addr, d.t0, d.t1
 FROM c JOIN _res_d d ON d.rid = c.rid
 WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM explained) AND c.r2 NOT IN (SELECT r FROM explained));
+-- A record with a partner and a contradicting one (co) that has no other partner: the latter may be
+-- its counterpart (a floating IP that moved to the record's ENI since the snapshot, both of its
+-- addresses sending from one port to one server at once) or one of another flow whose counterpart is
+-- missing; the logs cannot tell, so the record is contested: claimed neither from its other partner
+-- nor single, and the address is one of its candidates (audit 5). Not for another ENI's primary,
+-- which never moves (ICMP's 0/0 make such pairs of other senders' pings common).
+INSERT INTO _res_contested
+SELECT c.rid, c.eid, c.addr, d.t0, d.t1 FROM (
+  SELECT arid AS rid, aeni AS eid, x AS addr FROM _res_pairs
+  WHERE co AND ca AND x_ok AND brid NOT IN (SELECT r FROM _res_s)
+  UNION SELECT brid, beni, y FROM _res_pairs WHERE co AND cb AND y_ok AND arid NOT IN (SELECT r FROM _res_s)
+) c JOIN _res_d d ON d.rid = c.rid
+WHERE c.rid IN (SELECT r FROM _res_s) AND c.addr NOT IN (SELECT pip FROM _res_primary WHERE pip IS NOT NULL);
 CREATE OR REPLACE TABLE _res_unsure AS
 WITH bad AS (
-  SELECT r FROM _res_s WHERE NOT one
-)  -- _res_unsure: records with partners that disagree, and their partners
+  SELECT r FROM _res_s WHERE NOT one OR r IN (SELECT rid FROM _res_contested)
+)  -- _res_unsure: records with partners that disagree (or contested), and their partners
 SELECT r FROM bad
 UNION SELECT q.arid FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
 UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME};
@@ -750,6 +764,19 @@ SELECT r AS rid, eid, CAST(ip % {_LINES} AS INTEGER) AS addr, ppk, CAST(floor(ip
 FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure)
 """
 
+
+# The times pkt fields show a secondary on an ENI: each run of its records (per time bucket, then
+# joined where they overlap within the tolerance), not the first to the last: a floating IP that
+# went A -> B -> A is not A's while B held it, and B's pairs of that time are keyed (audit 5).
+_PKT_HELD = f"""
+SELECT r.eid, n.eni, r.addr, min(r.vf), max(r.vt) FROM (
+  SELECT g.*, sum(g.fresh) OVER (PARTITION BY g.eid, g.addr ORDER BY g.vf, g.vt
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run FROM (
+    SELECT b.*, CASE WHEN b.vf <= max(b.vt) OVER (PARTITION BY b.eid, b.addr ORDER BY b.vf, b.vt
+                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS fresh
+    FROM (SELECT eid, own_local AS addr, min(t0) - {TOLERANCE} AS vf, max(t1) + {TOLERANCE} AS vt FROM _res_pkt
+          WHERE own_local <> ll GROUP BY eid, own_local, floor(t0 / {_BUCKET})) b) g) r
+JOIN _res_eni n ON n.id = r.eid GROUP BY r.eid, n.eni, r.addr, r.run"""
 
 def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
@@ -766,9 +793,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     # A secondary that pkt fields show is the ENI's over the time they show it (a floating IP moves on).
     con.execute("CREATE OR REPLACE TABLE _res_own_all AS SELECT eid, eni, addr, vf, vt FROM _res_own "
                 "UNION SELECT k.eid, n.eni, k.own_local, NULL, NULL FROM _res_pkt k JOIN _res_eni n ON n.id = k.eid "
-                "WHERE k.own_local = k.ll "
-                f"UNION SELECT k.eid, n.eni, k.own_local, min(k.t0) - {TOLERANCE}, max(k.t1) + {TOLERANCE} FROM _res_pkt k "
-                "JOIN _res_eni n ON n.id = k.eid WHERE k.own_local <> k.ll GROUP BY k.eid, n.eni, k.own_local")
+                "WHERE k.own_local = k.ll UNION " + _PKT_HELD)
     packed_key, wide = False, True  # which of xa/xb (packed key) and xwa/xwb the records go to
     if duckdb_key:
         low, high, odd = con.execute(f"""
@@ -789,6 +814,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr INTEGER, ppk BIGINT, "
                     "peid INTEGER)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
+        con.execute("CREATE OR REPLACE TABLE _res_contested (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr INTEGER, flow BIGINT, t0 BIGINT, t1 BIGINT)")
         con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
@@ -841,7 +867,9 @@ FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_peerclaim p O
 
 # single: the inventory's one-address intervals that no evidence of another address contradicts
 # (pkt, peer, or a pairing that contradicts the inventory), for the records neither resolved.
-# Not on forwarding ENIs: their own address is known, but not the packet's other one.
+# Not on forwarding ENIs: their own address is known, but not the packet's other one. Only IPv4
+# evidence counts (aid > 0): single is about the IPv4 addresses, and an IPv6 record's pkt address
+# (an ENI's IPv6 one) is no other IPv4 address (audit 5).
 _SINGLE = """
 CREATE OR REPLACE TABLE _res_single AS
 WITH s AS (
@@ -849,7 +877,7 @@ WITH s AS (
   FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
   JOIN _res_addr a ON a.addr = s.address
 ), ev AS (
-  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local IS NOT NULL
+  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_k WHERE how = 1 AND eid IN (SELECT eid FROM s)
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
 ), bad AS (
@@ -861,7 +889,7 @@ WITH s AS (
 SELECT DISTINCT d.rid, s.address AS addr
 FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
-WHERE d.egress IS NOT NULL AND d.how IS NULL
+WHERE d.egress IS NOT NULL AND d.how IS NULL AND d.rid NOT IN (SELECT rid FROM _res_contested)
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
@@ -937,7 +965,7 @@ _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cana AS
 SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
 UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
-UNION SELECT eid, addr, NULL, NULL FROM _res_contra;
+UNION SELECT eid, addr, NULL, NULL FROM _res_contra UNION SELECT eid, addr, NULL, NULL FROM _res_contested;
 CREATE OR REPLACE TABLE _res_candt AS
 SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
 WHERE o.egress IS NOT NULL AND o.how IS NULL
