@@ -742,12 +742,15 @@ WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM explained) AND c.r2 NOT IN (SELECT
 -- nor single, and the address is one of its candidates (audit 5). Not for another ENI's primary,
 -- which never moves (ICMP's 0/0 make such pairs of other senders' pings common).
 INSERT INTO _res_contested
-SELECT c.rid, c.eid, c.addr, d.t0, d.t1 FROM (
-  SELECT arid AS rid, aeni AS eid, x AS addr FROM _res_pairs
-  WHERE co AND ca AND x_ok AND brid NOT IN (SELECT r FROM _res_s)
-  UNION SELECT brid, beni, y FROM _res_pairs WHERE co AND cb AND y_ok AND arid NOT IN (SELECT r FROM _res_s)
-) c JOIN _res_d d ON d.rid = c.rid
-WHERE c.rid IN (SELECT r FROM _res_s) AND c.addr NOT IN (SELECT pip FROM _res_primary WHERE pip IS NOT NULL);
+WITH c AS (
+  SELECT arid AS rid, aeni AS eid, x AS addr, brid AS other FROM _res_pairs WHERE co AND ca AND x_ok
+  UNION SELECT brid, beni, y, arid FROM _res_pairs WHERE co AND cb AND y_ok
+), partnered AS (  -- the few records of such pairs that have a partner (looked up from the small side)
+  SELECT r FROM _res_s WHERE r IN (SELECT rid FROM c UNION ALL SELECT other FROM c)
+)
+SELECT DISTINCT c.rid, c.eid, c.addr, d.t0, d.t1 FROM c JOIN _res_d d ON d.rid = c.rid
+WHERE c.rid IN (SELECT r FROM partnered) AND c.other NOT IN (SELECT r FROM partnered)
+  AND c.addr NOT IN (SELECT pip FROM _res_primary WHERE pip IS NOT NULL);
 CREATE OR REPLACE TABLE _res_unsure AS
 WITH bad AS (
   SELECT r FROM _res_s WHERE NOT one OR r IN (SELECT rid FROM _res_contested)
