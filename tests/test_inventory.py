@@ -46,6 +46,36 @@ def test_floating_ip_moves_between_snapshots(tmp_path):
                                               ("eni-0y", "10.0.1.11", None, T - 3600)]
 
 
+def test_snapshot_time_comes_from_the_file_name_before_its_modification_time(tmp_path):
+    """Copied files lose their modification times; a date-time in the name keeps the snapshot's
+    time. 10.0.1.50 is on eni-0x at 09:00 and on eni-0y at 11:00 (both names, two spellings):
+    the midpoint is 10:00 whatever the files' modification times. A name without a date-time
+    (enis-1200.json: no date) falls back to the modification time."""
+    import os
+
+    first = snapshot(tmp_path, "enis-20261128T0900Z.json", {"eni-0x": ["10.0.1.10", "10.0.1.50"], "eni-0y": ["10.0.1.11"]})
+    second = snapshot(tmp_path, "enis-2026-11-28T11-00-00Z.json",
+                      {"eni-0x": ["10.0.1.10"], "eni-0y": ["10.0.1.11", "10.0.1.50"]})
+    undated = snapshot(tmp_path, "enis-1200.json", {"eni-0z": ["10.0.1.12"]})
+    for path in (first, second, undated):
+        os.utime(path, (T + 7200, T + 7200))
+    inv = Inventory.load([second, first, undated])
+    floating = sorted((f.interface_id, f.valid_from, f.valid_to) for f in inv.ownership() if f.address == "10.0.1.50")
+    assert T == 1795860000 and floating == [("eni-0x", None, T), ("eni-0y", T, None)]  # 2026-11-28T10:00:00Z
+    assert sorted((i.interface_id, i.at) for i in inv.interfaces) == [
+        ("eni-0x", T - 3600), ("eni-0x", T + 3600), ("eni-0y", T - 3600), ("eni-0y", T + 3600), ("eni-0z", T + 7200)]
+
+
+def test_times_in_file_names():
+    from eniflow.times import time_in_name
+
+    assert time_in_name("enis-20261128T1000Z.json") == T
+    assert time_in_name("enis-2026-11-28T10:00:00Z.json") == T
+    assert time_in_name("enis-2026-11-28T11-00+0100.json") == T  # 11:00 at UTC+1
+    assert time_in_name("123456789012_eu-west-1_enis-2026-11-28T10-00-30.json") == T + 30
+    assert time_in_name("enis-1000.json") is None and time_in_name("enis-20261399T1000Z.json") is None
+
+
 def test_single_between_agreeing_snapshots_is_one_interval(tmp_path):
     a = snapshot(tmp_path, "a.json", {"eni-0x": ["10.0.1.10"]})
     inv = Inventory.load([a], at=T).merge(Inventory.load([a], at=T + 600))

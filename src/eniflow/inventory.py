@@ -2,7 +2,7 @@
 
 Inputs (each a *snapshot* of one moment, or rows with explicit validity):
 
-- ``aws ec2 describe-network-interfaces`` JSON (time: ``at`` or the file's modification time);
+- ``aws ec2 describe-network-interfaces`` JSON (time: ``at``, a date-time in the file's name, or its modification time);
 - live AWS (``Inventory.from_aws``: DescribeNetworkInterfaces, paginated);
 - ``kubectl get pods -A -o json`` (pod IPs -> ``namespace/name`` owners);
 - eniflow's own inventory JSON (``Inventory.to_json``: rows with validity intervals), which is
@@ -96,7 +96,7 @@ class Inventory:
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise InputError(f"{path}: not JSON ({exc}); an inventory is the JSON printed by "
                                  "'aws ec2 describe-network-interfaces' or 'kubectl get pods -A -o json'.", path) from None
-            moment = parse_time(at) if at is not None else int(os.path.getmtime(path))
+            moment = parse_time(at) if at is not None else _snapshot_time(path)
             inv = inv.merge(cls.from_document(doc, at=moment, source=path))
         return inv
 
@@ -234,6 +234,15 @@ class Inventory:
             con.register(f"_{prefix}{name}_arrow", table)
             con.execute(f"CREATE OR REPLACE TABLE {prefix}{name} AS SELECT * FROM _{prefix}{name}_arrow")
             con.unregister(f"_{prefix}{name}_arrow")
+
+
+def _snapshot_time(path: str) -> int:
+    """When a snapshot file was taken: a date-time in its name (which copying keeps), else its
+    modification time."""
+    from .times import time_in_name
+
+    named = time_in_name(os.path.basename(path))
+    return named if named is not None else int(os.path.getmtime(path))
 
 
 def _interface(n: dict, at: int, source: str) -> Interface:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from .errors import UsageError
 
-__all__ = ["parse_time", "parse_duration"]
+__all__ = ["parse_time", "parse_duration", "time_in_name"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -43,3 +43,29 @@ def parse_time(value: int | float | str | datetime | None, *, now: float | None 
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return int(parsed.timestamp())
+
+
+# A date and time in a file name, ISO 8601 with the separators optional or '-' for ':' (file names
+# cannot hold ':' everywhere): enis-2026-12-01T09:00:00Z.json, enis-2026-12-01T09-00Z.json,
+# enis-20261201T0900Z.json (the style of AWS's own object names). The 'T' is required, so that
+# other digits in a name (an account id, a counter) are never read as a time.
+_NAME_TIME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})T(\d{2})[:-]?(\d{2})(?:[:-]?(\d{2}))?"
+                        r"(Z|[+-]\d{2}(?::?\d{2})?)?(?!\d)")
+
+
+def time_in_name(name: str) -> int | None:
+    """Unix seconds of the last date-time in a file name (UTC unless it gives an offset), else None."""
+    found = None
+    for match in _NAME_TIME.finditer(name):
+        year, month, day, hour, minute, second, zone = match.groups()
+        try:
+            moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                              tzinfo=timezone.utc)
+        except ValueError:  # 2026-13-45T99: digits, not a time
+            continue
+        offset = 0
+        if zone and zone != "Z":
+            digits = zone[1:].replace(":", "")
+            offset = (1 if zone[0] == "+" else -1) * (int(digits[:2]) * 3600 + int(digits[2:4] or 0) * 60)
+        found = int(moment.timestamp()) - offset
+    return found

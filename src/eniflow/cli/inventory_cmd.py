@@ -19,8 +19,8 @@ inventory_app = typer.Typer(
     "merge snapshots into one file, check them against the logs.",
     epilog="""[bold]Example[/bold]
 
-  eniflow inventory fetch --out enis-0900.json        # later: enis-1500.json
-  eniflow inventory merge enis-0900.json enis-1500.json --out enis.json
+  eniflow inventory fetch --out enis-20261201T0900Z.json        # later: enis-20261201T1500Z.json
+  eniflow inventory merge enis-20261201T0900Z.json enis-20261201T1500Z.json --out enis.json
   eniflow inventory check AWSLogs/ -i enis.json
 
   Every command that resolves takes the result with --inventory enis.json.""")
@@ -41,7 +41,7 @@ def _ownership_relation(con, inventory):
 
 @inventory_app.command(epilog="""[bold]Examples[/bold]
 
-  eniflow inventory show -i enis-0900.json -i enis-1500.json
+  eniflow inventory show -i enis-20261201T0900Z.json -i enis-20261201T1500Z.json
 
   eniflow inventory show AWSLogs/ -i enis.json -o csv
 
@@ -79,10 +79,11 @@ def show(
 
 @inventory_app.command(epilog="""[bold]Example[/bold]
 
-  eniflow inventory fetch --region eu-west-1 --out enis-$(date +%H%M).json
+  eniflow inventory fetch --region eu-west-1 --out enis-$(date -u +%Y%m%dT%H%MZ).json
 
   Calls ec2:DescribeNetworkInterfaces (all pages) and writes the same JSON as
-  'aws ec2 describe-network-interfaces'; its modification time is the snapshot's time.""")
+  'aws ec2 describe-network-interfaces'. The snapshot's time is a date-time in the file's name
+  (enis-20261201T0900Z.json), which copying keeps, else the file's modification time.""")
 def fetch(
     out: Annotated[str, typer.Option("--out", help="Write the JSON to this file.")],
     profile: ProfileOpt = None,
@@ -101,9 +102,9 @@ def fetch(
 
 @inventory_app.command(epilog="""[bold]Example[/bold]
 
-  eniflow inventory merge enis-0900.json enis-1500.json pods.json --out inventory.json
+  eniflow inventory merge enis-20261201T0900Z.json enis-20261201T1500Z.json pods.json --out inventory.json
 
-  Each snapshot keeps its time (--at, else the file's modification time), so the merged file
+  Each snapshot keeps its time (--at, else a date-time in its name, else its modification time), so the merged file
   is time-aware and can be given to --inventory like any snapshot.""")
 def merge(
     files: Annotated[list[str], typer.Argument(help="Inventory files: describe-network-interfaces, kubectl pods, eniflow.")],

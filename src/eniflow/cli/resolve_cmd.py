@@ -15,7 +15,8 @@ InventoryOpt = Annotated[Optional[list[str]], typer.Option(
     "--inventory", "-i", help="ENI inventory (repeatable): 'aws ec2 describe-network-interfaces' JSON, "
     "'kubectl get pods -A -o json' JSON, an eniflow inventory file, or 'aws' for the live one.")]
 AtOpt = Annotated[Optional[str], typer.Option(
-    "--at", help="Time of the inventory snapshots (default: each file's modification time).")]
+    "--at", help="Time of the inventory snapshots (default: a date-time in each file's name, as in "
+    "enis-20261201T0900Z.json, else its modification time).")]
 
 
 def _resolve(sources, *, format, since, until, inventory, at, aws, infer=True, min_support=None):
