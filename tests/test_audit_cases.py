@@ -146,3 +146,29 @@ def test_a_secondary_seen_in_pkt_fields_is_that_enis_only_while_seen(tmp_path):
         ("eni-0b", "ingress", "10.0.1.12", "peer"),
         ("eni-0b", "egress", "10.0.1.12", "peer"),
     ]
+
+
+TGW_FORMAT = ("version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id "
+              "tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id "
+              "tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+              "log-status type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded "
+              "packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service pkt-dst-aws-service")
+
+
+def test_transit_gateway_records_have_no_local_address(tmp_path):
+    """A transit gateway flow log (version 6) logs the packet's own addresses per attachment, with
+    no ENI: the direction is the attachment's, src_ip/dst_ip are as logged, and there is no local
+    address (the server's 10.40.2.240 is not the attachment's, as local_ip would say)."""
+    log = tmp_path / "tgw.log"
+    log.write_text("\n".join([TGW_FORMAT,
+        f"6 TransitGateway 123456789012 tgw-1 tgw-attach-0a 123456789012 123456789012 vpc-a vpc-b subnet-a subnet-b "
+        f"eni-0tgwa eni-0tgwb use1-az1 use1-az2 tgw-attach-0b 10.20.33.164 10.40.2.240 39812 80 6 8 900 {T} {T + 30} "
+        "OK IPv4 0 0 0 0 2 us-east-1 ingress - -",
+        f"6 TransitGateway 123456789012 tgw-1 tgw-attach-0b 123456789012 123456789012 vpc-a vpc-b subnet-a subnet-b "
+        f"eni-0tgwa eni-0tgwb use1-az1 use1-az2 tgw-attach-0a 10.20.33.164 10.40.2.240 39812 80 6 8 900 {T} {T + 30} "
+        "OK IPv4 0 0 0 0 2 us-east-1 egress - -"]) + "\n")
+    res = eniflow.resolve(eniflow.read(log))
+    rows = res.relation.order("line").project(
+        "tgw_attachment_id, direction, src_ip, dst_ip, local_ip, resolution, owner").fetchall()
+    assert rows == [("tgw-attach-0a", "ingress", "10.20.33.164", "10.40.2.240", None, "as-logged", None),
+                    ("tgw-attach-0b", "egress", "10.20.33.164", "10.40.2.240", None, "as-logged", None)]

@@ -189,8 +189,8 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
-          CASE WHEN r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
-          CASE WHEN NOT r.egress AND r.code <> 0 THEN {local} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
+          CASE WHEN r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {local} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
+          CASE WHEN NOT r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {local} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
           {local} AS local_ip, {label} AS resolution, {names['cand']} AS candidates,
           CASE WHEN r.code <= 2 THEN 1.0 ELSE r.confidence END AS confidence,
           {names['peer']} AS peer_interface_id, {names['source']} AS peer_source,
@@ -1003,7 +1003,9 @@ DROP TABLE _res_candt
 """
 
 # The resolution of every record (_res_r, narrow): code indexes LABELS; addr: the local address
-# when resolution found one; local: the local address (for the pod owner); cid: the candidates
+# when resolution found one; local: the local address (for the pod owner; none for a record
+# without an ENI, such as a transit gateway's, whose direction is the attachment's and whose
+# addresses are both the packet's); cid: the candidates
 # (_res_cands); confidence only for inferred; the peer's place ppk and ENI peid. The view
 # `resolved` derives the rest (labels, src_ip/dst_ip, candidates, owner, the peer's record). On DuckDB in rid order, for the view's positional
 # pairing with the records.
@@ -1021,7 +1023,8 @@ WITH o AS (  -- the records left open that single, inference or candidates tell 
 )
 SELECT k.rid, k.eid, k.egress,
        CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(k.ocode, 5) END AS UTINYINT) AS code,
-       coalesce(k.addr, k.oaddr) AS addr, CASE WHEN k.egress IS NOT NULL THEN coalesce(k.addr, k.oaddr, k.ll) END AS local,
+       coalesce(k.addr, k.oaddr) AS addr,
+       CASE WHEN k.egress IS NOT NULL AND k.eid IS NOT NULL THEN coalesce(k.addr, k.oaddr, k.ll) END AS local,
        k.cid, k.confidence, k.ppk, k.peid
 FROM k"""
 
