@@ -64,6 +64,15 @@ def test_unknown_reference():
         "net.yaml:10: ENI eni-1: unknown subnet 'subnet-9' (declare it under 'subnets')."
 
 
+def test_a_connection_cannot_mix_ipv4_and_ipv6():
+    """An ENI's name stands for its primary IPv4; sending from it to an IPv6 address would make
+    a packet of no family (and flow log records AWS never writes)."""
+    text = GOOD + "traffic:\n  connections:\n    - from: eni-1\n      to: \"[2600:1f18::5]:443\"\n"
+    assert str(error(text)) == ("net.yaml:18: connection: 'from' (10.0.1.10) and 'to' (2600:1f18::5) must both be IPv4 "
+                                "or both IPv6; an ENI's name means its primary IPv4, so write its IPv6 address to send "
+                                "over IPv6.")
+
+
 def test_aggregation_interval_must_be_60_or_600():
     assert str(error(GOOD.replace("  - resources: [vpc-1]", "  - resources: [vpc-1]\n    interval: 300"))) == \
         "net.yaml:15: flow log fl-00000000000000000: 'interval' must be one of 60, 600, not 300."

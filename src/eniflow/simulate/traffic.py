@@ -43,6 +43,9 @@ def parse_connections(check, node, start: float, names: dict[str, str]) -> list[
         proto = PROTOCOLS[proto_text]
         src, _ = _endpoint(check, item, "from", names, want_port=False)
         dst, dport = _endpoint(check, item, "to", names, want_port=proto in (6, 17))
+        if (":" in src) != (":" in dst):  # a packet is IPv4 or IPv6; an ENI's name stands for its IPv4 primary
+            check.fail(item, "to", f"connection: 'from' ({src}) and 'to' ({dst}) must both be IPv4 or both IPv6; "
+                       "an ENI's name means its primary IPv4, so write its IPv6 address to send over IPv6.")
         at = time_value(check, item, "at", start) if "at" in item else start
         duration = duration_value(check, item, "duration") if "duration" in item else 1.0
         if duration < 0:
