@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from eniflow.inventory import Inventory
-from test_audit_cases import PKT_FORMAT, T, resolve_lines, snapshot
+from test_audit_cases import PKT_FORMAT, T, floating_ip_on_eni_0b, resolve_lines, snapshot
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 
@@ -78,14 +78,7 @@ def test_a_floating_ip_back_on_its_first_eni_was_not_its_in_between(tmp_path):
         line for t, port in ((T, 40000), (T + 1800, 40001)) for line in (
             f"5 eni-0a 10.0.1.11 10.0.2.99 {port} 443 6 3 180 {t} {t + 30} ACCEPT OK 10.0.1.12 10.0.2.99 egress",
             f"5 eni-0a 10.0.2.99 10.0.1.11 443 {port} 6 3 180 {t} {t + 30} ACCEPT OK 10.0.2.99 10.0.1.12 ingress")]) + "\n")
-    t = T + 900
-    rows, _ = resolve_lines(tmp_path, HEADER, [
-        f"2 123456789012 eni-0c 10.0.2.21 10.0.1.12 50000 443 6 10 1000 {t} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0c 10.0.1.12 10.0.2.21 443 50000 6 12 9000 {t} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0c 10.0.2.21 10.0.3.5 50001 5432 6 4 400 {t} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0b 10.0.2.21 10.0.1.13 50000 443 6 10 1000 {t + 5} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0b 10.0.1.13 10.0.2.21 443 50000 6 12 9000 {t + 5} {t + 30} ACCEPT OK",
-    ], None, extra=[pkt])
+    rows, _ = resolve_lines(tmp_path, HEADER, floating_ip_on_eni_0b(T + 900), None, extra=[pkt])
     assert [(r["interface_id"], r["direction"], r["local_ip"], r["resolution"]) for r in rows] == [
         ("eni-0a", d, "10.0.1.12", "pkt") for d in ("egress", "ingress")] * 2 + [
         ("eni-0c", "egress", "10.0.2.21", "peer"),

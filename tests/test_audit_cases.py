@@ -117,6 +117,18 @@ def test_ipv6_record_takes_its_direction_from_the_inventorys_ipv6_addresses(tmp_
         ("egress", "2600:1f18:1:12::d", "2600:1f18:1:12::a", "2600:1f18:1:12::d", "pkt", "i-0a")]
 
 
+def floating_ip_on_eni_0b(t: int) -> list[str]:
+    """Default-format records at t: the client eni-0c (10.0.2.21) reaches the floating IP 10.0.1.12,
+    now on eni-0b (primary 10.0.1.13), and eni-0b logs it masked; eni-0c also talks to 10.0.3.5."""
+    return [
+        f"2 123456789012 eni-0c 10.0.2.21 10.0.1.12 50000 443 6 10 1000 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0c 10.0.1.12 10.0.2.21 443 50000 6 12 9000 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0c 10.0.2.21 10.0.3.5 50001 5432 6 4 400 {t} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0b 10.0.2.21 10.0.1.13 50000 443 6 10 1000 {t + 5} {t + 30} ACCEPT OK",
+        f"2 123456789012 eni-0b 10.0.1.13 10.0.2.21 443 50000 6 12 9000 {t + 5} {t + 30} ACCEPT OK",
+    ]
+
+
 def test_a_secondary_seen_in_pkt_fields_is_that_enis_only_while_seen(tmp_path):
     """No inventory. eni-0a's flow log has pkt fields: in its first minute they show it sending
     from the floating IP 10.0.1.12. By T + 15 min the address has moved to eni-0b (default
@@ -129,14 +141,7 @@ def test_a_secondary_seen_in_pkt_fields_is_that_enis_only_while_seen(tmp_path):
         f"5 eni-0a 10.0.1.11 10.0.2.99 40000 443 6 3 180 {T} {T + 30} ACCEPT OK 10.0.1.12 10.0.2.99 egress",
         f"5 eni-0a 10.0.2.99 10.0.1.11 443 40000 6 3 180 {T} {T + 30} ACCEPT OK 10.0.2.99 10.0.1.12 ingress"]) + "\n")
     header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
-    t = T + 900
-    rows, _ = resolve_lines(tmp_path, header, [
-        f"2 123456789012 eni-0c 10.0.2.21 10.0.1.12 50000 443 6 10 1000 {t} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0c 10.0.1.12 10.0.2.21 443 50000 6 12 9000 {t} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0c 10.0.2.21 10.0.3.5 50001 5432 6 4 400 {t} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0b 10.0.2.21 10.0.1.13 50000 443 6 10 1000 {t + 5} {t + 30} ACCEPT OK",
-        f"2 123456789012 eni-0b 10.0.1.13 10.0.2.21 443 50000 6 12 9000 {t + 5} {t + 30} ACCEPT OK",
-    ], None, extra=[pkt])
+    rows, _ = resolve_lines(tmp_path, header, floating_ip_on_eni_0b(T + 900), None, extra=[pkt])
     assert [(r["interface_id"], r["direction"], r["local_ip"], r["resolution"]) for r in rows] == [
         ("eni-0a", "egress", "10.0.1.12", "pkt"),
         ("eni-0a", "ingress", "10.0.1.12", "pkt"),
