@@ -92,3 +92,18 @@ def test_cli_bad_addresses_are_usage_errors(cli):
     assert code == 2 and "--ip '10.0.1' is not an IP address; give one such as 10.0.1.20." in err
     code, _, err = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "server:80")
     assert code == 2 and "'server:80' is not an address: give IP or IP:PORT, e.g. 10.0.1.20:443." in err
+
+
+def test_flows_and_trace_on_a_format_without_times_or_counters(tmp_path):
+    """A custom format may leave out start, end, packets and bytes (the transit-gateway scenario's
+    does): flows and trace show those as empty instead of failing with a binder error."""
+    log = tmp_path / "no-times.log"
+    log.write_text("version interface-id srcaddr dstaddr srcport dstport protocol action log-status\n"
+                   "3 eni-0client 10.0.2.30 10.0.1.20 49152 80 6 ACCEPT OK\n"
+                   "3 eni-0client 10.0.1.20 10.0.2.30 80 49152 6 ACCEPT OK\n")
+    rel = eniflow.flows_for_ip(log, "10.0.1.20")
+    assert rel.project("line, start, bytes, src_ip, dst_ip").fetchall() == [
+        (2, None, None, "10.0.2.30", "10.0.1.20"), (3, None, None, "10.0.1.20", "10.0.2.30")]
+    rel = eniflow.trace(log, "10.0.2.30", "10.0.1.20:80")
+    assert sorted(rel.project("start, src_ip, sender_packets, coalesce(sender_line, receiver_line)").fetchall()) == [
+        (None, "10.0.1.20", None, 3), (None, "10.0.2.30", None, 2)]

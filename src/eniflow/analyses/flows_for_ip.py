@@ -35,8 +35,13 @@ def flows_for_ip(data, ip: str, *, port: int | None = None, inventory=None, sinc
         ip = str(ipaddress.ip_address(ip.strip()))
     except ValueError:
         raise UsageError(f"--ip {ip!r} is not an IP address; give one such as 10.0.1.20.") from None
+    from ..read import ensure_columns
+
     resolved = resolved_from(data, inventory=inventory, since=since, until=until, aws=aws)
     con = resolved.con
+    # A custom format may lack fields shown here (start, bytes, pkt-*...): they are NULL then.
+    needed = [c for c in (*COLUMNS, "pkt_srcaddr", "pkt_dstaddr") if c not in ("match", "masked")]
+    ensure_columns(resolved.relation, needed).create_view("eniflow_flows_input", replace=True)
     port_filter = "" if port is None else f"AND (srcport = {int(port)} OR dstport = {int(port)})"
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
     # list_contains is DuckDB's; Spark spells it array_contains.
@@ -45,14 +50,7 @@ def flows_for_ip(data, ip: str, *, port: int | None = None, inventory=None, sinc
           SELECT *, CASE WHEN src_ip = $ip THEN 'src' WHEN dst_ip = $ip THEN 'dst' ELSE 'candidate' END AS match,
                  NOT (coalesce(srcaddr = $ip, false) OR coalesce(dstaddr = $ip, false)
                       OR coalesce(pkt_srcaddr = $ip, false) OR coalesce(pkt_dstaddr = $ip, false)) AS masked
-          FROM ({_with_pkt(resolved)})
+          FROM eniflow_flows_input
           WHERE (src_ip = $ip OR dst_ip = $ip OR (resolution = 'ambiguous' AND list_contains(candidates, $ip))) {port_filter}
         ) ORDER BY "start", interface_id, source, line
     """, params={"ip": ip})
-
-
-def _with_pkt(resolved) -> str:
-    """The resolved view with pkt columns present (NULL when no source had them)."""
-    have = set(resolved.columns)
-    extra = "".join(f", CAST(NULL AS VARCHAR) AS {c}" for c in ("pkt_srcaddr", "pkt_dstaddr") if c not in have)
-    return f"SELECT *{extra} FROM resolved"

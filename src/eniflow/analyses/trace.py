@@ -17,6 +17,8 @@ from ..resolve import resolved_from
 
 __all__ = ["trace", "parse_endpoint"]
 
+_NEEDED = ("start", "end", "srcport", "dstport", "protocol", "packets", "action", "srcaddr", "dstaddr")
+
 
 def parse_endpoint(text: str) -> tuple[str, int | None]:
     """'10.0.1.20', '10.0.1.20:443' or '[fd00::1]:443' -> (address, port or None)."""
@@ -43,7 +45,11 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
     """
     a, a_port = parse_endpoint(src)
     b, b_port = parse_endpoint(dst)
+    from ..read import ensure_columns
+
     resolved = resolved_from(data, inventory=inventory, since=since, until=until, aws=aws)
+    # A custom format may lack fields shown here (start, packets...): they are NULL then.
+    ensure_columns(resolved.relation, _NEEDED).create_view("eniflow_trace_input", replace=True)
     ports = []
     if b_port is not None:
         ports.append(f"((src_ip = $a AND dstport = {b_port}) OR (src_ip = $b AND srcport = {b_port}))")
@@ -55,7 +61,7 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
                          f"{t}.source AS {n}_source, {t}.line AS {n}_line")
     return resolved.con.sql(f"""
         WITH conv AS (
-          SELECT * FROM resolved
+          SELECT * FROM eniflow_trace_input
           WHERE ((src_ip = $a AND dst_ip = $b) OR (src_ip = $b AND dst_ip = $a)){port_filter}
         ), snd AS (SELECT * FROM conv WHERE direction = 'egress' OR direction IS NULL),
         rcv AS (SELECT * FROM conv WHERE direction = 'ingress'),
