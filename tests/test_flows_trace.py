@@ -107,3 +107,17 @@ def test_flows_and_trace_on_a_format_without_times_or_counters(tmp_path):
     rel = eniflow.trace(log, "10.0.2.30", "10.0.1.20:80")
     assert sorted(rel.project("start, src_ip, sender_packets, coalesce(sender_line, receiver_line)").fetchall()) == [
         (None, "10.0.1.20", None, 3), (None, "10.0.2.30", None, 2)]
+
+
+def test_flows_for_the_primary_marks_ambiguous_records_as_candidates():
+    """Only the server is logged, and it has 10.0.1.10 and 10.0.1.20: its records show the
+    primary whichever address the clients used, so for 10.0.1.10 they are candidates (maybe),
+    not matches; for the client 10.0.2.30, the remote end, they are matches."""
+    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"), Inventory.load(DATA / "enis.json", at=T))
+    rel = eniflow.flows_for_ip(resolved, "10.0.1.10")
+    assert rel.project("srcaddr, dstaddr, match, resolution").fetchall() == [
+        ("10.0.2.30", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.30", "candidate", "ambiguous"),
+        ("10.0.2.31", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.31", "candidate", "ambiguous")]
+    rel = eniflow.flows_for_ip(resolved, "10.0.2.30")
+    assert rel.project("srcaddr, dstaddr, match").fetchall() == [
+        ("10.0.2.30", "10.0.1.10", "src"), ("10.0.1.10", "10.0.2.30", "dst")]
