@@ -121,3 +121,22 @@ def test_flows_for_the_primary_marks_ambiguous_records_as_candidates():
     rel = eniflow.flows_for_ip(resolved, "10.0.2.30")
     assert rel.project("srcaddr, dstaddr, match").fetchall() == [
         ("10.0.2.30", "10.0.1.10", "src"), ("10.0.1.10", "10.0.2.30", "dst")]
+
+
+def test_trace_pairs_records_that_pkt_fields_resolved(tmp_path):
+    """With pkt-srcaddr/pkt-dstaddr (the recommended format) every record is `pkt` and resolution
+    pairs nothing; trace still shows each sender record beside the receiver's record of the same
+    packets, instead of two half-empty rows claiming the other side was not logged."""
+    log = tmp_path / "v5.log"
+    log.write_text(
+        "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status "
+        "pkt-srcaddr pkt-dstaddr flow-direction\n"
+        f"5 eni-0client 10.0.2.30 10.0.1.20 49152 80 6 6 795 {T} {T + 2} ACCEPT OK 10.0.2.30 10.0.1.20 egress\n"
+        f"5 eni-0server 10.0.2.30 10.0.1.10 49152 80 6 6 795 {T} {T + 2} ACCEPT OK 10.0.2.30 10.0.1.20 ingress\n"
+        f"5 eni-0server 10.0.1.10 10.0.2.30 80 49152 6 5 1420 {T} {T + 2} ACCEPT OK 10.0.1.20 10.0.2.30 egress\n"
+        f"5 eni-0client 10.0.1.20 10.0.2.30 80 49152 6 5 1420 {T} {T + 2} ACCEPT OK 10.0.1.20 10.0.2.30 ingress\n")
+    rel = eniflow.trace(log, "10.0.2.30", "10.0.1.20:80")
+    assert rel.project("src_ip, sender_eni, sender_line, sender_resolution, receiver_eni, receiver_line, "
+                       "receiver_logged").fetchall() == [
+        ("10.0.2.30", "eni-0client", 2, "pkt", "eni-0server", 3, "10.0.2.30 -> 10.0.1.10"),
+        ("10.0.1.20", "eni-0server", 4, "pkt", "eni-0client", 5, "10.0.1.20 -> 10.0.2.30")]
