@@ -140,3 +140,24 @@ def test_trace_pairs_records_that_pkt_fields_resolved(tmp_path):
                        "receiver_logged").fetchall() == [
         ("10.0.2.30", "eni-0client", 2, "pkt", "eni-0server", 3, "10.0.2.30 -> 10.0.1.10"),
         ("10.0.1.20", "eni-0server", 4, "pkt", "eni-0client", 5, "10.0.1.20 -> 10.0.2.30")]
+
+
+def test_cli_tables_piped_or_to_a_file_are_not_cut(cli, tmp_path, monkeypatch):
+    """Written to a pipe or a file, a table is as wide as it needs: at Rich's default 80 columns
+    the addresses ended in '…' and the note and how columns were squeezed out."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, out, _ = cli("flows", DATA / "seed.log", "--ip", "10.0.1.20", "--port", "80")
+    assert code == 0 and "…" not in out
+    assert "10.0.2.30:49152 -> 10.0.1.20:80" in out and "10.0.1.10 -> 10.0.2.30" in out and "masked" in out
+    code, out, _ = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "10.0.1.20:80", "--out",
+                       tmp_path / "trace.txt")
+    text = (tmp_path / "trace.txt").read_text()
+    assert code == 0 and "…" not in text and "10.0.1.20:80 -> 10.0.2.30:49152" in text and "eni-0server" in text
+
+
+def test_cli_trace_out_in_a_missing_directory_is_one_sentence(cli, tmp_path):
+    code, out, err = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "10.0.1.20",
+                         "--out", tmp_path / "missing" / "trace.txt")
+    assert code == 1 and err.splitlines()[-1] == (
+        f"eniflow: error: {tmp_path / 'missing' / 'trace.txt'}: cannot write the output (No such file or directory); "
+        "check that its directory exists and is writable.")

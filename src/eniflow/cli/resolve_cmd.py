@@ -168,10 +168,11 @@ def _trace_table(rel, src: str, dst: str, out: str | None) -> None:
     """Time, truth, then each side's ENI / logged addresses / resolution, in a Rich table."""
     from datetime import datetime, timezone
 
-    from rich.console import Console
+    import sys
+
     from rich.table import Table
 
-    from ..render import TABLE_ROWS
+    from ..render import TABLE_ROWS, _open, table_console
 
     rows = rel.fetchall()
     day = next((datetime.fromtimestamp(r[0], timezone.utc).strftime(" on %Y-%m-%d") for r in rows if r[0]), "")
@@ -192,7 +193,7 @@ def _trace_table(rel, src: str, dst: str, out: str | None) -> None:
                       d["receiver_logged"] or "", d["receiver_resolution"] or "",
                       str(d["sender_packets"] if d["sender_packets"] is not None else d["receiver_packets"]),
                       d["sender_action"] or d["receiver_action"] or "")
-    console = Console(file=open(out, "w") if out else None, soft_wrap=False)
+    console = table_console(_open(out, "w") if out else sys.stdout)
     console.print(table)
     if total > TABLE_ROWS:
         console.print(f"[dim]… {total - TABLE_ROWS} more rows; use -o jsonl/csv/parquet for all of them[/dim]")
