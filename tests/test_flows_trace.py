@@ -161,3 +161,18 @@ def test_cli_trace_out_in_a_missing_directory_is_one_sentence(cli, tmp_path):
     assert code == 1 and err.splitlines()[-1] == (
         f"eniflow: error: {tmp_path / 'missing' / 'trace.txt'}: cannot write the output (No such file or directory); "
         "check that its directory exists and is writable.")
+
+
+def test_cli_bad_ports_and_outputs_fail_before_reading(cli, tmp_path):
+    """A port beyond 65535 listed nothing with exit 0; these options, and -o, were checked only
+    after every source had been read and resolved: now they win over a missing source."""
+    missing = tmp_path / "missing"
+    assert cli("flows", missing, "--ip", "10.0.1.20", "--port", "70000") == (
+        2, "", "eniflow: error: --port 70000: a port is a number from 0 to 65535, such as 443.\n")
+    assert cli("flows", missing, "--ip", "10.0.1") == (
+        2, "", "eniflow: error: --ip '10.0.1' is not an IP address; give one such as 10.0.1.20.\n")
+    assert cli("flows", missing, "--ip", "10.0.1.20", "-o", "xml") == (
+        2, "", "eniflow: error: unknown output format 'xml'; choose one of table, jsonl, csv, parquet.\n")
+    assert cli("trace", missing, "--from", "10.0.2.30", "--to", "10.0.1.20:99999") == (
+        2, "", "eniflow: error: '10.0.1.20:99999': a port is a number from 0 to 65535, as in 10.0.1.20:443.\n")
+    assert cli("trace", missing, "--from", "10.0.2.30", "--to", "10.0.1.20", "-o", "xml")[0] == 2

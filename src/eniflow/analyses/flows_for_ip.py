@@ -18,12 +18,23 @@ import duckdb
 from ..errors import UsageError
 from ..resolve import resolved_from
 
-__all__ = ["flows_for_ip", "COLUMNS"]
+__all__ = ["flows_for_ip", "check_options", "COLUMNS"]
 
 # What a reader needs to judge each record: when, where, the truth, what was logged, how we know.
 COLUMNS = ("interface_id", "start", "end", "direction", "src_ip", "srcport", "dst_ip", "dstport", "protocol",
            "packets", "bytes", "action", "srcaddr", "dstaddr", "match", "masked", "resolution", "confidence",
            "candidates", "owner", "peer_interface_id", "source", "line")
+
+
+def check_options(ip: str, port: int | None = None) -> str:
+    """The IP in canonical form; UsageError for a bad --ip or --port, before anything is read."""
+    try:
+        ip = str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        raise UsageError(f"--ip {ip!r} is not an IP address; give one such as 10.0.1.20.") from None
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: a port is a number from 0 to 65535, such as 443.")
+    return ip
 
 
 def flows_for_ip(data, ip: str, *, port: int | None = None, inventory=None, since=None, until=None,
@@ -33,10 +44,7 @@ def flows_for_ip(data, ip: str, *, port: int | None = None, inventory=None, sinc
     ``match`` says how the record concerns the IP: ``src``, ``dst`` or ``candidate``; ``masked``
     is true when the flow log itself did not show the IP (the resolution found it).
     """
-    try:
-        ip = str(ipaddress.ip_address(ip.strip()))
-    except ValueError:
-        raise UsageError(f"--ip {ip!r} is not an IP address; give one such as 10.0.1.20.") from None
+    ip = check_options(ip, port)
     from ..read import ensure_columns
 
     resolved = resolved_from(data, inventory=inventory, since=since, until=until, aws=aws)

@@ -35,6 +35,8 @@ def parse_endpoint(text: str) -> tuple[str, int | None]:
         port = None if port in (None, "") else int(port)
     except ValueError:
         raise UsageError(f"{text!r} is not an address: give IP or IP:PORT, e.g. 10.0.1.20:443.") from None
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"{text!r}: a port is a number from 0 to 65535, as in 10.0.1.20:443.")
     return host, port
 
 
