@@ -92,3 +92,87 @@ def test_cli_bad_addresses_are_usage_errors(cli):
     assert code == 2 and "--ip '10.0.1' is not an IP address; give one such as 10.0.1.20." in err
     code, _, err = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "server:80")
     assert code == 2 and "'server:80' is not an address: give IP or IP:PORT, e.g. 10.0.1.20:443." in err
+
+
+def test_flows_and_trace_on_a_format_without_times_or_counters(tmp_path):
+    """A custom format may leave out start, end, packets and bytes (the transit-gateway scenario's
+    does): flows and trace show those as empty instead of failing with a binder error."""
+    log = tmp_path / "no-times.log"
+    log.write_text("version interface-id srcaddr dstaddr srcport dstport protocol action log-status\n"
+                   "3 eni-0client 10.0.2.30 10.0.1.20 49152 80 6 ACCEPT OK\n"
+                   "3 eni-0client 10.0.1.20 10.0.2.30 80 49152 6 ACCEPT OK\n")
+    rel = eniflow.flows_for_ip(log, "10.0.1.20")
+    assert rel.project("line, start, bytes, src_ip, dst_ip").fetchall() == [
+        (2, None, None, "10.0.2.30", "10.0.1.20"), (3, None, None, "10.0.1.20", "10.0.2.30")]
+    rel = eniflow.trace(log, "10.0.2.30", "10.0.1.20:80")
+    assert sorted(rel.project("start, src_ip, sender_packets, coalesce(sender_line, receiver_line)").fetchall()) == [
+        (None, "10.0.1.20", None, 3), (None, "10.0.2.30", None, 2)]
+
+
+def test_flows_for_the_primary_marks_ambiguous_records_as_candidates():
+    """Only the server is logged, and it has 10.0.1.10 and 10.0.1.20: its records show the
+    primary whichever address the clients used, so for 10.0.1.10 they are candidates (maybe),
+    not matches; for the client 10.0.2.30, the remote end, they are matches."""
+    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"), Inventory.load(DATA / "enis.json", at=T))
+    rel = eniflow.flows_for_ip(resolved, "10.0.1.10")
+    assert rel.project("srcaddr, dstaddr, match, resolution").fetchall() == [
+        ("10.0.2.30", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.30", "candidate", "ambiguous"),
+        ("10.0.2.31", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.31", "candidate", "ambiguous")]
+    rel = eniflow.flows_for_ip(resolved, "10.0.2.30")
+    assert rel.project("srcaddr, dstaddr, match").fetchall() == [
+        ("10.0.2.30", "10.0.1.10", "src"), ("10.0.1.10", "10.0.2.30", "dst")]
+
+
+def test_trace_pairs_records_that_pkt_fields_resolved(tmp_path):
+    """With pkt-srcaddr/pkt-dstaddr (the recommended format) every record is `pkt` and resolution
+    pairs nothing; trace still shows each sender record beside the receiver's record of the same
+    packets, instead of two half-empty rows claiming the other side was not logged."""
+    log = tmp_path / "v5.log"
+    log.write_text(
+        "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status "
+        "pkt-srcaddr pkt-dstaddr flow-direction\n"
+        f"5 eni-0client 10.0.2.30 10.0.1.20 49152 80 6 6 795 {T} {T + 2} ACCEPT OK 10.0.2.30 10.0.1.20 egress\n"
+        f"5 eni-0server 10.0.2.30 10.0.1.10 49152 80 6 6 795 {T} {T + 2} ACCEPT OK 10.0.2.30 10.0.1.20 ingress\n"
+        f"5 eni-0server 10.0.1.10 10.0.2.30 80 49152 6 5 1420 {T} {T + 2} ACCEPT OK 10.0.1.20 10.0.2.30 egress\n"
+        f"5 eni-0client 10.0.1.20 10.0.2.30 80 49152 6 5 1420 {T} {T + 2} ACCEPT OK 10.0.1.20 10.0.2.30 ingress\n")
+    rel = eniflow.trace(log, "10.0.2.30", "10.0.1.20:80")
+    assert rel.project("src_ip, sender_eni, sender_line, sender_resolution, receiver_eni, receiver_line, "
+                       "receiver_logged").fetchall() == [
+        ("10.0.2.30", "eni-0client", 2, "pkt", "eni-0server", 3, "10.0.2.30 -> 10.0.1.10"),
+        ("10.0.1.20", "eni-0server", 4, "pkt", "eni-0client", 5, "10.0.1.20 -> 10.0.2.30")]
+
+
+def test_cli_tables_piped_or_to_a_file_are_not_cut(cli, tmp_path, monkeypatch):
+    """Written to a pipe or a file, a table is as wide as it needs: at Rich's default 80 columns
+    the addresses ended in '…' and the note and how columns were squeezed out."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, out, _ = cli("flows", DATA / "seed.log", "--ip", "10.0.1.20", "--port", "80")
+    assert code == 0 and "…" not in out
+    assert "10.0.2.30:49152 -> 10.0.1.20:80" in out and "10.0.1.10 -> 10.0.2.30" in out and "masked" in out
+    code, out, _ = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "10.0.1.20:80", "--out",
+                       tmp_path / "trace.txt")
+    text = (tmp_path / "trace.txt").read_text()
+    assert code == 0 and "…" not in text and "10.0.1.20:80 -> 10.0.2.30:49152" in text and "eni-0server" in text
+
+
+def test_cli_trace_out_in_a_missing_directory_is_one_sentence(cli, tmp_path):
+    code, out, err = cli("trace", DATA / "seed.log", "--from", "10.0.2.30", "--to", "10.0.1.20",
+                         "--out", tmp_path / "missing" / "trace.txt")
+    assert code == 1 and err.splitlines()[-1] == (
+        f"eniflow: error: {tmp_path / 'missing' / 'trace.txt'}: cannot write the output (No such file or directory); "
+        "check that its directory exists and is writable.")
+
+
+def test_cli_bad_ports_and_outputs_fail_before_reading(cli, tmp_path):
+    """A port beyond 65535 listed nothing with exit 0; these options, and -o, were checked only
+    after every source had been read and resolved: now they win over a missing source."""
+    missing = tmp_path / "missing"
+    assert cli("flows", missing, "--ip", "10.0.1.20", "--port", "70000") == (
+        2, "", "eniflow: error: --port 70000: a port is a number from 0 to 65535, such as 443.\n")
+    assert cli("flows", missing, "--ip", "10.0.1") == (
+        2, "", "eniflow: error: --ip '10.0.1' is not an IP address; give one such as 10.0.1.20.\n")
+    assert cli("flows", missing, "--ip", "10.0.1.20", "-o", "xml") == (
+        2, "", "eniflow: error: unknown output format 'xml'; choose one of table, jsonl, csv, parquet.\n")
+    assert cli("trace", missing, "--from", "10.0.2.30", "--to", "10.0.1.20:99999") == (
+        2, "", "eniflow: error: '10.0.1.20:99999': a port is a number from 0 to 65535, as in 10.0.1.20:443.\n")
+    assert cli("trace", missing, "--from", "10.0.2.30", "--to", "10.0.1.20", "-o", "xml")[0] == 2

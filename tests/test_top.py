@@ -183,3 +183,31 @@ def test_top_resolves_flows_it_is_given(tmp_path):
     logs, inventory = write_seed_logs(tmp_path)
     result = top(eniflow.read(logs), by="local_ip", n=1, inventory=eniflow.Inventory.load(inventory))
     assert [(r["local_ip"], r["bytes"]) for r in rows(result)] == [("10.0.1.20", 8540)]
+
+
+def test_top_without_inventory_says_unresolved_records_may_count_twice(tmp_path):
+    """Without the inventory every record is as-logged: the client's show 10.0.1.20, the server's
+    10.0.1.10, so the two sides of each flow are not known to be one, and both are summed. The
+    note says so instead of claiming that conversations were counted once."""
+    logs, _ = write_seed_logs(tmp_path)
+    result = top(eniflow.resolve(eniflow.read(logs)), by="src_ip")
+    assert [(r["src_ip"], r["bytes"]) for r in rows(result)] == [
+        ("10.0.1.10", 6500), ("10.0.1.20", 6500), ("10.0.2.30", 4080), ("10.0.9.9", 60)]
+    assert result.note == (
+        "9 records; conversations logged on both ENIs counted once (0 records of the second ENI skipped). "
+        "9 records with unresolved addresses (as-logged, ambiguous) count as logged: a conversation among them "
+        "that both ENIs logged counts twice.")
+
+
+def test_top_by_bytes_of_logs_without_bytes_is_refused(tmp_path, cli):
+    """A format without bytes (the transit-gateway scenario's) ranked every row at NULL, and the
+    table left the empty bytes and share columns out without a word."""
+    log = tmp_path / "no-bytes.log"
+    log.write_text("version interface-id srcaddr dstaddr srcport dstport protocol action log-status\n"
+                   "3 eni-client 10.0.2.30 10.0.1.20 49152 80 6 ACCEPT OK\n")
+    code, out, err = cli("top", log, "--by", "dst_ip")
+    assert (code, out) == (2, "") and err.splitlines()[-1] == (
+        "eniflow: error: --metric bytes: these flow logs have no bytes field (their format leaves it out); "
+        "rank by --metric records or flows, or add ${bytes} to the flow log's format.")
+    code, out, _ = cli("top", log, "--by", "dst_ip", "--metric", "records", "-o", "jsonl")
+    assert code == 0 and json.loads(out)["records"] == 1

@@ -11,7 +11,7 @@ from typing import IO
 import duckdb
 import polars as pl
 
-__all__ = ["OUTPUT_FORMATS", "write", "rich_table"]
+__all__ = ["OUTPUT_FORMATS", "write", "rich_table", "table_console"]
 
 OUTPUT_FORMATS = ("table", "jsonl", "csv", "parquet")
 TABLE_ROWS = 200  # a terminal table beyond this is not read by anyone; the rest is counted
@@ -63,7 +63,7 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
     if fmt == "table":
         from rich.console import Console
 
-        console = Console(file=_open(out, "w") if out else stream, soft_wrap=False)
+        console = table_console(_open(out, "w") if out else stream)
         total = _count(rel)
         console.print(rich_table(rel.limit(TABLE_ROWS), title=title))
         if total > TABLE_ROWS:
@@ -90,6 +90,15 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
         if out:
             target.close()
     return rows
+
+
+def table_console(file: IO[str]):
+    """A Rich console for a table written to ``file``: a terminal's width, else (a file, a pipe)
+    as wide as the table, so that no address is cut to '…' and no column is squeezed out."""
+    from rich.console import Console
+
+    wide = not (hasattr(file, "isatty") and file.isatty()) and "COLUMNS" not in os.environ
+    return Console(file=file, soft_wrap=False, width=100_000 if wide else None)
 
 
 def _open(out: str, mode: str, **kwargs) -> IO:

@@ -58,7 +58,9 @@ METRICS = ("bytes", "packets", "records", "flows")
 _FLOW = ("least(src_ip || ' ' || srcport, dst_ip || ' ' || dstport) || ' ' || "
          "greatest(src_ip || ' ' || srcport, dst_ip || ' ' || dstport) || ' ' || protocol")
 _NEEDED = ("src_ip", "dst_ip", "local_ip", "direction", "owner", "interface_id", "srcport", "dstport", "protocol",
-           "packets", "bytes", "start", "end", "action", "log_status")
+           "packets", "bytes", "start", "end", "action", "log_status", "resolution")
+# Records whose real 5-tuple is not known: both ENIs' records of such a flow may differ, and count twice.
+_UNSURE = "('as-logged', 'ambiguous')"
 
 
 def _case(column: str, names: dict[int, str]) -> str:
@@ -190,14 +192,20 @@ class Top:
     metric: str
     duplicates: int
     records: int
+    unresolved: int = 0  # selected records labelled as-logged or ambiguous
 
     @property
     def note(self) -> str:
         if self.by in PER_ENI_KEYS:
             return (f"{self.records} records; each ENI's records count under its own {self.by}, "
                     "so a conversation logged on both ENIs appears once under each side.")
-        return (f"{self.records} records; conversations logged on both ENIs counted once "
+        note = (f"{self.records} records; conversations logged on both ENIs counted once "
                 f"({self.duplicates} record{'s' if self.duplicates != 1 else ''} of the second ENI skipped).")
+        if self.unresolved:  # their two sides show different addresses, so they are not known to be one flow
+            note += (f" {self.unresolved} record{'s' if self.unresolved != 1 else ''} with unresolved addresses "
+                     "(as-logged, ambiguous) count as logged: a conversation among them that both ENIs logged "
+                     "counts twice.")
+        return note
 
 
 def _resolved(data, since, until, inventory, aws):
@@ -234,6 +242,9 @@ def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: 
     from ..read import ensure_columns
 
     resolved = _resolved(data, since, until, inventory, aws)
+    if metric in ("bytes", "packets") and metric not in resolved.relation.columns:
+        raise UsageError(f"--metric {metric}: these flow logs have no {metric} field (their format leaves it out); "
+                         "rank by --metric records or flows, or add ${" + metric + "} to the flow log's format.")
     con = resolved.con
     ensure_columns(resolved.relation, _NEEDED).create_view("eniflow_top_input", replace=True)
     condition, params = where_clause(where)
@@ -265,6 +276,7 @@ def top(data, by: str = "src_ip", metric: str = "bytes", n: int = 10, *, where: 
     # what the filters selected, which needs no deduplication.
     ranking = con.sql(selected + sql, params=params).to_arrow_table()
     kept = ranking.column("kept_records")[0].as_py() if ranking.num_rows else 0
-    records = con.execute(selected + "SELECT count(*) FROM selected", params).fetchall()[0][0]
+    records, unresolved = con.execute(selected + "SELECT count(*), coalesce(sum(CASE WHEN resolution IN "
+                                      f"{_UNSURE} THEN 1 ELSE 0 END), 0) FROM selected", params).fetchall()[0]
     relation = con.from_arrow(ranking.drop_columns(["kept_records"]))
-    return Top(relation, by, metric, records - kept, records)
+    return Top(relation, by, metric, records - kept, records, int(unresolved))

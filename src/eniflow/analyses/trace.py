@@ -1,7 +1,8 @@
 """Both sides of a conversation, paired, in time order: what each ENI logged beside the truth.
 
 One row per packet stream and window: the sender ENI's egress record beside the receiver ENI's
-ingress record that resolution paired with it (``peer``). A record whose other side was not
+ingress record that resolution paired with it (``peer``), or, where both records are certain
+without pairing (``pkt``, ``single``), the other ENI's record of the same packets. A record whose other side was not
 logged, or could not be paired, has a row of its own with the other side empty. The truth
 columns (``src_ip``, ``dst_ip``) are the resolved addresses; ``*_logged`` is what each ENI wrote.
 """
@@ -16,6 +17,8 @@ from ..errors import UsageError
 from ..resolve import resolved_from
 
 __all__ = ["trace", "parse_endpoint"]
+
+_NEEDED = ("interface_id", "start", "end", "srcport", "dstport", "protocol", "packets", "action", "srcaddr", "dstaddr")
 
 
 def parse_endpoint(text: str) -> tuple[str, int | None]:
@@ -32,6 +35,8 @@ def parse_endpoint(text: str) -> tuple[str, int | None]:
         port = None if port in (None, "") else int(port)
     except ValueError:
         raise UsageError(f"{text!r} is not an address: give IP or IP:PORT, e.g. 10.0.1.20:443.") from None
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"{text!r}: a port is a number from 0 to 65535, as in 10.0.1.20:443.")
     return host, port
 
 
@@ -43,7 +48,11 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
     """
     a, a_port = parse_endpoint(src)
     b, b_port = parse_endpoint(dst)
+    from ..read import ensure_columns
+
     resolved = resolved_from(data, inventory=inventory, since=since, until=until, aws=aws)
+    # A custom format may lack fields shown here (start, packets...): they are NULL then.
+    ensure_columns(resolved.relation, _NEEDED).create_view("eniflow_trace_input", replace=True)
     ports = []
     if b_port is not None:
         ports.append(f"((src_ip = $a AND dstport = {b_port}) OR (src_ip = $b AND srcport = {b_port}))")
@@ -55,13 +64,33 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
                          f"{t}.source AS {n}_source, {t}.line AS {n}_line")
     return resolved.con.sql(f"""
         WITH conv AS (
-          SELECT * FROM resolved
+          SELECT * FROM eniflow_trace_input
           WHERE ((src_ip = $a AND dst_ip = $b) OR (src_ip = $b AND dst_ip = $a)){port_filter}
         ), snd AS (SELECT * FROM conv WHERE direction = 'egress' OR direction IS NULL),
         rcv AS (SELECT * FROM conv WHERE direction = 'ingress'),
-        paired AS (
-          SELECT s.*, r.source AS r_source, r.line AS r_line FROM snd s
-          LEFT JOIN rcv r ON r.source = s.peer_source AND r.line = s.peer_line
+        -- The receiver of each sender record: its peer; else the record that took it as its peer;
+        -- else, when both are certain (pkt fields, say, need no pairing), another ENI's record of the
+        -- same real 5-tuple in an overlapping window (60 s lag, as resolution allows). Of several,
+        -- the longest overlap, then the first by source and line.
+        cand AS (
+          SELECT s.source AS s_source, s.line AS s_line, r.source AS r_source, r.line AS r_line,
+                 CASE WHEN r.source = s.peer_source AND r.line = s.peer_line THEN 0
+                      WHEN s.source = r.peer_source AND s.line = r.peer_line THEN 1 ELSE 2 END AS how,
+                 least(s."end", r."end") - greatest(s."start", r."start") AS overlap
+          FROM snd s JOIN rcv r
+            ON (r.source = s.peer_source AND r.line = s.peer_line)
+            OR (s.source = r.peer_source AND s.line = r.peer_line)
+            OR (s.resolution IN ('pkt', 'peer', 'single') AND r.resolution IN ('pkt', 'peer', 'single')
+                AND r.interface_id <> s.interface_id AND r.src_ip = s.src_ip AND r.dst_ip = s.dst_ip
+                AND r.srcport = s.srcport AND r.dstport = s.dstport AND r.protocol = s.protocol
+                AND greatest(s."start", r."start") <= least(s."end", r."end") + 60)
+        ), best AS (
+          SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY s_source, s_line
+                                                      ORDER BY how, overlap DESC, r_source, r_line) AS n
+                         FROM cand) WHERE n = 1
+        ), paired AS (
+          SELECT s.*, b.r_source, b.r_line FROM snd s
+          LEFT JOIN best b ON b.s_source = s.source AND b.s_line = s.line
         ), rows AS (
           SELECT p."start", p."end", p.src_ip, p.srcport, p.dst_ip, p.dstport, p.protocol,
                  {side('p', 'sender')}, {side('r', 'receiver')}

@@ -32,6 +32,14 @@ def _resolve(sources, *, format, since, until, inventory, at, aws, infer=True, m
     return resolved
 
 
+def _check_output(output: str) -> None:
+    from ..errors import UsageError
+    from ..render import OUTPUT_FORMATS
+
+    if output not in OUTPUT_FORMATS:
+        raise UsageError(f"unknown output format {output!r}; choose one of {', '.join(OUTPUT_FORMATS)}.")
+
+
 def _report_mix(resolved) -> None:
     mix = ", ".join(f"{label} {n}" for label, n in resolved.summary().items() if n)
     err(f"[dim]resolution: {mix or 'no records'}[/dim]")
@@ -95,7 +103,7 @@ def resolve(
   lists the server ENI's records that AWS logged with the primary 10.0.1.10 but that really went to
   10.0.1.20 (masked = true), beside the client's records that show 10.0.1.20 itself. match: src / dst
   (the IP is the real source / destination) or candidate (ambiguous; the IP is one of the possible
-  local addresses).""")
+  local addresses, the logged primary included), shown in the table as note 'maybe'.""")
 def flows(
     sources: SourcesArg,
     ip: Annotated[str, typer.Option("--ip", help="The address to look for (real source or destination).")],
@@ -112,8 +120,9 @@ def flows(
     endpoint_url: EndpointOpt = None,
 ) -> None:
     """Every record whose real source or destination is IP, the masked ones included."""
-    from ..analyses.flows_for_ip import flows_for_ip
+    from ..analyses.flows_for_ip import check_options, flows_for_ip
 
+    check_options(ip, port), _check_output(output)  # bad options fail before reading anything
     aws = aws_options(profile, region, endpoint_url)
     resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     rel = flows_for_ip(resolved, ip, port=port)
@@ -153,7 +162,7 @@ def trace(
     """Both sides of the conversation between two addresses, paired, in time order."""
     from ..analyses.trace import parse_endpoint, trace as run_trace
 
-    parse_endpoint(src), parse_endpoint(dst)  # bad addresses fail before reading anything
+    parse_endpoint(src), parse_endpoint(dst), _check_output(output)  # bad options fail before reading anything
     aws = aws_options(profile, region, endpoint_url)
     resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     rel = run_trace(resolved, src, dst)
@@ -168,10 +177,11 @@ def _trace_table(rel, src: str, dst: str, out: str | None) -> None:
     """Time, truth, then each side's ENI / logged addresses / resolution, in a Rich table."""
     from datetime import datetime, timezone
 
-    from rich.console import Console
+    import sys
+
     from rich.table import Table
 
-    from ..render import TABLE_ROWS
+    from ..render import TABLE_ROWS, _open, table_console
 
     rows = rel.fetchall()
     day = next((datetime.fromtimestamp(r[0], timezone.utc).strftime(" on %Y-%m-%d") for r in rows if r[0]), "")
@@ -192,7 +202,7 @@ def _trace_table(rel, src: str, dst: str, out: str | None) -> None:
                       d["receiver_logged"] or "", d["receiver_resolution"] or "",
                       str(d["sender_packets"] if d["sender_packets"] is not None else d["receiver_packets"]),
                       d["sender_action"] or d["receiver_action"] or "")
-    console = Console(file=open(out, "w") if out else None, soft_wrap=False)
+    console = table_console(_open(out, "w") if out else sys.stdout)
     console.print(table)
     if total > TABLE_ROWS:
         console.print(f"[dim]… {total - TABLE_ROWS} more rows; use -o jsonl/csv/parquet for all of them[/dim]")

@@ -231,7 +231,7 @@ def eni_format(spec: str | None) -> Format:
 def load_topology(path_or_name: str | Path) -> Topology:
     """A topology from a YAML file, or a built-in scenario by name (see ``list_scenarios``)."""
     path = Path(path_or_name)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not path.is_file():  # a directory named like a scenario (its --out) is not a topology
         builtin = SCENARIO_DIR / f"{path_or_name}.yaml"
         if not builtin.exists():
             names = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
