@@ -123,6 +123,21 @@ def test_flows_for_the_primary_marks_ambiguous_records_as_candidates():
         ("10.0.2.30", "10.0.1.10", "src"), ("10.0.1.10", "10.0.2.30", "dst")]
 
 
+def test_flows_for_the_primary_without_inventory_marks_as_logged_records_as_candidates():
+    """The same records without an inventory: nothing tells the server's addresses, so its
+    records are as-logged; the logged 10.0.1.10 may stand for another address (it does: the
+    clients used 10.0.1.20), so they are candidates for 10.0.1.10 too, and matches only for the
+    clients, whose addresses are real."""
+    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"))
+    rel = eniflow.flows_for_ip(resolved, "10.0.1.10")
+    assert rel.project("srcaddr, dstaddr, match, resolution").fetchall() == [
+        ("10.0.2.30", "10.0.1.10", "candidate", "as-logged"), ("10.0.1.10", "10.0.2.30", "candidate", "as-logged"),
+        ("10.0.2.31", "10.0.1.10", "candidate", "as-logged"), ("10.0.1.10", "10.0.2.31", "candidate", "as-logged")]
+    rel = eniflow.flows_for_ip(resolved, "10.0.2.31")
+    assert rel.project("srcaddr, dstaddr, match").fetchall() == [
+        ("10.0.2.31", "10.0.1.10", "src"), ("10.0.1.10", "10.0.2.31", "dst")]
+
+
 def test_trace_pairs_records_that_pkt_fields_resolved(tmp_path):
     """With pkt-srcaddr/pkt-dstaddr (the recommended format) every record is `pkt` and resolution
     pairs nothing; trace still shows each sender record beside the receiver's record of the same

@@ -4,9 +4,9 @@ A record on a multi-IP ENI shows the ENI's primary where the packet used a secon
 resolution its ``src_ip``/``dst_ip`` are the real ones, so searching those finds the records a
 search of ``srcaddr``/``dstaddr`` misses. Records whose local address is still unknown but
 could be the IP (``ambiguous`` with the IP among ``candidates``) are listed too, marked
-``match = 'candidate'``, so nothing that may concern the IP is hidden; so is an ambiguous record
-whose logged local address (the ENI's primary) is the IP, since it may have been another of
-the candidates.
+``match = 'candidate'``, so nothing that may concern the IP is hidden; so is an ambiguous or
+as-logged record whose logged local address (the ENI's primary) is the IP, since the packet may
+have used another of the ENI's addresses.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def flows_for_ip(data, ip: str, *, port: int | None = None, inventory=None, sinc
     # list_contains is DuckDB's; Spark spells it array_contains.
     return con.sql(f"""
         SELECT {columns} FROM (
-          -- an ambiguous record's local_ip is the logged address, one of its candidates: not a match
-          SELECT *, CASE WHEN resolution = 'ambiguous' AND local_ip = $ip THEN 'candidate'
+          -- an ambiguous or as-logged record's local_ip is the logged address, perhaps not the packet's
+          SELECT *, CASE WHEN resolution IN ('ambiguous', 'as-logged') AND local_ip = $ip THEN 'candidate'
                          WHEN src_ip = $ip THEN 'src' WHEN dst_ip = $ip THEN 'dst' ELSE 'candidate' END AS match,
                  NOT (coalesce(srcaddr = $ip, false) OR coalesce(dstaddr = $ip, false)
                       OR coalesce(pkt_srcaddr = $ip, false) OR coalesce(pkt_dstaddr = $ip, false)) AS masked

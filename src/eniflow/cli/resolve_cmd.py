@@ -102,8 +102,9 @@ def resolve(
 
   lists the server ENI's records that AWS logged with the primary 10.0.1.10 but that really went to
   10.0.1.20 (masked = true), beside the client's records that show 10.0.1.20 itself. match: src / dst
-  (the IP is the real source / destination) or candidate (ambiguous; the IP is one of the possible
-  local addresses, the logged primary included), shown in the table as note 'maybe'.""")
+  (the IP is the real source / destination) or candidate (ambiguous, the IP one of the possible
+  local addresses, or as-logged with the IP the logged local address: the packet may have used
+  another of the ENI's addresses), shown in the table as note 'maybe'.""")
 def flows(
     sources: SourcesArg,
     ip: Annotated[str, typer.Option("--ip", help="The address to look for (real source or destination).")],
