@@ -61,8 +61,6 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
             rel.write_parquet(out, compression=compression)
         return _count(rel)
     if fmt == "table":
-        from rich.console import Console
-
         console = table_console(_open(out, "w") if out else stream)
         total = _count(rel)
         console.print(rich_table(rel.limit(TABLE_ROWS), title=title))
