@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import eniflow
 from eniflow.inventory import Inventory
 
@@ -109,33 +111,22 @@ def test_flows_and_trace_on_a_format_without_times_or_counters(tmp_path):
         (None, "10.0.1.20", None, 3), (None, "10.0.2.30", None, 2)]
 
 
-def test_flows_for_the_primary_marks_ambiguous_records_as_candidates():
+@pytest.mark.parametrize("with_inventory, label", [(True, "ambiguous"), (False, "as-logged")])
+def test_flows_for_the_primary_marks_unresolved_records_as_candidates(with_inventory, label):
     """Only the server is logged, and it has 10.0.1.10 and 10.0.1.20: its records show the
-    primary whichever address the clients used, so for 10.0.1.10 they are candidates (maybe),
-    not matches; for the client 10.0.2.30, the remote end, they are matches."""
-    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"), Inventory.load(DATA / "enis.json", at=T))
+    primary whichever address the clients used (10.0.1.20 here). With the inventory they are
+    ambiguous, without it as-logged; either way the logged 10.0.1.10 may stand for another
+    address, so for 10.0.1.10 they are candidates (maybe), not matches; for the client
+    10.0.2.30, the remote end, whose address is real, they are matches."""
+    inventory = Inventory.load(DATA / "enis.json", at=T) if with_inventory else None
+    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"), inventory)
     rel = eniflow.flows_for_ip(resolved, "10.0.1.10")
     assert rel.project("srcaddr, dstaddr, match, resolution").fetchall() == [
-        ("10.0.2.30", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.30", "candidate", "ambiguous"),
-        ("10.0.2.31", "10.0.1.10", "candidate", "ambiguous"), ("10.0.1.10", "10.0.2.31", "candidate", "ambiguous")]
+        ("10.0.2.30", "10.0.1.10", "candidate", label), ("10.0.1.10", "10.0.2.30", "candidate", label),
+        ("10.0.2.31", "10.0.1.10", "candidate", label), ("10.0.1.10", "10.0.2.31", "candidate", label)]
     rel = eniflow.flows_for_ip(resolved, "10.0.2.30")
     assert rel.project("srcaddr, dstaddr, match").fetchall() == [
         ("10.0.2.30", "10.0.1.10", "src"), ("10.0.1.10", "10.0.2.30", "dst")]
-
-
-def test_flows_for_the_primary_without_inventory_marks_as_logged_records_as_candidates():
-    """The same records without an inventory: nothing tells the server's addresses, so its
-    records are as-logged; the logged 10.0.1.10 may stand for another address (it does: the
-    clients used 10.0.1.20), so they are candidates for 10.0.1.10 too, and matches only for the
-    clients, whose addresses are real."""
-    resolved = eniflow.resolve(eniflow.read(DATA / "one-side.log"))
-    rel = eniflow.flows_for_ip(resolved, "10.0.1.10")
-    assert rel.project("srcaddr, dstaddr, match, resolution").fetchall() == [
-        ("10.0.2.30", "10.0.1.10", "candidate", "as-logged"), ("10.0.1.10", "10.0.2.30", "candidate", "as-logged"),
-        ("10.0.2.31", "10.0.1.10", "candidate", "as-logged"), ("10.0.1.10", "10.0.2.31", "candidate", "as-logged")]
-    rel = eniflow.flows_for_ip(resolved, "10.0.2.31")
-    assert rel.project("srcaddr, dstaddr, match").fetchall() == [
-        ("10.0.2.31", "10.0.1.10", "src"), ("10.0.1.10", "10.0.2.31", "dst")]
 
 
 def test_trace_pairs_records_that_pkt_fields_resolved(tmp_path):
