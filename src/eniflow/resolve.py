@@ -725,16 +725,15 @@ UNION ALL
 SELECT brid, beni, min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS BIGINT) * {_LINES} + y),
        bool_and(y_ok AND NOT xw), min(CAST(aeni AS BIGINT) * {_LINES} + y), {{best_a}}
 FROM _res_pairs WHERE {_SAME} GROUP BY brid, beni;
+CREATE OR REPLACE TABLE _res_cp AS  -- the few pairs against the inventory: each record, its address, its partner
+SELECT arid AS rid, aeni AS eid, x AS addr, co, brid AS other FROM _res_pairs WHERE ca AND x_ok
+UNION SELECT brid, beni, y, co, arid FROM _res_pairs WHERE cb AND y_ok;
+CREATE OR REPLACE TABLE _res_cpp AS  -- those of their records with a partner (looked up from the small side)
+SELECT r FROM _res_s WHERE r IN (SELECT rid FROM _res_cp WHERE co UNION ALL SELECT other FROM _res_cp WHERE co);
 INSERT INTO _res_contra
-WITH c AS (
-  SELECT DISTINCT * FROM (SELECT arid AS rid, aeni AS eid, x AS addr, co, arid AS r1, brid AS r2 FROM _res_pairs WHERE ca AND x_ok
-                          UNION ALL SELECT brid, beni, y, co, arid, brid FROM _res_pairs WHERE cb AND y_ok)
-), explained AS (  -- the few records of such pairs that have another partner (looked up from the small side)
-  SELECT r FROM _res_s WHERE r IN (SELECT r1 FROM c WHERE co UNION ALL SELECT r2 FROM c WHERE co)
-)
 SELECT c.rid, c.eid, c.addr, d.t0, d.t1
-FROM c JOIN _res_d d ON d.rid = c.rid
-WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM explained) AND c.r2 NOT IN (SELECT r FROM explained));
+FROM _res_cp c JOIN _res_d d ON d.rid = c.rid
+WHERE NOT c.co OR (c.rid NOT IN (SELECT r FROM _res_cpp) AND c.other NOT IN (SELECT r FROM _res_cpp));
 -- A record with a partner and a contradicting one (co) that has no other partner: the latter may be
 -- its counterpart (a floating IP that moved to the record's ENI since the snapshot, both of its
 -- addresses sending from one port to one server at once) or one of another flow whose counterpart is
@@ -742,14 +741,8 @@ WHERE NOT c.co OR (c.r1 NOT IN (SELECT r FROM explained) AND c.r2 NOT IN (SELECT
 -- nor single, and the address is one of its candidates (audit 5). Not for another ENI's primary,
 -- which never moves (ICMP's 0/0 make such pairs of other senders' pings common).
 INSERT INTO _res_contested
-WITH c AS (
-  SELECT arid AS rid, aeni AS eid, x AS addr, brid AS other FROM _res_pairs WHERE co AND ca AND x_ok
-  UNION SELECT brid, beni, y, arid FROM _res_pairs WHERE co AND cb AND y_ok
-), partnered AS (  -- the few records of such pairs that have a partner (looked up from the small side)
-  SELECT r FROM _res_s WHERE r IN (SELECT rid FROM c UNION ALL SELECT other FROM c)
-)
-SELECT DISTINCT c.rid, c.eid, c.addr, d.t0, d.t1 FROM c JOIN _res_d d ON d.rid = c.rid
-WHERE c.rid IN (SELECT r FROM partnered) AND c.other NOT IN (SELECT r FROM partnered)
+SELECT DISTINCT c.rid, c.eid, c.addr, d.t0, d.t1 FROM _res_cp c JOIN _res_d d ON d.rid = c.rid
+WHERE c.co AND c.rid IN (SELECT r FROM _res_cpp) AND c.other NOT IN (SELECT r FROM _res_cpp)
   AND c.addr NOT IN (SELECT pip FROM _res_primary WHERE pip IS NOT NULL);
 CREATE OR REPLACE TABLE _res_unsure AS
 WITH bad AS (
@@ -824,7 +817,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
             for step in (*steps, claims):
                 partition = f" AND d.part = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace("d.", "r.")))
-        for table in ("_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure"):
+        for table in ("_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure", "_res_cp", "_res_cpp"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
                     "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
