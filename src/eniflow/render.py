@@ -11,7 +11,7 @@ from typing import IO
 import duckdb
 import polars as pl
 
-__all__ = ["OUTPUT_FORMATS", "write", "rich_table", "table_console"]
+__all__ = ["OUTPUT_FORMATS", "check_format", "write", "rich_table", "table_console"]
 
 OUTPUT_FORMATS = ("table", "jsonl", "csv", "parquet")
 TABLE_ROWS = 200  # a terminal table beyond this is not read by anyone; the rest is counted
@@ -23,6 +23,14 @@ def _batches(rel: duckdb.DuckDBPyRelation, size: int = 100_000):
             yield pl.from_arrow(batch)
 
 
+def check_format(fmt: str) -> None:
+    """UsageError for an output format ``write`` does not know (the CLI checks before reading)."""
+    if fmt not in OUTPUT_FORMATS:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}.")
+
+
 def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = None, *,
           title: str | None = None, stream: IO[str] | None = None, files: list[str] | None = None,
           compression: str | None = None) -> int:
@@ -31,10 +39,7 @@ def write(rel: duckdb.DuckDBPyRelation, fmt: str = "table", out: str | None = No
     ``files``: Parquet files that hold exactly the rows of ``rel``, in order (a read's spool);
     Parquet output then copies their row groups instead of encoding the rows again (they are
     compressed already); else DuckDB writes it with ``compression`` (default: the reader's, CODECS[0])."""
-    if fmt not in OUTPUT_FORMATS:
-        from .errors import UsageError
-
-        raise UsageError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}.")
+    check_format(fmt)
     stream = stream or sys.stdout
     if fmt == "parquet":
         from .read import CODECS

@@ -32,14 +32,6 @@ def _resolve(sources, *, format, since, until, inventory, at, aws, infer=True, m
     return resolved
 
 
-def _check_output(output: str) -> None:
-    from ..errors import UsageError
-    from ..render import OUTPUT_FORMATS
-
-    if output not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown output format {output!r}; choose one of {', '.join(OUTPUT_FORMATS)}.")
-
-
 def _report_mix(resolved) -> None:
     mix = ", ".join(f"{label} {n}" for label, n in resolved.summary().items() if n)
     err(f"[dim]resolution: {mix or 'no records'}[/dim]")
@@ -122,8 +114,9 @@ def flows(
 ) -> None:
     """Every record whose real source or destination is IP, the masked ones included."""
     from ..analyses.flows_for_ip import check_options, flows_for_ip
+    from ..render import check_format
 
-    check_options(ip, port), _check_output(output)  # bad options fail before reading anything
+    check_options(ip, port), check_format(output)  # bad options fail before reading anything
     aws = aws_options(profile, region, endpoint_url)
     resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     rel = flows_for_ip(resolved, ip, port=port)
@@ -162,8 +155,9 @@ def trace(
 ) -> None:
     """Both sides of the conversation between two addresses, paired, in time order."""
     from ..analyses.trace import parse_endpoint, trace as run_trace
+    from ..render import check_format
 
-    parse_endpoint(src), parse_endpoint(dst), _check_output(output)  # bad options fail before reading anything
+    parse_endpoint(src), parse_endpoint(dst), check_format(output)  # bad options fail before reading anything
     aws = aws_options(profile, region, endpoint_url)
     resolved = _resolve(sources, format=format, since=since, until=until, inventory=inventory, at=at, aws=aws)
     rel = run_trace(resolved, src, dst)
