@@ -142,14 +142,51 @@ def test_inferred_from_the_same_port_with_support_share():
             [("ambiguous", ["10.0.1.10", "10.0.1.20"], None)] * 2
 
 
-def test_transit_gateway_enis_are_never_claimed():
+def test_transit_gateway_enis_show_the_packets_they_forward():
     """Requests reach the server through a TGW attachment ENI that logged its own address as the
-    source (no pkt fields), replies leave through another. The attachment ENIs forward others'
-    packets: they get no claim, but they confirm the server's side of each pair."""
+    source (no pkt fields), replies leave through another that logged its own as the destination.
+    The server's records (paired with them: peer) show both real addresses, so each attachment
+    record is the same packets: the address it masked is the client's, and local_ip stays the
+    attachment's own (AWS's transit gateway example, reference §12.2)."""
     rows, _ = resolved("transit.log", ENIS)
-    assert [(r["interface_id"], r["src_ip"], r["dst_ip"], r["resolution"]) for r in rows] == [
-        ("eni-0tgw1", "10.40.1.175", "10.40.2.236", "as-logged"), ("eni-0web", "10.20.33.164", "10.40.2.236", "peer"),
-        ("eni-0web", "10.40.2.236", "10.20.33.164", "peer"), ("eni-0tgw2", "10.40.2.236", "10.40.2.31", "as-logged")]
+    assert [(r["interface_id"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"], r["peer_interface_id"],
+             r["peer_line"]) for r in rows] == [
+        ("eni-0tgw1", "10.20.33.164", "10.40.2.236", "10.40.1.175", "peer", "eni-0web", 3),
+        ("eni-0web", "10.20.33.164", "10.40.2.236", "10.40.2.236", "peer", "eni-0tgw1", 2),
+        ("eni-0web", "10.40.2.236", "10.20.33.164", "10.40.2.236", "peer", "eni-0tgw2", 5),
+        ("eni-0tgw2", "10.40.2.236", "10.20.33.164", "10.40.2.31", "peer", "eni-0web", 4)]
+    # Without the inventory nothing says the attachments forward: they keep what they logged.
+    rows, _ = resolved("transit.log")
+    assert [(r["src_ip"], r["dst_ip"]) for r in rows if r["interface_id"].startswith("eni-0tgw")] == [
+        ("10.40.1.175", "10.40.2.236"), ("10.40.2.236", "10.40.2.31")]
+
+
+def test_nat_gateway_keeping_the_port_without_pkt_fields(tmp_path):
+    """A NAT gateway that kept the instance's port 50000 on the internet side (default format). Its
+    legs on the instance's side logged its own address where the packet had the internet host's;
+    the instance's records show the host, so those legs are resolved (peer). The legs on the internet
+    side carry its own translated address, as logged. An appliance (source/dest check off, not
+    known to translate) logging the same: each of the instance's records then matches two of its
+    records, one of each direction, as the same packets, so which one forwarded it is unknown:
+    none is claimed."""
+    rows, _ = resolved("nat-same-port.log", ENIS)
+    shown = [(r["interface_id"], r["src_ip"], r["dst_ip"], r["local_ip"], r["resolution"], r["peer_line"]) for r in rows]
+    assert shown == [
+        ("eni-0db", "10.0.3.5", "203.0.113.5", "10.0.3.5", "peer", 3),
+        ("eni-0nat", "10.0.3.5", "203.0.113.5", "10.0.0.220", "peer", 2),
+        ("eni-0nat", "10.0.0.220", "203.0.113.5", "10.0.0.220", "as-logged", None),
+        ("eni-0nat", "203.0.113.5", "10.0.0.220", "10.0.0.220", "as-logged", None),
+        ("eni-0nat", "203.0.113.5", "10.0.3.5", "10.0.0.220", "peer", 7),
+        ("eni-0db", "203.0.113.5", "10.0.3.5", "10.0.3.5", "peer", 6)]
+    doc = json.loads(ENIS.read_text())
+    for eni in doc["NetworkInterfaces"]:
+        if eni["NetworkInterfaceId"] == "eni-0nat":
+            eni.update(InterfaceType="interface", SourceDestCheck=False, Description="firewall appliance")
+    (tmp_path / "enis.json").write_text(json.dumps(doc))
+    rows, _ = resolved("nat-same-port.log", tmp_path / "enis.json")
+    assert [(r["src_ip"], r["dst_ip"], r["resolution"]) for r in rows if r["interface_id"] == "eni-0nat"] == [
+        ("10.0.3.5", "10.0.0.220", "as-logged"), ("10.0.0.220", "203.0.113.5", "as-logged"),
+        ("203.0.113.5", "10.0.0.220", "as-logged"), ("10.0.0.220", "10.0.3.5", "as-logged")]
 
 
 def test_pkt_fields_pod_and_nat_gateway():

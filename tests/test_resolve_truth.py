@@ -223,3 +223,26 @@ def test_builtin_scenarios(tmp_path, scenario, with_inventory):
     con, _ = compare(scenario, tmp_path, with_inventory=with_inventory)
     assert wrong_claims(con) == [] and lost(con) == 0 and inferred_ok(con)
     assert unresolved_with_peer(con, anchored=not with_inventory) == 0
+
+
+V2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+
+
+@pytest.mark.parametrize("scenario, labels", [
+    # per connection: the instance's two records (peer), the NAT gateway's two legs on the
+    # instance's side (peer: the internet host from the instance's records) and its two on the
+    # internet side (its own translated address: as logged)
+    ("nat-gateway", {"peer": 24, "as-logged": 12}),
+    # per connection: client, server and two attachment ENIs, each attachment showing its own
+    # address where the packet had the client's or the server's
+    ("transit-gateway", {"peer": 40}),
+])
+def test_forwarders_without_pkt_fields_show_the_real_endpoints(tmp_path, scenario, labels):
+    """AWS's NAT gateway and transit gateway examples in the default format: the forwarding ENIs'
+    records get the addresses the packets had from the other ENI's record of the same packets, with
+    the inventory (which names them forwarders); every record's src_ip/dst_ip/local_ip is the truth."""
+    con, summary = compare(scenario, tmp_path, log_format=V2)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    assert {k: v for k, v in summary.items() if v and k != "none"} == labels
+    assert con.execute("""SELECT count(*) FROM judged WHERE t_status = 'OK' AND (src_ip IS DISTINCT FROM t_src
+                          OR dst_ip IS DISTINCT FROM t_dst OR local_ip IS DISTINCT FROM t_local)""").fetchone()[0] == 0

@@ -143,7 +143,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         for step in (_OWNERSHIP, _PKT):
             run(step)
         _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES, duckdb_key=positional)
-        for step in (_EVIDENCE, "DROP TABLE _res_d", "DROP TABLE _res_peerclaim", _LEARNED, _SINGLE):
+        for step in (_EVIDENCE, "DROP TABLE _res_peerclaim", _LEARNED, _SINGLE, _HOPS, "DROP TABLE _res_d"):
             run(step)
         # inferred, for the records to infer (often none)
         run(_INFERRED if infer else "CREATE OR REPLACE TABLE _res_todo AS SELECT 1 AS rid WHERE false")
@@ -153,7 +153,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         if positional:
             run(f"SET preserve_insertion_order = {ordered}")
         run(_FINAL + (" ORDER BY k.rid" if positional else ""))
-        for table in ("_res_k", "_res_todo", "_res_single", "_res_pc", "_res_own", "_res_inv"):
+        for table in ("_res_k", "_res_todo", "_res_single", "_res_hop", "_res_pc", "_res_own", "_res_inv"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
         if positional:
             for name, query in _NAMES.items():
@@ -170,27 +170,30 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         # DuckDB pairs them by position (no join on ten million rids) and looks names up by index.
         records = paired = f"_res_src f POSITIONAL JOIN {w}_res_r r"
         order = ""
-        names = {"local": "getvariable('eniflow_addrs')[abs(r.local)]", "owner": "getvariable('eniflow_owners')[r.eid]",
+        names = {"local": "getvariable('eniflow_addrs')[abs(r.local)]",
+                 "packet": "getvariable('eniflow_addrs')[abs(coalesce(r.hop, r.local))]", "owner": "getvariable('eniflow_owners')[r.eid]",
                  "pod": "getvariable('eniflow_pods')[abs(r.local)]", "peer": "getvariable('eniflow_enis')[r.peid]",
                  "source": f"getvariable('eniflow_sources')[CAST(floor(r.ppk / {_LINES}) AS INTEGER)]",
                  "cand": "getvariable('eniflow_cands')[r.cid]"}
     else:  # records numbered by the same scan of the same view as in _RECORDS (rid)
         paired = f"(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src) f JOIN {w}_res_r r ON f.rid = r.rid"
-        records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.local LEFT JOIN {w}_res_eni n ON n.id = r.eid "
+        records = (f"{paired} LEFT JOIN {w}_res_addr la ON la.aid = r.local "
+                   f"LEFT JOIN {w}_res_addr ha ON ha.aid = coalesce(r.hop, r.local) LEFT JOIN {w}_res_eni n ON n.id = r.eid "
                    f"LEFT JOIN {w}_res_pods pod ON pod.aid = r.local LEFT JOIN {w}_res_eni pn ON pn.id = r.peid "
                    f"LEFT JOIN {w}_res_sources ps ON ps.sid = CAST(floor(r.ppk / {_LINES}) AS INTEGER) "
                    f"LEFT JOIN {w}_res_cands c ON c.cid = r.cid")
         order = "ORDER BY f.rid"
-        names = {"local": "la.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
+        names = {"local": "la.addr", "packet": "ha.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
                  "cand": "c.candidates"}
     # The packet's addresses are the record's own except the local side resolution found
-    # (r.local: that, else the logged one, by number: no text of the record is read for it).
-    local = names["local"]
+    # (r.local: that, else the logged one, by number: no text of the record is read for it; on a
+    # forwarding ENI, r.hop: the address beyond it, see _HOPS).
+    local, packet = names["local"], names["packet"]
     label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
-          CASE WHEN r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {local} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
-          CASE WHEN NOT r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {local} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
+          CASE WHEN r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {packet} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
+          CASE WHEN NOT r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {packet} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
           {local} AS local_ip, {label} AS resolution, {names['cand']} AS candidates,
           CASE WHEN r.code <= 2 THEN 1.0 ELSE r.confidence END AS confidence,
           {names['peer']} AS peer_interface_id, {names['source']} AS peer_source,
@@ -342,7 +345,8 @@ SELECT CAST(row_number() OVER (ORDER BY addr) AS INTEGER) * CASE WHEN strpos(add
        addr, {_PRIVATE.format(x='addr')} AS priv, {_SLASH16_INT.format(x='addr')} AS s16
 FROM a WHERE addr IS NOT NULL;
 CREATE OR REPLACE TABLE _res_ifc AS
-SELECT i.interface_id AS eni, n.id AS eid, a.aid AS pip, i.intermediate, i.owner
+SELECT i.interface_id AS eni, n.id AS eid, a.aid AS pip, i.intermediate, i.owner,
+       coalesce(i.interface_type IN ('nat_gateway', 'natgateway') OR i.owner LIKE 'Interface for NAT Gateway%', false) AS snat
 FROM _res_inventory_interfaces i LEFT JOIN _res_eni n ON n.eni = i.interface_id LEFT JOIN _res_addr a ON a.addr = i.primary_ip;
 CREATE OR REPLACE TABLE _res_inv AS
 SELECT n.id AS eid, i.interface_id AS eni, a.aid AS addr, i.valid_from AS vf, i.valid_to AS vt
@@ -485,8 +489,8 @@ UNION ALL SELECT eni, eid, pip FROM _res_ifc
 # inventory gives its addresses.
 _ENIS = """
 CREATE OR REPLACE TABLE _res_eni AS
-SELECT e.eni, e.id, p.pip, coalesce(i.intermediate, false) AS inter, i.owner, s.eni IS NOT NULL AS listed, s.vf, s.vt,
-       a.s16 AS pip16
+SELECT e.eni, e.id, p.pip, coalesce(i.intermediate, false) AS inter, coalesce(i.snat, false) AS snat, i.owner,
+       s.eni IS NOT NULL AS listed, s.vf, s.vt, a.s16 AS pip16
 FROM _res_eni e
 LEFT JOIN _res_primary p ON p.eid = e.id LEFT JOIN _res_ifc i ON i.eid = e.id LEFT JOIN _res_addr a ON a.aid = p.pip
 LEFT JOIN (SELECT interface_id AS eni, CASE WHEN bool_and(valid_from IS NOT NULL) THEN min(valid_from) END AS vf,
@@ -756,8 +760,14 @@ SELECT p.aeni, p.x, (CAST(d.pr AS BIGINT) * 65536 + least(d.sp, d.dp)) * 65536 +
 FROM _res_pairs p JOIN _res_d d ON d.rid = p.arid
 WHERE p.xw AND p.x_ok AND {_SAME} AND p.arid NOT IN (SELECT r FROM _res_unsure) AND p.brid NOT IN (SELECT r FROM _res_unsure);
 INSERT INTO _res_peerclaim
-SELECT r AS rid, eid, CAST(ip % {_LINES} AS INTEGER) AS addr, ppk, CAST(floor(ip / {_LINES}) AS INTEGER) AS peid
-FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure)
+SELECT r AS rid, eid, CAST(ip % {_LINES} AS INTEGER) AS addr, ppk, CAST(floor(ip / {_LINES}) AS INTEGER) AS peid,
+       CAST(NULL AS INTEGER) AS hop
+FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure);
+-- A NAT gateway's records (forwarded: never ok) of the packets an instance sent or received: the
+-- address they imply is the packet's beyond it (hop, see _HOPS), not one of the NAT gateway's.
+INSERT INTO _res_peerclaim
+SELECT r, eid, NULL, ppk, CAST(floor(ip / {_LINES}) AS INTEGER), CAST(ip % {_LINES} AS INTEGER)
+FROM _res_s WHERE one AND eid IN (SELECT id FROM _res_eni WHERE snat) AND r NOT IN (SELECT r FROM _res_unsure)
 """
 
 
@@ -808,7 +818,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
         "{best_a}", _BEST[packed].replace("{pk}", "apk"))
     for _ in range(2):
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr INTEGER, ppk BIGINT, "
-                    "peid INTEGER)")
+                    "peid INTEGER, hop INTEGER)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_contested (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr INTEGER, flow BIGINT, t0 BIGINT, t1 BIGINT)")
@@ -821,12 +831,14 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
                     "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
-        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim UNION SELECT eid, addr "
+        new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim WHERE addr IS NOT NULL "
+                          "UNION SELECT eid, addr "
                           "FROM _res_weak EXCEPT SELECT eid, addr FROM _res_own_all)").fetchall()[0][0]
         if not new:
             break
         con.execute(f"""INSERT INTO _res_own_all SELECT p.eid, n.eni, p.addr, min(p.t0) - {TOLERANCE}, max(p.t1) + {TOLERANCE}
                         FROM (SELECT p.eid, p.addr, d.t0, d.t1 FROM _res_peerclaim p JOIN _res_d d ON d.rid = p.rid
+                              WHERE p.addr IS NOT NULL
                               UNION ALL SELECT * FROM _res_weak) p
                         JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
     con.execute("DROP TABLE _res_weak")
@@ -843,23 +855,27 @@ SELECT n.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
     SELECT eid, pip AS aid, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
     FROM _res_primary WHERE eid IS NOT NULL
     UNION ALL SELECT eid, own_local, t0, t1, 'pkt' FROM _res_pkt WHERE own_local IS NOT NULL AND own_local <> ll
-    UNION ALL SELECT eid, addr, t0, t1, 'peer' FROM _res_k WHERE how = 1
+    UNION ALL SELECT eid, addr, t0, t1, 'peer' FROM _res_k WHERE how = 1 AND addr IS NOT NULL
   ) GROUP BY eid, aid
 ) l JOIN _res_eni n ON n.id = l.eid LEFT JOIN _res_addr a ON a.aid = l.aid
 """
 
 # Every record with its evidence-based local address: pkt (a forwarded packet: the ENI's own
-# logged address, own false), else peer (with the peer's place ppk and ENI peid). how: 0 pkt,
-# 1 peer (LABELS), NULL: neither (single, inference and candidates work on these).
+# logged address, own false), else peer (with the peer's place ppk and ENI peid; on a NAT gateway,
+# the packet's address beyond it, hop, and own false: not for its records with a public remote
+# address, which are its own, translated). how: 0 pkt, 1 peer (LABELS), NULL: neither (single,
+# inference and candidates work on these).
 _EVIDENCE = """
 CREATE OR REPLACE TABLE _res_k AS
 SELECT d.rid, d.eid, d.egress, d.nodata, d.pr, d.t0, d.t1, d.ll, d.rm,
        CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport,
        CAST(CASE WHEN k.rid IS NOT NULL THEN 0 WHEN p.rid IS NOT NULL THEN 1 END AS UTINYINT) AS how,
        CASE WHEN k.rid IS NOT NULL THEN coalesce(k.own_local, k.ll) ELSE p.addr END AS addr,
-       CASE WHEN k.rid IS NOT NULL THEN k.own_local IS NOT NULL WHEN p.rid IS NOT NULL THEN true END AS own,
-       CASE WHEN k.rid IS NULL THEN p.ppk END AS ppk, CASE WHEN k.rid IS NULL THEN p.peid END AS peid
-FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid LEFT JOIN _res_peerclaim p ON p.rid = d.rid"""
+       CASE WHEN k.rid IS NOT NULL THEN k.own_local IS NOT NULL WHEN p.rid IS NOT NULL THEN p.hop IS NULL END AS own,
+       CASE WHEN k.rid IS NULL THEN p.ppk END AS ppk, CASE WHEN k.rid IS NULL THEN p.peid END AS peid,
+       CASE WHEN k.rid IS NULL THEN p.hop END AS hop
+FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid
+LEFT JOIN _res_peerclaim p ON p.rid = d.rid AND (p.hop IS NULL OR d.rm16 IS NOT NULL)"""
 
 # single: the inventory's one-address intervals that no evidence of another address contradicts
 # (pkt, peer, or a pairing that contradicts the inventory), for the records neither resolved.
@@ -886,6 +902,50 @@ SELECT DISTINCT d.rid, s.address AS addr
 FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
 WHERE d.egress IS NOT NULL AND d.how IS NULL AND d.rid NOT IN (SELECT rid FROM _res_contested)
+"""
+
+# peer on a forwarding ENI without pkt fields: its records show its own address on the local
+# side (reference §12.1 rules 2-3: the destination of what arrives, the source of what leaves),
+# the other side as sent; the address the packet had there (hop) is told by another ENI's record
+# of the same packets, and local_ip stays the forwarder's own. A NAT gateway's records of an
+# instance's packets pair with the instance's records in the peer join (_CLAIMS): the remote
+# address, the instance's, is its ENI's. Other forwarders (transit gateway attachments,
+# appliances) carry packets between ENIs, whose pairs the peer join does not take for the
+# forwarder's (the address is another ENI's): here another ENI's record whose addresses are both
+# certain (pkt on the ENI's own address, peer, single) and whose address on the forwarder's
+# unmasked side is the same (same protocol and ports, windows overlapping within the tolerance)
+# shows the hop: the server behind a transit gateway. Only when every such record shows the same
+# address, and none of them also matches the forwarder's records of the other direction (an
+# appliance that translated and kept the sender's port: the sender's record then matches the
+# translated leg too).
+_HOPS = f"""
+CREATE OR REPLACE TABLE _res_hop AS
+WITH f AS (
+  SELECT k.rid, k.eid, k.egress, k.pr, CASE WHEN k.egress THEN k.lport ELSE k.rport END AS sp,
+         CASE WHEN k.egress THEN k.rport ELSE k.lport END AS dp, k.t0, k.t1, k.ll, k.rm
+  FROM _res_k k JOIN _res_eni n ON n.id = k.eid AND n.inter AND NOT n.snat
+  WHERE k.how IS NULL AND k.egress IS NOT NULL AND k.ll > 0 AND k.rm > 0 AND k.t0 IS NOT NULL AND k.t1 IS NOT NULL
+), c AS (
+  SELECT f.rid, f.eid, f.egress, f.ll, f.rm, f.t0 AS ft0, f.t1 AS ft1, d.rid AS crid, d.eid AS ceid, d.pk, d.egress AS cegress,
+         d.rm AS crm, d.t0, d.t1
+  FROM f JOIN _res_d d ON d.pr = f.pr AND d.sp = f.sp AND d.dp = f.dp AND d.eid <> f.eid
+   AND greatest(d.t0, f.t0) <= least(d.t1, f.t1) + {TOLERANCE}
+), m AS (
+  SELECT c.*, CASE WHEN c.cegress THEN k.addr ELSE c.crm END AS src, CASE WHEN c.cegress THEN c.crm ELSE k.addr END AS dst
+  FROM c JOIN (SELECT k.rid, coalesce(k.addr, s.addr) AS addr FROM _res_k k LEFT JOIN _res_single s ON s.rid = k.rid
+               WHERE k.own OR s.rid IS NOT NULL) k ON k.rid = c.crid
+  JOIN _res_eni n ON n.id = c.ceid AND NOT n.inter
+), h AS (
+  SELECT rid, eid, egress, ll, crid, ceid, pk, CASE WHEN egress THEN src ELSE dst END AS hop,
+         least(ft1, t1) - greatest(ft0, t0) AS ov
+  FROM m WHERE CASE WHEN egress THEN dst ELSE src END = rm
+), both_ways AS (
+  SELECT crid, eid FROM h GROUP BY crid, eid HAVING count(DISTINCT egress) > 1
+)
+SELECT h.rid, min(h.hop) AS hop, max_by(h.pk, {{'ov': h.ov, 'place': -h.pk}}) AS ppk,
+       max_by(h.ceid, {{'ov': h.ov, 'place': -h.pk}}) AS peid
+FROM h LEFT JOIN both_ways w ON w.crid = h.crid AND w.eid = h.eid
+GROUP BY h.rid HAVING min(h.hop) = max(h.hop) AND count(w.crid) = 0 AND min(h.hop) <> min(h.ll)
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
@@ -966,7 +1026,8 @@ CREATE OR REPLACE TABLE _res_candt AS
 SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
 WHERE o.egress IS NOT NULL AND o.how IS NULL
   AND o.eid IN (SELECT eid FROM _res_cana GROUP BY eid HAVING count(DISTINCT addr) > 1)
-  AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf);
+  AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf)
+  AND o.rid NOT IN (SELECT rid FROM _res_hop);
 CREATE OR REPLACE TABLE _res_candl AS
 WITH timed AS (
   SELECT DISTINCT eid FROM _res_cana WHERE vf IS NOT NULL OR vt IS NOT NULL
@@ -996,7 +1057,8 @@ DROP TABLE _res_candt
 """
 
 # The resolution of every record (_res_r, narrow): code indexes LABELS; addr: the local address
-# when resolution found one; local: the local address (for the pod owner; none for a record
+# when resolution found one; hop: on a forwarding ENI, the packet's address on the local side
+# (_HOPS); local: the local address (for the pod owner; none for a record
 # without an ENI, such as a transit gateway's, whose direction is the attachment's and whose
 # addresses are both the packet's); cid: the candidates
 # (_res_cands); confidence only for inferred; the peer's place ppk and ENI peid. The view
@@ -1004,21 +1066,24 @@ DROP TABLE _res_candt
 # pairing with the records.
 _FINAL = """
 CREATE OR REPLACE TABLE _res_r AS
-WITH o AS (  -- the records left open that single, inference or candidates tell about (one each)
-  SELECT rid, CAST(2 AS UTINYINT) AS code, addr, CAST(NULL AS INTEGER) AS cid, CAST(NULL AS DOUBLE) AS confidence
+WITH o AS (  -- the records left open that single, a forwarder's peer, inference or candidates tell about (one each)
+  SELECT rid, CAST(2 AS UTINYINT) AS code, addr, CAST(NULL AS INTEGER) AS cid, CAST(NULL AS DOUBLE) AS confidence,
+         CAST(NULL AS BIGINT) AS ppk, CAST(NULL AS INTEGER) AS peid, CAST(NULL AS INTEGER) AS hop
   FROM _res_single
-  UNION ALL SELECT rid, 3, addr, NULL, confidence FROM _res_inf
-  UNION ALL SELECT rid, 4, NULL, cid, NULL FROM _res_cand
+  UNION ALL SELECT rid, 1, NULL, NULL, NULL, ppk, peid, hop FROM _res_hop
+  UNION ALL SELECT rid, 3, addr, NULL, confidence, NULL, NULL, NULL FROM _res_inf
+  UNION ALL SELECT rid, 4, NULL, cid, NULL, NULL, NULL, NULL FROM _res_cand
 ), k AS (  -- only the open records are looked up in o
-  SELECT k.*, o.code AS ocode, o.addr AS oaddr, o.cid, o.confidence FROM _res_k k LEFT JOIN o ON o.rid = k.rid
+  SELECT k.*, o.code AS ocode, o.addr AS oaddr, o.cid, o.confidence, o.ppk AS oppk, o.peid AS opeid, o.hop AS ohop
+  FROM _res_k k LEFT JOIN o ON o.rid = k.rid
   WHERE k.how IS NULL
-  UNION ALL SELECT *, NULL, NULL, NULL, NULL FROM _res_k WHERE how IS NOT NULL
+  UNION ALL SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM _res_k WHERE how IS NOT NULL
 )
 SELECT k.rid, k.eid, k.egress,
        CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(k.ocode, 5) END AS UTINYINT) AS code,
        coalesce(k.addr, k.oaddr) AS addr,
        CASE WHEN k.egress IS NOT NULL AND k.eid IS NOT NULL THEN coalesce(k.addr, k.oaddr, k.ll) END AS local,
-       k.cid, k.confidence, k.ppk, k.peid
+       k.cid, k.confidence, coalesce(k.ppk, k.oppk) AS ppk, coalesce(k.peid, k.opeid) AS peid, coalesce(k.hop, k.ohop) AS hop
 FROM k"""
 
 # DuckDB's view names sources, ENIs, their owners, addresses, candidate lists and pod owners by list index
