@@ -182,3 +182,25 @@ def test_cli_bad_ports_and_outputs_fail_before_reading(cli, tmp_path):
     assert cli("trace", missing, "--from", "10.0.2.30", "--to", "10.0.1.20:99999") == (
         2, "", "eniflow: error: '10.0.1.20:99999': a port is a number from 0 to 65535, as in 10.0.1.20:443.\n")
     assert cli("trace", missing, "--from", "10.0.2.30", "--to", "10.0.1.20", "-o", "xml")[0] == 2
+
+
+def test_flows_and_top_through_a_nat_gateway_without_pkt_fields():
+    """The NAT gateway of nat-same-port.log logged its own address on its legs of the instance's
+    packets; resolved, they are the internet host's. `flows --ip` of the host finds them (masked),
+    and `top` counts the instance's conversation once (its records and the NAT's legs of it), beside
+    the NAT gateway's own translated one."""
+    from eniflow.analyses.top import top
+
+    resolved = eniflow.resolve(eniflow.read(DATA / "nat-same-port.log"), Inventory.load(DATA / "enis.json", at=T))
+    rel = eniflow.flows_for_ip(resolved, "203.0.113.5")
+    assert rel.project("interface_id, src_ip, dst_ip, match, masked, resolution").fetchall() == [
+        ("eni-0db", "10.0.3.5", "203.0.113.5", "dst", False, "peer"),
+        ("eni-0db", "203.0.113.5", "10.0.3.5", "src", False, "peer"),
+        ("eni-0nat", "10.0.3.5", "203.0.113.5", "dst", True, "peer"),
+        ("eni-0nat", "10.0.0.220", "203.0.113.5", "dst", False, "as-logged"),
+        ("eni-0nat", "203.0.113.5", "10.0.0.220", "src", False, "as-logged"),
+        ("eni-0nat", "203.0.113.5", "10.0.3.5", "src", True, "peer")]
+    pairs = top(resolved, by="pair", metric="bytes")
+    assert pairs.relation.project("ip_a, ip_b, bytes, flows").fetchall() == [
+        ("10.0.0.220", "203.0.113.5", 10000, 1), ("10.0.3.5", "203.0.113.5", 10000, 1)]
+    assert (pairs.records, pairs.duplicates) == (6, 2)
