@@ -204,3 +204,28 @@ def test_flows_and_top_through_a_nat_gateway_without_pkt_fields():
     assert pairs.relation.project("ip_a, ip_b, bytes, flows").fetchall() == [
         ("10.0.0.220", "203.0.113.5", 10000, 1), ("10.0.3.5", "203.0.113.5", 10000, 1)]
     assert (pairs.records, pairs.duplicates) == (6, 2)
+
+
+def test_trace_through_a_transit_gateway_pairs_each_hop(tmp_path):
+    """One request logged four times in the default format: by the client, by the attachment ENI in
+    its VPC (its own address as the destination), by the attachment ENI in the server's VPC (its own
+    as the source) and by the server. Each row is one hop: client -> attachment A, attachment B ->
+    server; not the two ends, whose records are each other's peer, beside the two attachments."""
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    logged = [("eni-0cli", "10.20.33.164", "10.40.2.236"), ("eni-0tgwa", "10.20.33.164", "10.20.32.10"),
+              ("eni-0tgwb", "10.40.1.175", "10.40.2.236"), ("eni-0srv", "10.20.33.164", "10.40.2.236")]
+    (tmp_path / "logs.txt").write_text("\n".join(
+        [header] + [f"2 123456789012 {eni} {src} {dst} 40000 443 6 10 1000 {T} {T + 60} ACCEPT OK"
+                    for eni, src, dst in logged]) + "\n")
+
+    def eni(name, ip, kind="interface"):
+        return {"NetworkInterfaceId": name, "InterfaceType": kind, "PrivateIpAddresses": [
+            {"PrivateIpAddress": ip, "Primary": True}]}
+    (tmp_path / "enis.json").write_text(json.dumps({"NetworkInterfaces": [
+        eni("eni-0cli", "10.20.33.164"), eni("eni-0tgwa", "10.20.32.10", "transit_gateway"),
+        eni("eni-0tgwb", "10.40.1.175", "transit_gateway"), eni("eni-0srv", "10.40.2.236")]}))
+    resolved = eniflow.resolve(eniflow.read(tmp_path / "logs.txt"), Inventory.load(tmp_path / "enis.json", at=T))
+    rel = eniflow.trace(resolved, "10.20.33.164", "10.40.2.236:443")
+    assert rel.project("src_ip, dst_ip, sender_eni, receiver_eni, sender_resolution, receiver_resolution").fetchall() == [
+        ("10.20.33.164", "10.40.2.236", "eni-0cli", "eni-0tgwa", "peer", "peer"),
+        ("10.20.33.164", "10.40.2.236", "eni-0tgwb", "eni-0srv", "peer", "peer")]

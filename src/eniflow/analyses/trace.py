@@ -71,9 +71,13 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
         -- The receiver of each sender record: its peer; else the record that took it as its peer;
         -- else, when both are certain (pkt fields, say, need no pairing), another ENI's record of the
         -- same real 5-tuple in an overlapping window (60 s lag, as resolution allows). Of several,
-        -- the longest overlap, then the first by source and line.
+        -- the longest overlap, then the first by source and line. Where the packets crossed a
+        -- forwarder (a record whose local_ip is not the packet's: NAT or transit gateway), first the
+        -- hop: a sender and receiver of which one is the forwarder's (client -> attachment in the
+        -- client's VPC, attachment in the server's -> server), not the two ends or two forwarders.
         cand AS (
           SELECT s.source AS s_source, s.line AS s_line, r.source AS r_source, r.line AS r_line,
+                 coalesce(s.src_ip <> s.local_ip, false) = coalesce(r.dst_ip <> r.local_ip, false) AS not_hop,
                  CASE WHEN r.source = s.peer_source AND r.line = s.peer_line THEN 0
                       WHEN s.source = r.peer_source AND s.line = r.peer_line THEN 1 ELSE 2 END AS how,
                  least(s."end", r."end") - greatest(s."start", r."start") AS overlap
@@ -86,7 +90,7 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
                 AND greatest(s."start", r."start") <= least(s."end", r."end") + 60)
         ), best AS (
           SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY s_source, s_line
-                                                      ORDER BY how, overlap DESC, r_source, r_line) AS n
+                                                      ORDER BY not_hop, how, overlap DESC, r_source, r_line) AS n
                          FROM cand) WHERE n = 1
         ), paired AS (
           SELECT s.*, b.r_source, b.r_line FROM snd s
