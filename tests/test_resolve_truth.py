@@ -246,3 +246,17 @@ def test_forwarders_without_pkt_fields_show_the_real_endpoints(tmp_path, scenari
     assert {k: v for k, v in summary.items() if v and k != "none"} == labels
     assert con.execute("""SELECT count(*) FROM judged WHERE t_status = 'OK' AND (src_ip IS DISTINCT FROM t_src
                           OR dst_ip IS DISTINCT FROM t_dst OR local_ip IS DISTINCT FROM t_local)""").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("with_inventory", [True, False])
+def test_busy_transit_gateway_without_pkt_fields(tmp_path, with_inventory):
+    """Attachment records whose packets another client's records on the same ports could also be
+    are left unresolved (an earlier rule, counting only certain records, claimed 30 of them for the
+    other client); the others get the real endpoints: 214 attachment records with the inventory.
+    Without it nothing says the attachments forward, and they keep what they logged."""
+    con, _ = compare(DATA / "busy-tgw.yaml", tmp_path, with_inventory=with_inventory)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    attachments = con.execute("""SELECT count(*) FROM judged WHERE resolution = 'peer'
+                                 AND interface_id IN ('eni-0c6a000000000a0c1', 'eni-0c6a000000000a0c2',
+                                                      'eni-0c6a000000000b0c1', 'eni-0c6a000000000b0c2')""").fetchone()[0]
+    assert attachments == (214 if with_inventory else 0)

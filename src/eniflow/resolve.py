@@ -916,9 +916,10 @@ WHERE d.egress IS NOT NULL AND d.how IS NULL AND d.rid NOT IN (SELECT rid FROM _
 # certain (pkt on the ENI's own address, peer, single) and whose address on the forwarder's
 # unmasked side is the same (same protocol and ports, windows overlapping within the tolerance)
 # shows the hop: the server behind a transit gateway. Only when every such record shows the same
-# address, and none of them also matches the forwarder's records of the other direction (an
+# address, none of them also matches the forwarder's records of the other direction (an
 # appliance that translated and kept the sender's port: the sender's record then matches the
-# translated leg too).
+# translated leg too), and no uncertain record that may be of the same packets shows another or
+# an unknown one (two clients on one port to one server at once, one of them multi-IP).
 _HOPS = f"""
 CREATE OR REPLACE TABLE _res_hop AS
 WITH f AS (
@@ -926,27 +927,36 @@ WITH f AS (
          CASE WHEN k.egress THEN k.rport ELSE k.lport END AS dp, k.t0, k.t1, k.ll, k.rm
   FROM _res_k k JOIN _res_eni n ON n.id = k.eid AND n.inter AND NOT n.snat
   WHERE k.how IS NULL AND k.egress IS NOT NULL AND k.ll > 0 AND k.rm > 0 AND k.t0 IS NOT NULL AND k.t1 IS NOT NULL
-), c AS (
+), c AS (  -- other ENIs' records with the same protocol and ports, overlapping in time
   SELECT f.rid, f.eid, f.egress, f.ll, f.rm, f.t0 AS ft0, f.t1 AS ft1, d.rid AS crid, d.eid AS ceid, d.pk, d.egress AS cegress,
-         d.rm AS crm, d.t0, d.t1
+         d.ll AS cll, d.rm AS crm, d.t0, d.t1
   FROM f JOIN _res_d d ON d.pr = f.pr AND d.sp = f.sp AND d.dp = f.dp AND d.eid <> f.eid
    AND greatest(d.t0, f.t0) <= least(d.t1, f.t1) + {TOLERANCE}
 ), m AS (
-  SELECT c.*, CASE WHEN c.cegress THEN k.addr ELSE c.crm END AS src, CASE WHEN c.cegress THEN c.crm ELSE k.addr END AS dst
-  FROM c JOIN (SELECT k.rid, coalesce(k.addr, s.addr) AS addr FROM _res_k k LEFT JOIN _res_single s ON s.rid = k.rid
-               WHERE k.own OR s.rid IS NOT NULL) k ON k.rid = c.crid
-  JOIN _res_eni n ON n.id = c.ceid AND NOT n.inter
-), h AS (
+  SELECT c.*, k.rid IS NOT NULL AS certain,
+         CASE WHEN c.cegress THEN k.addr ELSE c.crm END AS src, CASE WHEN c.cegress THEN c.crm ELSE k.addr END AS dst
+  FROM c JOIN _res_eni n ON n.id = c.ceid AND NOT n.inter
+  LEFT JOIN (SELECT k.rid, coalesce(k.addr, s.addr) AS addr FROM _res_k k LEFT JOIN _res_single s ON s.rid = k.rid
+             WHERE k.own OR s.rid IS NOT NULL) k ON k.rid = c.crid
+), h AS (  -- the certain ones of the same packets, and the hop each shows
   SELECT rid, eid, egress, ll, crid, ceid, pk, CASE WHEN egress THEN src ELSE dst END AS hop,
          least(ft1, t1) - greatest(ft0, t0) AS ov
-  FROM m WHERE CASE WHEN egress THEN dst ELSE src END = rm
+  FROM m WHERE certain AND CASE WHEN egress THEN dst ELSE src END = rm
+), u AS (  -- the others that may be of the same packets, and the hop they would show (NULL: unknown,
+           -- their local address is): their remote address is the forwarder's, or their ENI holds it
+  SELECT DISTINCT m.rid, CASE WHEN m.cegress <> m.egress THEN m.crm END AS hop
+  FROM m LEFT JOIN _res_own o ON o.eid = m.ceid AND o.addr = m.rm
+  WHERE NOT m.certain AND CASE WHEN m.cegress = m.egress THEN m.crm = m.rm ELSE o.eid IS NOT NULL OR m.cll = m.rm END
 ), both_ways AS (
   SELECT crid, eid FROM h GROUP BY crid, eid HAVING count(DISTINCT egress) > 1
+), claimed AS (
+  SELECT h.rid, min(h.hop) AS hop, max_by(h.pk, {{'ov': h.ov, 'place': -h.pk}}) AS ppk,
+         max_by(h.ceid, {{'ov': h.ov, 'place': -h.pk}}) AS peid
+  FROM h LEFT JOIN both_ways w ON w.crid = h.crid AND w.eid = h.eid
+  GROUP BY h.rid HAVING min(h.hop) = max(h.hop) AND count(w.crid) = 0 AND min(h.hop) <> min(h.ll)
 )
-SELECT h.rid, min(h.hop) AS hop, max_by(h.pk, {{'ov': h.ov, 'place': -h.pk}}) AS ppk,
-       max_by(h.ceid, {{'ov': h.ov, 'place': -h.pk}}) AS peid
-FROM h LEFT JOIN both_ways w ON w.crid = h.crid AND w.eid = h.eid
-GROUP BY h.rid HAVING min(h.hop) = max(h.hop) AND count(w.crid) = 0 AND min(h.hop) <> min(h.ll)
+SELECT c.* FROM claimed c
+WHERE c.rid NOT IN (SELECT u.rid FROM u JOIN claimed x ON x.rid = u.rid WHERE u.hop IS NULL OR u.hop <> x.hop)
 """
 
 # inferred: learned from this ENI's resolved records with the same protocol and local port
