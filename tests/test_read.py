@@ -218,6 +218,12 @@ def test_an_inventory_given_as_flow_logs_is_one_malformed_entry_naming_the_fix(t
     assert (s.lines, s.records, s.malformed) == (40, 0, 40)
     with pytest.raises(MalformedRecordError, match=rf"{enis}:1: this is 'aws ec2 describe-network-interfaces' output"):
         eniflow.read(enis, strict=True)
+    code, _, err = cli("resolve", enis, "-o", "csv")
+    assert code == 0
+    assert [line for line in err.splitlines() if line.startswith("malformed:")] == [
+        f"malformed: {enis}:1: this is 'aws ec2 describe-network-interfaces' output (an ENI inventory), "
+        "not flow logs: give it with --inventory"]
+    assert "read 1 source, 8 lines, 0 records, 8 malformed" in err
 
 
 def test_json_wrapped_lines_cloudwatch_envelopes_and_export_prefixes(tmp_path):
