@@ -190,6 +190,42 @@ def test_empty_header_only_and_binary_garbage_files(tmp_path):
     assert flows.columns[:3] == ["version", "account_id", "interface_id"]
 
 
+ENIS = {"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1235b8ca123456789", "PrivateIpAddress": "172.31.16.139"}]}
+PODS = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+        "items": [{"kind": "Pod", "metadata": {"name": "web", "namespace": "shop"}, "status": {"podIP": "10.0.1.9"}}]}
+
+
+def test_an_inventory_given_as_flow_logs_is_one_malformed_entry_naming_the_fix(tmp_path, cli):
+    """`eniflow resolve enis.json` instead of `--inventory enis.json`: one sentence for the document,
+    all its lines still counted as malformed."""
+    enis = tmp_path / "enis.json"
+    enis.write_text(json.dumps(ENIS, indent=4) + "\n")  # as the AWS CLI prints it: 8 lines
+    pods = write(tmp_path / "pods.json", json.dumps(PODS))  # one line
+    merged = tmp_path / "inventory.json"
+    assert cli("inventory", "merge", enis, pods, "--out", merged)[0] == 0
+    other = write(tmp_path / "other.json", json.dumps({**PODS, "items": [{"kind": "Service"}]}))
+    s = eniflow.read([enis, pods, merged, other]).stats
+    assert [(m.source, m.line, m.reason, m.lines) for m in s.malformed_samples] == [
+        (str(enis), 1, "this is 'aws ec2 describe-network-interfaces' output (an ENI inventory), not flow logs: "
+                       "give it with --inventory", 8),
+        (str(pods), 1, "this is a 'kubectl get pods -o json' listing (pod addresses), not flow logs: "
+                       "give it with --inventory", 1),
+        (str(merged), 1, "this is an eniflow inventory file (as 'eniflow inventory merge' writes), not flow logs: "
+                         "give it with --inventory", 30),  # one fact and one interface, indented
+        (str(other), 1, "JSON line holds no flow log record (no 'message', 'logEvents' or field names)", 1),
+    ]
+    assert s.malformed_samples[0].text == "{"
+    assert (s.lines, s.records, s.malformed) == (40, 0, 40)
+    with pytest.raises(MalformedRecordError, match=rf"{enis}:1: this is 'aws ec2 describe-network-interfaces' output"):
+        eniflow.read(enis, strict=True)
+    code, _, err = cli("resolve", enis, "-o", "csv")
+    assert code == 0
+    assert [line for line in err.splitlines() if line.startswith("malformed:")] == [
+        f"malformed: {enis}:1: this is 'aws ec2 describe-network-interfaces' output (an ENI inventory), "
+        "not flow logs: give it with --inventory"]
+    assert "read 1 source, 8 lines, 0 records, 8 malformed" in err
+
+
 def test_json_wrapped_lines_cloudwatch_envelopes_and_export_prefixes(tmp_path):
     wrapped = write(tmp_path / "firehose.jsonl", json.dumps({"message": SSH_ACCEPT}), json.dumps({"message": RDP_REJECT}))
     envelope = tmp_path / "subscription.json"

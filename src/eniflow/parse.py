@@ -42,6 +42,7 @@ class Malformed:
     line: int
     reason: str
     text: str
+    lines: int = 1  # input lines it stands for: an inventory given as flow logs is one entry for all its lines
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.reason}"
@@ -296,16 +297,16 @@ class _Parser:
         self.counts.records += frame.height - nodata - skipdata
         self.sink(frame)  # the record columns and line; the sink adds the source
 
-    def _malformed(self, rows: pl.DataFrame) -> None:
+    def _malformed(self, rows: pl.DataFrame, lines: int = 1) -> None:
         rows = rows.sort("line")
-        self.counts.malformed += rows.height
+        self.counts.malformed += rows.height * lines
         if self.strict:
             line, reason = rows["line"][0], rows["reason"][0]
             raise MalformedRecordError(f"{self.source}:{line}: {reason} (--strict stops at the first malformed line; "
                                        "drop --strict to count and skip such lines).", self.source, line)
         room = MALFORMED_KEPT - len(self.counts.malformed_samples)
         for line, text, reason in rows.select("line", "text", "reason").head(max(room, 0)).iter_rows():
-            self.counts.malformed_samples.append(Malformed(self.source, line, reason, text[:500]))
+            self.counts.malformed_samples.append(Malformed(self.source, line, reason, text[:500], lines))
 
 
 def _messages(obj) -> list[str] | None:
@@ -511,6 +512,13 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bo
             objects.append(obj)
     except ValueError:
         objects = []
+    kind = _inventory_kind(objects[0]) if len(objects) == 1 else None
+    if kind:
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        parser.counts.lines += lines
+        parser._malformed(pl.DataFrame({"line": [1], "text": [text.split("\n", 1)[0]],
+                                        "reason": [f"this is {kind}, not flow logs: give it with --inventory"]}), lines)
+        return True
     if len(objects) == 1 and isinstance(objects[0], list):
         objects = objects[0]
     messages = [_messages(o) for o in objects]
@@ -527,6 +535,22 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bo
     counts.blank += blank.height
     parser._tokens(parser.unwrap(frame.filter(pl.col("text").str.strip_chars() != "")), parser.fmt, parser.origin)
     return True
+
+
+def _inventory_kind(doc) -> str | None:
+    """What inventory ``doc`` is (see inventory.py), or None: given as a SOURCE by mistake, it
+    gets one sentence naming the fix, not a cryptic malformed line per line of JSON."""
+    if not isinstance(doc, dict):
+        return None
+    if "NetworkInterfaces" in doc:
+        return "'aws ec2 describe-network-interfaces' output (an ENI inventory)"
+    if "eniflow_inventory" in doc:
+        return "an eniflow inventory file (as 'eniflow inventory merge' writes)"
+    items = doc.get("items")
+    if doc.get("kind") == "PodList" or (doc.get("kind") == "List" and isinstance(items, list)
+                                        and all(isinstance(i, dict) and i.get("kind") == "Pod" for i in items)):
+        return "a 'kubectl get pods -o json' listing (pod addresses)"
+    return None
 
 
 def _parquet(stream: BinaryIO, parser: _Parser) -> None:

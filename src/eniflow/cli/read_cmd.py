@@ -20,10 +20,12 @@ def report_read(flows: Flows) -> None:
     err(f"[dim]{stats.summary()}[/dim]")
     for warning in stats.warnings:
         err(f"warning: {warning}")
-    for sample in stats.malformed_samples[:MALFORMED_SHOWN]:
+    shown = stats.malformed_samples[:MALFORMED_SHOWN]
+    for sample in shown:
         err(f"malformed: {sample}")
-    if stats.malformed > MALFORMED_SHOWN:
-        err(f"malformed: … {stats.malformed - MALFORMED_SHOWN} more (use --strict to stop at the first)")
+    more = stats.malformed - sum(s.lines for s in shown)  # a sample can stand for a whole document
+    if more > 0:
+        err(f"malformed: … {more} more (use --strict to stop at the first)")
     for error in stats.errors:
         err(f"eniflow: error: {error}")
 

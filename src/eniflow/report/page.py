@@ -164,8 +164,9 @@ def _malformed(d: ReportData) -> str:
     rows = [{"source": m.source, "line": m.line, "reason": m.reason, "text": m.text} for m in st.malformed_samples]
     out = _table("malformed", [("source", "source", "mono"), ("line", "line", "int"), ("reason", "reason", ""),
                                ("text", "text", "mono")], rows, "No malformed lines.")
-    if st.malformed > len(rows):
-        out += f'<p class="note">… and {st.malformed - len(rows):,} more malformed lines.</p>'
+    more = st.malformed - sum(m.lines for m in st.malformed_samples)  # a sample can stand for a whole document
+    if more > 0:
+        out += f'<p class="note">… and {more:,} more malformed lines.</p>'
     for problem in list(st.errors) + list(st.warnings):
         out += f'<p class="note">{_e(problem)}</p>'
     return out
