@@ -403,7 +403,8 @@ def parse_source(raw: BinaryIO, source: str, fmt: Format | None, origin: str, si
                 break
             if first:  # a byte order mark (Windows editors) would hide the header line
                 block, first = block.removeprefix(_BOM), False
-                if block.lstrip()[:1] in (b"{", b"[") and _json_document(block, blocks, parser):
+                if block.lstrip()[:1] in (b"{", b"["):
+                    _json_document(block, blocks, parser)  # it reads the rest of the file
                     return
             pending.append(block)
             size += len(block)
@@ -496,9 +497,9 @@ def _salvage(member: bytes, delivered: int) -> Iterator[bytes]:
             break
 
 
-def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bool:
+def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> None:
     """A whole-file JSON document (subscription envelopes, possibly concatenated as Firehose
-    writes them, or a JSON array of records). Returns False to read the file as lines instead."""
+    writes them, or a JSON array of records); JSON lines and other text go to the line reader."""
     data = block + b"".join(blocks)
     text = data.decode("utf-8", "replace")
     decoder, pos, objects = json.JSONDecoder(), 0, []
@@ -518,14 +519,14 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bo
         parser.counts.lines += lines
         parser._malformed(pl.DataFrame({"line": [1], "text": [text.split("\n", 1)[0]],
                                         "reason": [f"this is {kind}, not flow logs: give it with --inventory"]}), lines)
-        return True
+        return
     if len(objects) == 1 and isinstance(objects[0], list):
         objects = objects[0]
     messages = [_messages(o) for o in objects]
     if not objects or any(m is None for m in messages) or (len(objects) > 1 and text.count("\n") >= len(objects) - 1
                                                             and all("logEvents" not in o for o in objects if isinstance(o, dict))):
         parser.feed_text(data)  # JSON lines (or not JSON at all): the line reader handles them
-        return True
+        return
     events = [m for ms in messages for m in ms]
     counts = parser.counts
     frame = pl.DataFrame({"line": list(range(1, len(events) + 1)), "text": events},
@@ -534,7 +535,6 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> bo
     blank = frame.filter(pl.col("text").str.strip_chars() == "")
     counts.blank += blank.height
     parser._tokens(parser.unwrap(frame.filter(pl.col("text").str.strip_chars() != "")), parser.fmt, parser.origin)
-    return True
 
 
 def _inventory_kind(doc) -> str | None:
