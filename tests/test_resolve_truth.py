@@ -147,6 +147,44 @@ def test_seed_scenario_version5_format(tmp_path):
     assert summary["pkt"] == con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
 
 
+V3 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action " \
+     "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr"  # pkt fields, no flow-direction
+
+
+def test_seed_scenario_pkt_fields_without_flow_direction(tmp_path):
+    """Version-3 fields (pkt-srcaddr/pkt-dstaddr, no flow-direction) and no inventory. The client
+    talked to one address only, the server's secondary, so its records alone cannot tell which of
+    the two is its own; the server's record of the same packets can (its pkt field shows the
+    secondary, its srcaddr the client). Every OK record is pkt (half of them were as-logged, with
+    no direction, before the tie was decided on the packets' addresses)."""
+    con, summary = compare("seed", tmp_path, with_inventory=False, log_format=V3)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    ok = con.execute("SELECT count(*) FROM judged WHERE t_status = 'OK'").fetchone()[0]
+    assert summary["pkt"] == ok
+    assert con.execute("""SELECT count(*) FROM judged WHERE t_status = 'OK' AND direction = t_direction
+                          AND local_ip = t_local""").fetchone()[0] == ok
+
+
+def test_far_attachment_does_not_decide_a_client_s_direction(tmp_path):
+    """The transit gateway example with only the client and the attachment ENIs in the server's
+    VPC logged, version-3 fields, no inventory. The client talked to one address only; the
+    attachment's records of the same packets show the client's packets leaving it (egress, pkt
+    source the client) and the replies arriving: taken as an endpoint's, they would name the
+    server as the client's own address and turn every client record around. A pkt address outside
+    the attachment's /16 is a forwarder's far end, not its own: nothing decides the tie."""
+    from eniflow.simulate.topology import SCENARIO_DIR
+
+    text = (SCENARIO_DIR / "transit-gateway.yaml").read_text()
+    logged = "resources: [eni-0c6a000000000a001, eni-0c6a000000000b0c1, eni-0c6a000000000b0c2]"
+    topology = tmp_path / "far-attachment.yaml"
+    topology.write_text(text.replace("resources: [vpc-0c6a000000000a001, vpc-0c6a000000000b001]", logged))
+    con, summary = compare(topology, tmp_path / "out", with_inventory=False, log_format=V3)
+    assert wrong_claims(con) == [] and lost(con) == 0
+    client = con.execute("""SELECT resolution, direction, count(*) FROM judged
+                            WHERE interface_id = 'eni-0c6a000000000a001' GROUP BY ALL ORDER BY ALL""").fetchall()
+    assert client == [("as-logged", None, 11), ("none", None, 1)]
+
+
 def test_mixed_scenario(tmp_path):
     """300 instances, secondary IPs and /28 prefixes, a NAT gateway, internet and rejected traffic."""
     con, summary = compare("mixed", tmp_path, records=20_000)

@@ -414,10 +414,13 @@ LEFT JOIN _res_sources src ON src.source = b.source
 # (2) Sure: that, or the inventory's primary when the logs agree, or the only private candidate
 # (flow logs show an ENI's private IPv4, reference §12.1 rule 4: a public one is its peer).
 # (3) An ENI with two candidates (it talked to one address only) is decided by its counterpart
-# records: a record with the same protocol, ports and both addresses, overlapping in time, logged
-# as ingress on an ENI whose direction is sure is of packets the tied ENI sent to that ENI's
-# primary, so their source is the tied ENI's primary (likewise a counterpart egress record: the
-# destination). Matching only the source would let another sender's packets (same port, to
+# records: a record with the same protocol, ports and both packet addresses (pkt fields where
+# logged: a server's record of packets to its secondary masks it, its pkt field does not; a pkt
+# address on the counterpart's own side counts only when it may be that ENI's, private in its
+# primary's /16, not a forwarder's far end: a transit gateway attachment in the server's VPC logs
+# the client's packets as egress), overlapping in time, logged as ingress on an ENI whose
+# direction is sure is of packets the tied ENI sent, so their source is the tied ENI's primary
+# (likewise a counterpart egress record: the destination). Matching only the source would let another sender's packets (same port, to
 # another address) decide it. A forwarding hop that the inventory does not name can mislead
 # this. Else, a candidate that is another ENI's primary is not this one's.
 _PRIMARY_CANDIDATES = """
@@ -456,16 +459,20 @@ CREATE OR REPLACE TABLE _res_primary AS
 WITH tie AS (
   SELECT eid, k1, k2 FROM _res_pc WHERE sure IS NULL AND k1 IS NOT NULL AND k2 IS NOT NULL
 ), known AS (
-  SELECT b.eid, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1,
-         CASE WHEN b.fe IS NOT NULL THEN b.fe WHEN b.sa = p.sure THEN true WHEN b.da = p.sure THEN false END AS egress
+  SELECT b.eid, coalesce(b.psa, b.sa) AS sa, coalesce(b.pda, b.da) AS da, b.sp, b.dp, b.pr, b.t0, b.t1, p.sure,
+         CASE WHEN b.fe IS NOT NULL THEN b.fe WHEN b.sa = p.sure THEN true WHEN b.da = p.sure THEN false END AS egress,
+         CASE WHEN b.psa <> b.sa THEN b.psa END AS ps, CASE WHEN b.pda <> b.da THEN b.pda END AS pd
   FROM _res_b0 b JOIN _res_pc p ON p.eid = b.eid AND p.sure IS NOT NULL
   WHERE b.ok AND b.eid NOT IN (SELECT eid FROM _res_ifc WHERE intermediate AND eid IS NOT NULL)
 ), tr AS (
-  SELECT b.eid, b.sa, b.da, b.sp, b.dp, b.pr, b.t0, b.t1 FROM _res_b0 b JOIN tie ON tie.eid = b.eid WHERE b.ok
-), votes AS (
+  SELECT b.eid, b.sa, b.da, coalesce(b.psa, b.sa) AS psa, coalesce(b.pda, b.da) AS pda, b.sp, b.dp, b.pr, b.t0, b.t1
+  FROM _res_b0 b JOIN tie ON tie.eid = b.eid WHERE b.ok
+), votes AS (  -- a pkt address on the counterpart's own side counts when it may be its secondary (not a forwarder's)
   SELECT tr.eid, CASE q.egress WHEN false THEN tr.sa WHEN true THEN tr.da END AS v
-  FROM tr JOIN known q ON q.sa = tr.sa AND q.da = tr.da AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
+  FROM tr JOIN known q ON q.sa = tr.psa AND q.da = tr.pda AND q.pr = tr.pr AND q.sp = tr.sp AND q.dp = tr.dp
    AND q.eid <> tr.eid AND greatest(q.t0, tr.t0) <= least(q.t1, tr.t1) + {TOLERANCE}
+  LEFT JOIN _res_addr l ON l.aid = CASE WHEN q.egress THEN q.ps ELSE q.pd END LEFT JOIN _res_addr o ON o.aid = q.sure
+  WHERE l.aid IS NULL OR (l.priv AND l.s16 = o.s16)
 ), voted AS (
   SELECT v.eid, min(v.v) AS p FROM votes v JOIN tie ON tie.eid = v.eid AND v.v IN (tie.k1, tie.k2)
   GROUP BY v.eid HAVING count(DISTINCT v.v) = 1
