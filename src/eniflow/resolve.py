@@ -93,8 +93,12 @@ class Resolved:
         """What the logs revealed: each ENI's primary and every address resolved by evidence."""
         from .inventory import Fact
 
-        rows = self.con.execute(
-            "SELECT eni, addr, is_primary, vf, vt, kind FROM _res_learned ORDER BY eni, addr, vf").fetchall()
+        rows = self.con.execute(f"""
+            WITH p AS (SELECT r.eid, r.addr AS aid, min(f."start") AS vf, max(f."end") AS vt FROM {self.records}
+                       WHERE r.code = 1 AND r.addr IS NOT NULL GROUP BY r.eid, r.addr)
+            SELECT l.eni, l.addr, l.is_primary, CASE WHEN NOT l.is_primary THEN least(l.vf, p.vf) END AS vf,
+                   CASE WHEN NOT l.is_primary THEN greatest(l.vt, p.vt) END AS vt, l.kind
+            FROM _res_learned l LEFT JOIN p ON p.eid = l.eid AND p.aid = l.aid ORDER BY 1, 2, 4""").fetchall()
         return Inventory(facts=[Fact(e, a, bool(p), vf, vt, None, f"logs:{k}") for e, a, p, vf, vt, k in rows])
 
 
@@ -143,17 +147,20 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         for step in (_OWNERSHIP, _PKT):
             run(step)
         _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES, duckdb_key=positional)
-        for step in (_EVIDENCE, "DROP TABLE _res_peerclaim", _LEARNED, _SINGLE, _HOPS, "DROP TABLE _res_d"):
+        for step in (_EVIDENCE, _LEARNED, _SINGLE, _HOPS):
             run(step)
         # inferred, for the records to infer (often none)
         run(_INFERRED if infer else "CREATE OR REPLACE TABLE _res_todo AS SELECT 1 AS rid WHERE false")
         to_infer = run("SELECT count(*) FROM _res_todo").fetchall()[0][0]
         run(_SUPPORT.format(min_support=int(min_support)) if to_infer else _NO_INFERRED)
+        run("DROP TABLE _res_d")
         run(_CANDIDATES)
         if positional:
             run(f"SET preserve_insertion_order = {ordered}")
-        run(_FINAL + (" ORDER BY k.rid" if positional else ""))
-        for table in ("_res_k", "_res_todo", "_res_single", "_res_hop", "_res_pc", "_res_own", "_res_inv"):
+        run(_FINAL + (" ORDER BY rid" if positional else ""))
+        run("DROP VIEW _res_sure")
+        for table in ("_res_k", "_res_todo", "_res_single", "_res_hop", "_res_pc", "_res_own", "_res_inv", "_res_peerclaim",
+                      "_res_hopt"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
         if positional:
             for name, query in _NAMES.items():
@@ -556,14 +563,15 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 _PKT = f"""
 CREATE OR REPLACE TABLE _res_pkt AS
 WITH c AS (
-  SELECT d.rid, min(d.eid) AS eid, min(d.ll) AS ll, min(d.pl) AS pl, min(d.t0) AS t0, min(d.t1) AS t1,
+  SELECT d.rid, min(d.eid) AS eid, bool_and(d.egress) AS egress, min(d.ll) AS ll, min(d.pl) AS pl, min(d.t0) AS t0,
+         min(d.t1) AS t1,
          coalesce(bool_or(o.eid = d.eid), false) AS mine,
          coalesce(bool_or(o.eni IS NOT NULL AND o.eid IS DISTINCT FROM d.eid), false) AS others
   FROM _res_d d LEFT JOIN _res_own o ON o.addr = d.pl AND {_COVERS.format(o='o', r='d')}
   WHERE d.egress IS NOT NULL AND d.pl IS NOT NULL
   GROUP BY d.rid
 )
-SELECT c.rid, c.eid, c.t0, c.t1, c.ll,
+SELECT c.rid, c.eid, c.egress, c.t0, c.t1, c.ll,
        CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
             WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
              AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
@@ -729,11 +737,11 @@ _BEST = {True: f"{_P48 - 1} - max((ov + 64) * {_P48} + {_P48 - 1} - {{pk}}) % {_
 # and weak pairs take them from their record in _res_d.
 _CLAIMS = f"""
 CREATE OR REPLACE TABLE _res_s AS
-SELECT arid AS r, aeni AS eid, min(CAST(beni AS BIGINT) * {_LINES} + x) = max(CAST(beni AS BIGINT) * {_LINES} + x) AS one,
+SELECT arid AS r, aeni AS eid, true AS egress, min(CAST(beni AS BIGINT) * {_LINES} + x) = max(CAST(beni AS BIGINT) * {_LINES} + x) AS one,
        bool_and(x_ok AND NOT xw) AS ok, min(CAST(beni AS BIGINT) * {_LINES} + x) AS ip, {{best_b}} AS ppk
 FROM _res_pairs WHERE {_SAME} GROUP BY arid, aeni
 UNION ALL
-SELECT brid, beni, min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS BIGINT) * {_LINES} + y),
+SELECT brid, beni, false, min(CAST(aeni AS BIGINT) * {_LINES} + y) = max(CAST(aeni AS BIGINT) * {_LINES} + y),
        bool_and(y_ok AND NOT xw), min(CAST(aeni AS BIGINT) * {_LINES} + y), {{best_a}}
 FROM _res_pairs WHERE {_SAME} GROUP BY brid, beni;
 CREATE OR REPLACE TABLE _res_cp AS  -- the few pairs against the inventory: each record, its address, its partner
@@ -767,13 +775,13 @@ SELECT p.aeni, p.x, (CAST(d.pr AS BIGINT) * 65536 + least(d.sp, d.dp)) * 65536 +
 FROM _res_pairs p JOIN _res_d d ON d.rid = p.arid
 WHERE p.xw AND p.x_ok AND {_SAME} AND p.arid NOT IN (SELECT r FROM _res_unsure) AND p.brid NOT IN (SELECT r FROM _res_unsure);
 INSERT INTO _res_peerclaim
-SELECT r AS rid, eid, CAST(ip % {_LINES} AS INTEGER) AS addr, ppk, CAST(floor(ip / {_LINES}) AS INTEGER) AS peid,
+SELECT r AS rid, eid, egress, CAST(ip % {_LINES} AS INTEGER) AS addr, ppk, CAST(floor(ip / {_LINES}) AS INTEGER) AS peid,
        CAST(NULL AS INTEGER) AS hop
 FROM _res_s WHERE one AND ok AND r NOT IN (SELECT r FROM _res_unsure);
 -- A NAT gateway's records (forwarded: never ok) of the packets an instance sent or received: the
 -- address they imply is the packet's beyond it (hop, see _HOPS), not one of the NAT gateway's.
 INSERT INTO _res_peerclaim
-SELECT r, eid, NULL, ppk, CAST(floor(ip / {_LINES}) AS INTEGER), CAST(ip % {_LINES} AS INTEGER)
+SELECT r, eid, egress, NULL, ppk, CAST(floor(ip / {_LINES}) AS INTEGER), CAST(ip % {_LINES} AS INTEGER)
 FROM _res_s WHERE one AND eid IN (SELECT id FROM _res_eni WHERE snat) AND r NOT IN (SELECT r FROM _res_unsure)
 """
 
@@ -824,7 +832,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     claims = _CLAIMS.replace("{best_b}", _BEST[packed].replace("{pk}", "bpk")).replace(
         "{best_a}", _BEST[packed].replace("{pk}", "apk"))
     for _ in range(2):
-        con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, addr INTEGER, ppk BIGINT, "
+        con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, egress BOOLEAN, addr INTEGER, ppk BIGINT, "
                     "peid INTEGER, hop INTEGER)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
         con.execute("CREATE OR REPLACE TABLE _res_contested (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
@@ -851,10 +859,11 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     con.execute("DROP TABLE _res_weak")
 
 
-# Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed.
+# Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed. The times of
+# peer evidence are not kept here (the claims carry none): learned() reads them off the records.
 _LEARNED = """
 CREATE OR REPLACE TABLE _res_learned AS
-SELECT n.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
+SELECT n.eni, l.eid, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
   SELECT eid, aid, bool_or(kind = 'primary') AS is_primary,
          CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE min(vf) END AS vf,
          CASE WHEN bool_or(kind = 'primary') THEN NULL ELSE max(vt) END AS vt,
@@ -862,28 +871,30 @@ SELECT n.eni, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
     SELECT eid, pip AS aid, CAST(NULL AS BIGINT) AS vf, CAST(NULL AS BIGINT) AS vt, 'primary' AS kind
     FROM _res_primary WHERE eid IS NOT NULL
     UNION ALL SELECT eid, own_local, t0, t1, 'pkt' FROM _res_pkt WHERE own_local IS NOT NULL AND own_local <> ll
-    UNION ALL SELECT eid, addr, t0, t1, 'peer' FROM _res_k WHERE how = 1 AND own
+    UNION ALL SELECT eid, addr, NULL, NULL, 'peer' FROM _res_peerclaim WHERE hop IS NULL
   ) GROUP BY eid, aid
 ) l JOIN _res_eni n ON n.id = l.eid LEFT JOIN _res_addr a ON a.aid = l.aid
 """
 
-# Every record with its evidence-based local address: pkt (a forwarded packet: the ENI's own
-# logged address, own false), else peer (with the peer's place ppk and ENI peid; on a NAT gateway,
-# own false and addr the packet's address beyond it, the hop: not for its records with a public
-# remote address, which are its own, translated). how: 0 pkt, 1 peer (LABELS), NULL: neither
-# (single, inference and candidates work on these).
-_PEER_TAKEN = "p.rid IS NOT NULL AND (p.hop IS NULL OR d.rm16 IS NOT NULL)"
-_EVIDENCE = f"""
+# The records that neither pkt nor peer resolved (_res_k: single, a forwarder's peer, inference
+# and candidates work on these), with their local and remote ports. The resolved ones stay in
+# _res_pkt and _res_peerclaim (no join of ten million records to their claims; a pkt record is
+# never claimed by a peer: its partners' x_ok/y_ok need an unknown local address on no
+# forwarder). A NAT gateway's claims are taken (_res_hopt, with its logged address) for its records
+# of the instance's side only: those with a public remote address are its own, translated (the
+# claims' ENIs, named again, let the join read only the NAT gateways' records).
+_EVIDENCE = """
+CREATE OR REPLACE TABLE _res_hopt AS
+SELECT p.rid, p.eid, p.egress, d.ll, p.ppk, p.peid, p.hop FROM _res_peerclaim p JOIN _res_d d ON d.rid = p.rid
+WHERE p.hop IS NOT NULL AND d.rm16 IS NOT NULL AND d.eid IN (SELECT id FROM _res_eni WHERE snat)
+  AND p.rid NOT IN (SELECT rid FROM _res_pkt);
 CREATE OR REPLACE TABLE _res_k AS
 SELECT d.rid, d.eid, d.egress, d.nodata, d.pr, d.t0, d.t1, d.ll, d.rm,
-       CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport,
-       CAST(CASE WHEN k.rid IS NOT NULL THEN 0 WHEN {_PEER_TAKEN} THEN 1 END AS UTINYINT) AS how,
-       CASE WHEN k.rid IS NOT NULL THEN coalesce(k.own_local, k.ll) WHEN {_PEER_TAKEN} THEN coalesce(p.addr, p.hop) END AS addr,
-       CASE WHEN k.rid IS NOT NULL THEN k.own_local IS NOT NULL WHEN {_PEER_TAKEN} THEN p.hop IS NULL END AS own,
-       CASE WHEN k.rid IS NULL AND {_PEER_TAKEN} THEN p.ppk END AS ppk,
-       CASE WHEN k.rid IS NULL AND {_PEER_TAKEN} THEN p.peid END AS peid
-FROM _res_d d LEFT JOIN _res_pkt k ON k.rid = d.rid
-LEFT JOIN (SELECT rid, addr, ppk, peid, hop FROM _res_peerclaim) p ON p.rid = d.rid"""  # (as a subquery DuckDB plans it 0.4 s faster at 10M)
+       CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport
+FROM _res_d d
+WHERE d.rid NOT IN (SELECT rid FROM _res_peerclaim WHERE hop IS NULL) AND d.rid NOT IN (SELECT rid FROM _res_pkt)
+  AND d.rid NOT IN (SELECT rid FROM _res_hopt)
+"""
 
 # single: the inventory's one-address intervals that no evidence of another address contradicts
 # (pkt, peer, or a pairing that contradicts the inventory), for the records neither resolved.
@@ -891,14 +902,19 @@ LEFT JOIN (SELECT rid, addr, ppk, peid, hop FROM _res_peerclaim) p ON p.rid = d.
 # evidence counts (aid > 0): single is about the IPv4 addresses, and an IPv6 record's pkt address
 # (an ENI's IPv6 one) is no other IPv4 address (audit 5).
 _SINGLE = """
+CREATE OR REPLACE TABLE _res_sin AS
+SELECT n.id AS eid, a.aid AS address, s.valid_from, s.valid_to
+FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
+JOIN _res_addr a ON a.addr = s.address;
+CREATE OR REPLACE TABLE _res_sev AS  -- the peer claims of another address on such an ENI (few; their times next)
+SELECT p.rid, p.eid, p.addr FROM _res_peerclaim p
+WHERE p.hop IS NULL AND EXISTS (SELECT 1 FROM _res_sin s WHERE s.eid = p.eid AND s.address <> p.addr);
 CREATE OR REPLACE TABLE _res_single AS
 WITH s AS (
-  SELECT n.id AS eid, a.aid AS address, s.valid_from, s.valid_to
-  FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
-  JOIN _res_addr a ON a.addr = s.address
+  SELECT * FROM _res_sin
 ), ev AS (
   SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
-  UNION ALL SELECT eid, addr, t0, t1 FROM _res_k WHERE how = 1 AND own AND eid IN (SELECT eid FROM s)
+  UNION ALL SELECT e.eid, e.addr, d.t0, d.t1 FROM _res_sev e JOIN _res_d d ON d.rid = e.rid
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
 ), bad AS (
   SELECT DISTINCT s.* FROM s JOIN ev ON ev.eid = s.eid AND ev.addr <> s.address
@@ -909,7 +925,9 @@ WITH s AS (
 SELECT DISTINCT d.rid, s.address AS addr
 FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
-WHERE d.egress IS NOT NULL AND d.how IS NULL AND d.rid NOT IN (SELECT rid FROM _res_contested)
+WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_contested);
+DROP TABLE _res_sin;
+DROP TABLE _res_sev
 """
 
 # peer on a forwarding ENI without pkt fields: its records show its own address on the local
@@ -928,12 +946,15 @@ WHERE d.egress IS NOT NULL AND d.how IS NULL AND d.rid NOT IN (SELECT rid FROM _
 # translated leg too), and no uncertain record that may be of the same packets shows another or
 # an unknown one (two clients on one port to one server at once, one of them multi-IP).
 _HOPS = f"""
+CREATE OR REPLACE VIEW _res_sure AS  -- the records whose own address is certain (pkt, peer, single), and it
+SELECT rid, own_local AS addr FROM _res_pkt WHERE own_local IS NOT NULL
+UNION ALL SELECT rid, addr FROM _res_peerclaim WHERE hop IS NULL UNION ALL SELECT rid, addr FROM _res_single;
 CREATE OR REPLACE TABLE _res_hop AS
 WITH f AS (
   SELECT k.rid, k.eid, k.egress, k.pr, CASE WHEN k.egress THEN k.lport ELSE k.rport END AS sp,
          CASE WHEN k.egress THEN k.rport ELSE k.lport END AS dp, k.t0, k.t1, k.ll, k.rm
   FROM _res_k k JOIN _res_eni n ON n.id = k.eid AND n.inter AND NOT n.snat
-  WHERE k.how IS NULL AND k.egress IS NOT NULL AND k.ll > 0 AND k.rm > 0 AND k.t0 IS NOT NULL AND k.t1 IS NOT NULL
+  WHERE k.egress IS NOT NULL AND k.ll > 0 AND k.rm > 0 AND k.t0 IS NOT NULL AND k.t1 IS NOT NULL
 ), c AS (  -- other ENIs' records with the same protocol and ports, overlapping in time
   SELECT f.rid, f.eid, f.egress, f.ll, f.rm, f.t0 AS ft0, f.t1 AS ft1, d.rid AS crid, d.eid AS ceid, d.pk, d.egress AS cegress,
          d.ll AS cll, d.rm AS crm, d.t0, d.t1
@@ -943,8 +964,7 @@ WITH f AS (
   SELECT c.*, k.rid IS NOT NULL AS certain,
          CASE WHEN c.cegress THEN k.addr ELSE c.crm END AS src, CASE WHEN c.cegress THEN c.crm ELSE k.addr END AS dst
   FROM c JOIN _res_eni n ON n.id = c.ceid AND NOT n.inter
-  LEFT JOIN (SELECT k.rid, coalesce(k.addr, s.addr) AS addr FROM _res_k k LEFT JOIN _res_single s ON s.rid = k.rid
-             WHERE k.own OR s.rid IS NOT NULL) k ON k.rid = c.crid
+  LEFT JOIN _res_sure k ON k.rid = c.crid
 ), h AS (  -- the certain ones of the same packets, and the hop each shows
   SELECT rid, eid, egress, ll, crid, ceid, pk, CASE WHEN egress THEN src ELSE dst END AS hop,
          least(ft1, t1) - greatest(ft0, t0) AS ov
@@ -984,21 +1004,23 @@ WITH logged AS (
   UNION SELECT k1 FROM _res_pc UNION SELECT k2 FROM _res_pc
 )
 SELECT o.rid, o.eid, o.pr, o.rm, o.lport, o.rport FROM _res_k o JOIN _res_eni n ON n.id = o.eid
-WHERE o.egress IS NOT NULL AND o.how IS NULL AND NOT n.inter AND o.rid NOT IN (SELECT rid FROM _res_single)
+WHERE o.egress IS NOT NULL AND NOT n.inter AND o.rid NOT IN (SELECT rid FROM _res_single)
   AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL)
 """
 _SUPPORT = f"""
-CREATE OR REPLACE TABLE _res_sup AS
+CREATE OR REPLACE TABLE _res_supk AS  -- the records with the keys of a record to infer (few), then their certain address
 WITH d AS (
-  SELECT d.rid, d.eid, d.pr, d.rm, d.lport, d.rport, coalesce(d.addr, s.addr) AS addr
-  FROM _res_k d LEFT JOIN _res_single s ON s.rid = d.rid
-  WHERE d.egress IS NOT NULL AND (d.own OR s.rid IS NOT NULL) AND d.eid IN (SELECT eid FROM _res_todo)
+  SELECT rid, eid, pr, rm, CASE WHEN egress THEN sp ELSE dp END AS lport, CASE WHEN egress THEN dp ELSE sp END AS rport
+  FROM _res_d WHERE egress IS NOT NULL AND eid IN (SELECT eid FROM _res_todo)
 )
 SELECT d.*, true AS byport FROM d JOIN (SELECT DISTINCT eid, pr, lport FROM _res_todo) t
   ON t.eid = d.eid AND t.pr = d.pr AND t.lport = d.lport
 UNION ALL
 SELECT d.*, false FROM d JOIN (SELECT DISTINCT eid, pr, rm, rport FROM _res_todo) t
   ON t.eid = d.eid AND t.pr = d.pr AND t.rm = d.rm AND t.rport = d.rport;
+CREATE OR REPLACE TABLE _res_sup AS
+SELECT k.rid, k.eid, k.pr, k.rm, k.lport, k.rport, x.addr, k.byport FROM _res_supk k JOIN _res_sure x ON x.rid = k.rid;
+DROP TABLE _res_supk;
 CREATE OR REPLACE TABLE _res_inf AS
 WITH kp AS (
   SELECT DISTINCT eid, pr, lport, addr, rm FROM _res_sup WHERE byport
@@ -1042,7 +1064,7 @@ UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.en
 UNION SELECT eid, addr, NULL, NULL FROM _res_contra UNION SELECT eid, addr, NULL, NULL FROM _res_contested;
 CREATE OR REPLACE TABLE _res_candt AS
 SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
-WHERE o.egress IS NOT NULL AND o.how IS NULL
+WHERE o.egress IS NOT NULL
   AND o.eid IN (SELECT eid FROM _res_cana GROUP BY eid HAVING count(DISTINCT addr) > 1)
   AND o.rid NOT IN (SELECT rid FROM _res_single) AND o.rid NOT IN (SELECT rid FROM _res_inf)
   AND o.rid NOT IN (SELECT rid FROM _res_hop);
@@ -1091,20 +1113,19 @@ WITH o AS (  -- the records left open that single, a forwarder's peer, inference
   UNION ALL SELECT rid, 1, NULL, NULL, NULL, ppk, peid, hop FROM _res_hop
   UNION ALL SELECT rid, 3, addr, NULL, confidence, NULL, NULL, NULL FROM _res_inf
   UNION ALL SELECT rid, 4, NULL, cid, NULL, NULL, NULL, NULL FROM _res_cand
-), k AS (  -- only the open records are looked up in o
+), k AS (
   SELECT k.*, o.code AS ocode, o.addr AS oaddr, o.cid, o.confidence, o.ppk AS oppk, o.peid AS opeid, o.hop
   FROM _res_k k LEFT JOIN o ON o.rid = k.rid
-  WHERE k.how IS NULL
-  UNION ALL SELECT *, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM _res_k WHERE how IS NOT NULL
 )
-SELECT k.rid, k.eid, k.egress,
-       CAST(CASE WHEN k.nodata THEN 6 WHEN k.how IS NOT NULL THEN k.how ELSE coalesce(k.ocode, 5) END AS UTINYINT) AS code,
-       CASE WHEN k.how = 1 AND NOT k.own THEN NULL ELSE coalesce(k.addr, k.oaddr) END AS addr,
-       CASE WHEN k.egress IS NOT NULL AND k.eid IS NOT NULL
-            THEN CASE WHEN k.how = 1 AND NOT k.own THEN k.ll ELSE coalesce(k.addr, k.oaddr, k.ll) END END AS local,
-       k.cid, k.confidence, coalesce(k.ppk, k.oppk) AS ppk, coalesce(k.peid, k.opeid) AS peid,
-       CASE WHEN k.how = 1 AND NOT k.own THEN k.addr ELSE k.hop END AS hop
-FROM k"""
+SELECT k.rid, k.eid, k.egress, CAST(CASE WHEN k.nodata THEN 6 ELSE coalesce(k.ocode, 5) END AS UTINYINT) AS code,
+       k.oaddr AS addr, CASE WHEN k.egress IS NOT NULL AND k.eid IS NOT NULL THEN coalesce(k.oaddr, k.ll) END AS local,
+       k.cid, k.confidence, k.oppk AS ppk, k.opeid AS peid, k.hop
+FROM k
+UNION ALL SELECT rid, eid, egress, CAST(0 AS UTINYINT), coalesce(own_local, ll), coalesce(own_local, ll), NULL, NULL, NULL,
+                 NULL, NULL FROM _res_pkt
+UNION ALL SELECT rid, eid, egress, CAST(1 AS UTINYINT), addr, addr, NULL, NULL, ppk, peid, NULL FROM _res_peerclaim
+                 WHERE hop IS NULL
+UNION ALL SELECT rid, eid, egress, CAST(1 AS UTINYINT), NULL, ll, NULL, NULL, ppk, peid, hop FROM _res_hopt"""
 
 # DuckDB's view names sources, ENIs, their owners, addresses, candidate lists and pod owners by list index
 # (session variables, set per resolve(): the work tables they describe are replaced then too);
