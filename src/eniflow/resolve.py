@@ -885,9 +885,9 @@ SELECT n.eni, l.eid, a.addr, l.aid, l.is_primary, l.vf, l.vt, l.kind FROM (
 # claims' ENIs, named again, let the join read only the NAT gateways' records).
 _EVIDENCE = """
 CREATE OR REPLACE TABLE _res_hopt AS
-SELECT p.rid, p.eid, p.egress, d.ll, p.ppk, p.peid, p.hop FROM _res_peerclaim p JOIN _res_d d ON d.rid = p.rid
-WHERE p.hop IS NOT NULL AND d.rm16 IS NOT NULL AND d.eid IN (SELECT id FROM _res_eni WHERE snat)
-  AND p.rid NOT IN (SELECT rid FROM _res_pkt);
+SELECT p.rid, p.eid, p.egress, d.ll, p.ppk, p.peid, p.hop FROM _res_peerclaim p
+JOIN (SELECT d.rid, d.ll FROM _res_d d JOIN _res_eni n ON n.id = d.eid AND n.snat WHERE d.rm16 IS NOT NULL) d ON d.rid = p.rid
+WHERE p.hop IS NOT NULL AND p.rid NOT IN (SELECT rid FROM _res_pkt);
 CREATE OR REPLACE TABLE _res_k AS
 SELECT d.rid, d.eid, d.egress, d.nodata, d.pr, d.t0, d.t1, d.ll, d.rm,
        CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport
