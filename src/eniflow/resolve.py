@@ -427,9 +427,10 @@ LEFT JOIN _res_sources src ON src.source = b.source
 # primary's /16, not a forwarder's far end: a transit gateway attachment in the server's VPC logs
 # the client's packets as egress), overlapping in time, logged as ingress on an ENI whose
 # direction is sure is of packets the tied ENI sent, so their source is the tied ENI's primary
-# (likewise a counterpart egress record: the destination). Matching only the source would let another sender's packets (same port, to
-# another address) decide it. A forwarding hop that the inventory does not name can mislead
-# this. Else, a candidate that is another ENI's primary is not this one's.
+# (likewise a counterpart egress record: the destination). Matching only the source would let
+# another sender's packets (same port, to another address) decide it. A forwarding hop that the
+# inventory does not name can mislead this. Else, a candidate that is another ENI's primary is
+# not this one's.
 _PRIMARY_CANDIDATES = """
 CREATE OR REPLACE TABLE _res_pc AS
 WITH r AS (
@@ -732,9 +733,9 @@ _P48 = 281474976710656
 _BEST = {True: f"{_P48 - 1} - max((ov + 64) * {_P48} + {_P48 - 1} - {{pk}}) % {_P48}",
          False: "max_by({pk}, {'ov': ov, 'place': -{pk}})"}
 # Per record with partners (a record is egress, the a side, or ingress, the b side, so the two
-# halves hold different records): eid, one, ok, ip = (the partners' ENI) * 2^32 + (the address
-# they imply), and the peer's place ppk. The pairs carry no times or flow: the few contradicting
-# and weak pairs take them from their record in _res_d.
+# halves hold different records): eid, its direction (the side), one, ok, ip = (the partners' ENI)
+# * 2^32 + (the address they imply), and the peer's place ppk. The pairs carry no times or flow:
+# the few contradicting and weak pairs take them from their record in _res_d.
 _CLAIMS = f"""
 CREATE OR REPLACE TABLE _res_s AS
 SELECT arid AS r, aeni AS eid, true AS egress, min(CAST(beni AS BIGINT) * {_LINES} + x) = max(CAST(beni AS BIGINT) * {_LINES} + x) AS one,
@@ -1102,8 +1103,10 @@ DROP TABLE _res_candt
 # without an ENI, such as a transit gateway's, whose direction is the attachment's and whose
 # addresses are both the packet's); cid: the candidates
 # (_res_cands); confidence only for inferred; the peer's place ppk and ENI peid. The view
-# `resolved` derives the rest (labels, src_ip/dst_ip, candidates, owner, the peer's record). On DuckDB in rid order, for the view's positional
-# pairing with the records.
+# `resolved` derives the rest (labels, src_ip/dst_ip, candidates, owner, the peer's record). The
+# open records, looked up in what single, a forwarder's peer, inference and candidates found, then
+# the claims of pkt and peer; on DuckDB in rid order, for the view's positional pairing with the
+# records.
 _FINAL = """
 CREATE OR REPLACE TABLE _res_r AS
 WITH o AS (  -- the records left open that single, a forwarder's peer, inference or candidates tell about (one each)
