@@ -232,9 +232,11 @@ def test_resolve_accepts_a_relation_and_reports_learned_addresses():
     flows = eniflow.read(DATA / "seed.log")
     res = eniflow.resolve(flows.relation)
     assert res.summary()["peer"] == 8
-    learned = {(f.interface_id, f.address, f.source_of_fact) for f in res.learned().facts}
-    assert learned == {("eni-0client", "10.0.2.30", "logs:primary"), ("eni-0server", "10.0.1.10", "logs:primary"),
-                       ("eni-0server", "10.0.1.20", "logs:peer")}
+    learned = {(f.interface_id, f.address, f.source_of_fact, f.valid_from, f.valid_to) for f in res.learned().facts}
+    # a primary for all time; the secondary from the first to the last record that the peer join gave it
+    assert learned == {("eni-0client", "10.0.2.30", "logs:primary", None, None),
+                       ("eni-0server", "10.0.1.10", "logs:primary", None, None),
+                       ("eni-0server", "10.0.1.20", "logs:peer", T + 5, T + 65)}
 
 
 def test_records_numbered_from_the_spooled_parts_keep_the_scan_order(tmp_path, monkeypatch):
