@@ -239,6 +239,21 @@ def test_resolve_accepts_a_relation_and_reports_learned_addresses():
                        ("eni-0server", "10.0.1.20", "logs:peer", T + 5, T + 65)}
 
 
+def test_learned_interval_spans_peer_and_pkt_evidence(tmp_path):
+    """The seed's secondary resolved by the peer join (T+5 to T+65), then shown by a pkt field in a
+    later record of another flow log of the server (T+300 to T+360): one learned fact, from the
+    first to the last of both."""
+    later = tmp_path / "server-pkt.log"
+    later.write_text("version interface-id srcaddr dstaddr srcport dstport protocol start end action log-status "
+                     "pkt-srcaddr pkt-dstaddr\n"
+                     f"2 eni-0server 10.0.2.40 10.0.1.10 50000 80 6 {T + 300} {T + 360} ACCEPT OK 10.0.2.40 10.0.1.20\n")
+    res = eniflow.resolve(eniflow.read([DATA / "seed.log", later]))
+    assert res.summary()["pkt"] == 1
+    facts = [(f.valid_from, f.valid_to, f.source_of_fact) for f in res.learned().facts
+             if (f.interface_id, f.address) == ("eni-0server", "10.0.1.20")]
+    assert facts == [(T + 5, T + 360, "logs:peer")]
+
+
 def test_records_numbered_from_the_spooled_parts_keep_the_scan_order(tmp_path, monkeypatch):
     """On DuckDB, rid of read()'s records comes from the parts' row numbers (several parts here):
     the same rows, in the same order, as resolving the relation (numbered by row_number())."""
