@@ -175,6 +175,9 @@ def test_cli_check_reports_what_the_logs_contradict(cli, tmp_path):
     assert "1 discrepancy" in err
     code, out, _ = cli("inventory", "check", DATA / "seed.log", "-i", DATA / "enis.json", "-o", "jsonl")
     assert (code, out) == (0, "")
+    # also spelled as an option of `inventory`
+    assert cli("--debug", "inventory", "--check", DATA / "seed.log", "-i", stale, "--at", str(T), "-o", "jsonl")[1] == \
+        cli("inventory", "check", DATA / "seed.log", "-i", stale, "--at", str(T), "-o", "jsonl")[1] != ""
 
 
 def test_cli_show_adds_what_the_logs_reveal(cli):

@@ -60,10 +60,19 @@ def err(message: str) -> None:
     Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=True).print(message)
 
 
+def _spelled(args: list[str]) -> list[str]:
+    """``eniflow inventory --check SOURCE...`` (how the inventory's check is often written) is
+    ``eniflow inventory check SOURCE...``."""
+    command = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+    if command is not None and args[command:command + 2] == ["inventory", "--check"]:
+        return [*args[:command + 1], "check", *args[command + 2:]]
+    return args
+
+
 def run_app(args: list[str] | None = None) -> int:
     """Run the Typer app, mapping EniflowError to one sentence and its exit code."""
     try:
-        code = app(args=args, standalone_mode=False)  # click returns an Exit's code here
+        code = app(args=_spelled(sys.argv[1:] if args is None else list(args)), standalone_mode=False)
         return code if isinstance(code, int) else 0
     except EniflowError as exc:
         if _state["debug"]:
