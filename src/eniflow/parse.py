@@ -76,6 +76,10 @@ class ReadStats:
         self.warnings.extend(w for w in other.warnings if w not in self.warnings)
         self.errors.extend(other.errors)
 
+    def malformed_beyond(self, shown: list[Malformed]) -> int:
+        """Malformed lines that the entries ``shown`` do not stand for (one can stand for a whole document)."""
+        return self.malformed - sum(m.lines for m in shown)
+
     @property
     def rows(self) -> int:
         """Rows in the relation: records of every log status."""

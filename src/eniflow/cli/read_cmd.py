@@ -23,7 +23,7 @@ def report_read(flows: Flows) -> None:
     shown = stats.malformed_samples[:MALFORMED_SHOWN]
     for sample in shown:
         err(f"malformed: {sample}")
-    more = stats.malformed - sum(s.lines for s in shown)  # a sample can stand for a whole document
+    more = stats.malformed_beyond(shown)
     if more > 0:
         err(f"malformed: … {more} more (use --strict to stop at the first)")
     for error in stats.errors:

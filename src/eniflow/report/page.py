@@ -164,7 +164,7 @@ def _malformed(d: ReportData) -> str:
     rows = [{"source": m.source, "line": m.line, "reason": m.reason, "text": m.text} for m in st.malformed_samples]
     out = _table("malformed", [("source", "source", "mono"), ("line", "line", "int"), ("reason", "reason", ""),
                                ("text", "text", "mono")], rows, "No malformed lines.")
-    more = st.malformed - sum(m.lines for m in st.malformed_samples)  # a sample can stand for a whole document
+    more = st.malformed_beyond(st.malformed_samples)
     if more > 0:
         out += f'<p class="note">… and {more:,} more malformed lines.</p>'
     for problem in list(st.errors) + list(st.warnings):
