@@ -911,17 +911,15 @@ CREATE OR REPLACE TABLE _res_sev AS  -- the peer claims of another address on su
 SELECT p.rid, p.eid, p.addr FROM _res_peerclaim p
 WHERE p.hop IS NULL AND EXISTS (SELECT 1 FROM _res_sin s WHERE s.eid = p.eid AND s.address <> p.addr);
 CREATE OR REPLACE TABLE _res_single AS
-WITH s AS (
-  SELECT * FROM _res_sin
-), ev AS (
+WITH ev AS (
   SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
   UNION ALL SELECT e.eid, e.addr, d.t0, d.t1 FROM _res_sev e JOIN _res_d d ON d.rid = e.rid
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
 ), bad AS (
-  SELECT DISTINCT s.* FROM s JOIN ev ON ev.eid = s.eid AND ev.addr <> s.address
+  SELECT DISTINCT s.* FROM _res_sin s JOIN ev ON ev.eid = s.eid AND ev.addr <> s.address
    AND (s.valid_from IS NULL OR ev.t1 >= s.valid_from) AND (s.valid_to IS NULL OR ev.t0 <= s.valid_to)
 ), ok AS (
-  SELECT * FROM s EXCEPT SELECT * FROM bad
+  SELECT * FROM _res_sin EXCEPT SELECT * FROM bad
 )
 SELECT DISTINCT d.rid, s.address AS addr
 FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
@@ -1061,7 +1059,7 @@ _NO_INFERRED = "CREATE OR REPLACE TABLE _res_inf AS SELECT CAST(NULL AS INTEGER)
 _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cana AS
 SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
-UNION SELECT n.id, l.aid, NULL, NULL FROM _res_learned l JOIN _res_eni n ON n.eni = l.eni
+UNION SELECT eid, aid, NULL, NULL FROM _res_learned
 UNION SELECT eid, addr, NULL, NULL FROM _res_contra UNION SELECT eid, addr, NULL, NULL FROM _res_contested;
 CREATE OR REPLACE TABLE _res_candt AS
 SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
