@@ -226,6 +226,21 @@ def test_an_inventory_given_as_flow_logs_is_one_malformed_entry_naming_the_fix(t
     assert "read 1 source, 8 lines, 0 records, 8 malformed" in err
 
 
+def test_a_failure_handing_a_task_s_result_on_is_raised_not_lost():
+    """The reading threads hand each task's records on in task order, on whichever thread finished
+    the next one. An error there (a full disk, a broken progress display) ends the read with that
+    error; on a reading thread it used to end just that thread, and the read returned without the
+    records it held."""
+    from eniflow.workers import run_in_workers
+
+    def hand_on(result):
+        raise OSError("No space left on device")
+
+    for _ in range(20):  # whichever thread hands the first result on
+        with pytest.raises(OSError, match="No space left on device"):
+            run_in_workers(lambda task: task, range(8), (), 2, hand_on)
+
+
 def test_json_wrapped_lines_cloudwatch_envelopes_and_export_prefixes(tmp_path):
     wrapped = write(tmp_path / "firehose.jsonl", json.dumps({"message": SSH_ACCEPT}), json.dumps({"message": RDP_REJECT}))
     envelope = tmp_path / "subscription.json"

@@ -19,8 +19,8 @@ __all__ = ["run_in_workers", "reuse_freed_memory"]
 def run_in_workers(function: Callable, tasks: Iterable, args: tuple, workers: int,
                    on_done: Callable[[object], None]) -> None:
     """``on_done(function(task, *args))`` for every task, in task order, computed by this
-    thread and ``workers - 1`` others. The first error (from a task or from ``tasks`` itself)
-    stops the rest once their current task ends, and is raised here."""
+    thread and ``workers - 1`` others. The first error (from a task, from ``tasks`` itself or
+    from ``on_done``) stops the rest once their current task ends, and is raised here."""
     source, lock = enumerate(tasks), threading.Lock()
     done: dict[int, object] = {}
     state = {"next": 0, "error": None}
@@ -43,7 +43,11 @@ def run_in_workers(function: Callable, tasks: Iterable, args: tuple, workers: in
                 return
             done[index] = value
             while state["next"] in done:  # hand results on in task order, keeping only the early ones
-                on_done(done.pop(state["next"]))
+                try:
+                    on_done(done.pop(state["next"]))
+                except BaseException as exc:  # on another thread it would end that thread, unseen here
+                    state["error"] = state["error"] or exc
+                    return
                 state["next"] += 1
 
     def work() -> None:
