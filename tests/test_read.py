@@ -318,6 +318,69 @@ def test_two_reading_threads_give_the_same_result_as_one(tmp_path, monkeypatch):
     assert parallel.stats.files == 4 and parallel.stats.records == 200
 
 
+BAD_PORT = SSH_ACCEPT.replace(" 20641 ", " http ")
+FAULTS = {"http": "field 'srcport' is not an integer: 'http'",  # a line's text -> its reason
+          "bogus": "expected 14 fields (the header on line 1), found 1",
+          "{": "line starts with '{' but is not valid JSON"}
+
+
+def _faulty_log(path, records, faults, compress=False):
+    """A version-2 log: a header, then ``records`` records, the lines in ``faults`` (line -> text) replaced."""
+    lines = [V2_HEADER] + [SSH_ACCEPT] * records
+    for line, text in faults.items():
+        lines[line - 1] = text
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data, 1) if compress else data)
+    return path
+
+
+def _samples(flows):
+    return [(os.path.basename(m.source), m.line, m.reason) for m in flows.stats.malformed_samples]
+
+
+def test_malformed_samples_are_in_source_and_line_order_across_chunks_files_and_threads(tmp_path, monkeypatch):
+    """A chunk finds its malformed lines by kind of fault (JSON, field count, integer), not in
+    line order; the samples are still listed by source as given, then by line."""
+    monkeypatch.setattr("eniflow.parse.CHUNK_BYTES", 64 << 10)  # about 550 lines a chunk: 6 chunks a file
+    monkeypatch.setattr(read_module, "TASK_BYTES", 1)  # a task per file, parsed side by side
+    faults = {10: BAD_PORT, 11: "bogus", 12: "{", 1500: BAD_PORT, 1502: "{", 2900: BAD_PORT, 2901: "bogus"}
+    first = _faulty_log(tmp_path / "z.log.gz", 3000, faults, compress=True)
+    second = _faulty_log(tmp_path / "a.log", 3000, {k + 3: v for k, v in faults.items()})
+    expected = [("z.log.gz", 10, FAULTS["http"]), ("z.log.gz", 11, FAULTS["bogus"]), ("z.log.gz", 12, FAULTS["{"]),
+                ("z.log.gz", 1500, FAULTS["http"]), ("z.log.gz", 1502, FAULTS["{"]),
+                ("z.log.gz", 2900, FAULTS["http"]), ("z.log.gz", 2901, FAULTS["bogus"]),
+                ("a.log", 13, FAULTS["http"]), ("a.log", 14, FAULTS["bogus"]), ("a.log", 15, FAULTS["{"]),
+                ("a.log", 1503, FAULTS["http"]), ("a.log", 1505, FAULTS["{"]),
+                ("a.log", 2903, FAULTS["http"]), ("a.log", 2904, FAULTS["bogus"])]
+    for workers in (1, 3):
+        flows = eniflow.read([first, second], workers=workers)
+        assert _samples(flows) == expected
+        assert (flows.stats.malformed, flows.stats.records) == (14, 2 * 3000 - 14)
+
+
+def test_the_malformed_samples_are_the_first_lines_however_a_chunk_finds_them(tmp_path, cli):
+    """With more malformed lines than are kept, the kept ones are the first in line order,
+    even when lines of another fault come later in the same chunk and are found first."""
+    from eniflow.parse import MALFORMED_KEPT
+
+    first = _faulty_log(tmp_path / "first.log", MALFORMED_KEPT + 3,
+                        {2: BAD_PORT, 3: BAD_PORT, **{line: "bogus" for line in range(4, MALFORMED_KEPT + 4)}})
+    second = _faulty_log(tmp_path / "second.log", 2, {2: "bogus"})
+    for workers in (1, 2):
+        flows = eniflow.read([first, second], workers=workers)
+        assert _samples(flows) == [("first.log", 2, FAULTS["http"]), ("first.log", 3, FAULTS["http"])] + [
+            ("first.log", line, FAULTS["bogus"]) for line in range(4, MALFORMED_KEPT + 2)]
+        assert flows.stats.malformed == MALFORMED_KEPT + 3
+        assert flows.stats.malformed_beyond(flows.stats.malformed_samples) == 3
+    code, _, err = cli("read", first, second, "-o", "csv")
+    assert code == 0
+    assert [line for line in err.splitlines() if line.startswith("malformed:")] == [
+        f"malformed: {first}:2: {FAULTS['http']}", f"malformed: {first}:3: {FAULTS['http']}",
+        f"malformed: {first}:4: {FAULTS['bogus']}", f"malformed: {first}:5: {FAULTS['bogus']}",
+        f"malformed: {first}:6: {FAULTS['bogus']}",
+        f"malformed: … {MALFORMED_KEPT + 3 - 5} more (use --strict to stop at the first)"]
+
+
 def test_cli_read_formats_stdin_and_summary(tmp_path, cli, monkeypatch):
     path = write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, NODATA)
     code, out, err = cli("read", path, "-o", "jsonl")

@@ -107,6 +107,7 @@ class _Parser:
         self.source, self.fmt, self.origin = source, fmt, origin
         self.sink, self.counts, self.strict = sink, counts, strict
         self.next_line = 1
+        self.first_sample = len(counts.malformed_samples)  # this source's samples follow those of earlier ones
 
     # -- text ---------------------------------------------------------------------------
     def feed_text(self, chunk: bytes) -> None:
@@ -308,9 +309,23 @@ class _Parser:
             line, reason = rows["line"][0], rows["reason"][0]
             raise MalformedRecordError(f"{self.source}:{line}: {reason} (--strict stops at the first malformed line; "
                                        "drop --strict to count and skip such lines).", self.source, line)
-        room = MALFORMED_KEPT - len(self.counts.malformed_samples)
-        for line, text, reason in rows.select("line", "text", "reason").head(max(room, 0)).iter_rows():
-            self.counts.malformed_samples.append(Malformed(self.source, line, reason, text[:500], lines))
+        self._sample(rows, lines)
+
+    def _sample(self, rows: pl.DataFrame, lines: int) -> None:
+        """Keep the source's first malformed lines (``rows``, sorted), in line order: a chunk
+        reports its faults by kind (JSON, field count, integer), so a later call can hold
+        earlier lines than those already kept."""
+        room = MALFORMED_KEPT - self.first_sample
+        if room <= 0:
+            return
+        samples = self.counts.malformed_samples
+        kept = samples[self.first_sample:]
+        if len(kept) >= room:  # full: only lines before the last kept one can still enter
+            rows = rows.filter(pl.col("line") < kept[-1].line)
+        new = [Malformed(self.source, line, reason, text[:500], lines)
+               for line, text, reason in rows.select("line", "text", "reason").head(room).iter_rows()]
+        if new:
+            samples[self.first_sample:] = sorted(kept + new, key=lambda m: m.line)[:room]
 
 
 def _messages(obj) -> list[str] | None:
