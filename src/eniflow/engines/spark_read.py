@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -52,6 +53,12 @@ class SparkFlows:
     con: object
     spool: str | None = None
 
+    def __post_init__(self) -> None:
+        # The spool (S3 copies among it) goes when nothing holds the result any more, or at
+        # interpreter exit, so that no caller has to close() it (the CLI never does). Spark is
+        # done with it by then: read_spark ends with an eager localCheckpoint.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.spool, True) if self.spool else None
+
     @property
     def relation(self):
         return self.con.view("flows")
@@ -61,8 +68,9 @@ class SparkFlows:
         return list(self.df.columns)
 
     def close(self) -> None:
-        if self.spool:
-            shutil.rmtree(self.spool, True)
+        """Delete the spool now rather than when the result is released."""
+        if self._cleanup:
+            self._cleanup()
 
 
 def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, until=None, strict: bool = False,
