@@ -174,11 +174,14 @@ def test_text_files_with_their_own_headers_nulls_ms_times_and_malformed_lines(sp
     assert [tuple(r) for r in nodata] == [(None, 1700000000, 1700000060)]
 
 
-def test_strict_stops_at_the_first_malformed_line(spark, tmp_path):
+def test_strict_stops_at_the_first_malformed_line_and_removes_the_spool(spark, tmp_path, monkeypatch):
     path = tmp_path / "bad.log"
     path.write_text("2 123456789012 eni-1 10.0.1.10 10.0.2.30 80 49152 6 10 8400 1700000000 1700000060 ACCEPT\n")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
     with pytest.raises(MalformedRecordError, match=r"bad.log:1: expected 14 fields \(the default version-2 format\), found 13"):
         read_spark(spark, [str(path)], strict=True)
+    assert list((tmp_path / "tmp").glob("eniflow-spark-*")) == []
 
 
 def test_the_spool_is_removed_when_the_result_is_released_or_closed(spark, tmp_path):
