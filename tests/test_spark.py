@@ -9,9 +9,12 @@ exactly the rows each gives alone.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 
 import polars as pl
@@ -171,11 +174,32 @@ def test_text_files_with_their_own_headers_nulls_ms_times_and_malformed_lines(sp
     assert [tuple(r) for r in nodata] == [(None, 1700000000, 1700000060)]
 
 
-def test_strict_stops_at_the_first_malformed_line(spark, tmp_path):
+def test_strict_stops_at_the_first_malformed_line_and_removes_the_spool(spark, tmp_path, monkeypatch):
     path = tmp_path / "bad.log"
     path.write_text("2 123456789012 eni-1 10.0.1.10 10.0.2.30 80 49152 6 10 8400 1700000000 1700000060 ACCEPT\n")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
     with pytest.raises(MalformedRecordError, match=r"bad.log:1: expected 14 fields \(the default version-2 format\), found 13"):
         read_spark(spark, [str(path)], strict=True)
+    assert list((tmp_path / "tmp").glob("eniflow-spark-*")) == []
+
+
+def test_the_spool_is_removed_when_the_result_is_released_or_closed(spark, tmp_path):
+    """The spool (S3 copies, gzip links, Parquet parts) goes without close() once nothing holds
+    the result, as eniflow.read's does; close() removes it at once and may be called again."""
+    path = tmp_path / "a.log"  # gzip without .gz: Spark reads it through a .gz link in the spool
+    path.write_bytes(gzip.compress(b"2 123456789012 eni-1 10.0.1.10 10.0.2.30 80 49152 6 10 8400 1700000000 1700000060 "
+                                   b"ACCEPT OK\n"))
+    flows = read_spark(spark, [str(path)])
+    spool = flows.spool
+    assert os.listdir(spool) == ["0.gz"]
+    del flows
+    gc.collect()
+    assert not os.path.exists(spool)
+    flows = read_spark(spark, [str(path)])
+    flows.close()
+    assert not os.path.exists(flows.spool)
+    flows.close()
 
 
 def test_parquet_in_aws_hive_layout(spark, seed_parquet):
@@ -262,10 +286,13 @@ def test_a_header_inside_a_file_and_a_time_range(spark, tmp_path):
     assert [tuple(r) for r in on_spark.df.select("line", "pkt_dstaddr").collect()] == [(3, None), (5, "10.0.1.20")]
 
 
-def test_cli_resolve_engine_spark_gives_duckdbs_rows(tmp_path, cli, spark):
+def test_cli_resolve_engine_spark_gives_duckdbs_rows_and_leaves_no_spool(tmp_path, cli, spark, monkeypatch):
     """`eniflow resolve --engine spark -i enis.json` on the seed scenario prints DuckDB's rows,
-    every field, and the same account of the read and of the resolution."""
+    every field, and the same account of the read and of the resolution; by the time it returns
+    its spool is gone (nothing calls close(): the spool goes with the result)."""
     result = simulate("seed", tmp_path / "seed")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
     enis = tmp_path / "enis.json"
     enis.write_text(json.dumps(load_topology("seed").describe_network_interfaces()))
     outputs = []
@@ -276,6 +303,7 @@ def test_cli_resolve_engine_spark_gives_duckdbs_rows(tmp_path, cli, spark):
         # (the CLI prints "resolution: peer 42, none 4" for --engine duckdb only)
         outputs.append((rows, [line for line in err.splitlines() if line.startswith("read ")]))
     assert outputs[0] == outputs[1]
+    assert list((tmp_path / "tmp").glob("eniflow-spark-*")) == []
     rows, account = outputs[0]
     assert len(rows) == 46 and sum(r["resolution"] == "peer" for r in rows) == 42
     assert account == ["read 3 sources, 49 lines, 42 records, 4 nodata, 3 headers"]

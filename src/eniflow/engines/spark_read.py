@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -52,6 +53,12 @@ class SparkFlows:
     con: object
     spool: str | None = None
 
+    def __post_init__(self) -> None:
+        # The spool (S3 copies among it) goes when nothing holds the result any more, or at
+        # interpreter exit, so that no caller has to close() it (the CLI never does). Spark is
+        # done with it by then: read_spark ends with an eager localCheckpoint.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.spool, True) if self.spool else None
+
     @property
     def relation(self):
         return self.con.view("flows")
@@ -61,8 +68,9 @@ class SparkFlows:
         return list(self.df.columns)
 
     def close(self) -> None:
-        if self.spool:
-            shutil.rmtree(self.spool, True)
+        """Delete the spool now rather than when the result is released."""
+        if self._cleanup:
+            self._cleanup()
 
 
 def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, until=None, strict: bool = False,
@@ -74,47 +82,51 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
     fmt = parse_format(format) if format is not None else None
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
     spool = tempfile.mkdtemp(prefix="eniflow-spark-")
-    text, parquet, names = [], [], {}  # URIs for Spark, and their names in the `source` column
-    read_here: list[str] = []  # Parquet parts of the objects whose download failed, read by eniflow.read's task
-    stats = ReadStats()
-    for spec in map(str, specs):
-        if spec.startswith(("s3a://", "s3://")) and _has_s3_filesystem(spark):
-            uri = "s3a://" + spec.split("://", 1)[1]
-            text.append(uri)  # Parquet objects are told apart by name below
-            continue
-        for item in expand(spec, ctx):
-            path = _local_copy(item, spool, (ctx, strict), stats, read_here)
-            if path is None:
+    try:
+        text, parquet, names = [], [], {}  # URIs for Spark, and their names in the `source` column
+        read_here: list[str] = []  # Parquet parts of the objects whose download failed, read by eniflow.read's task
+        stats = ReadStats()
+        for spec in map(str, specs):
+            if spec.startswith(("s3a://", "s3://")) and _has_s3_filesystem(spark):
+                uri = "s3a://" + spec.split("://", 1)[1]
+                text.append(uri)  # Parquet objects are told apart by name below
                 continue
-            stats.files += 1
-            kind = _sniff(path)
-            uri = "file://" + os.path.abspath(path) if kind != "gzip" or path.endswith(".gz") else \
-                "file://" + _gz_link(path, spool)
-            names[uri] = item.name
-            (parquet if kind == "parquet" else text).append(uri)
-    parts = []
-    default = fmt or DEFAULT
-    task_args = (ctx, strict)
+            for item in expand(spec, ctx):
+                path = _local_copy(item, spool, (ctx, strict), stats, read_here)
+                if path is None:
+                    continue
+                stats.files += 1
+                kind = _sniff(path)
+                uri = "file://" + os.path.abspath(path) if kind != "gzip" or path.endswith(".gz") else \
+                    "file://" + _gz_link(path, spool)
+                names[uri] = item.name
+                (parquet if kind == "parquet" else text).append(uri)
+        parts = []
+        default = fmt or DEFAULT
+        task_args = (ctx, strict)
 
-    def here(uri: str) -> None:  # a listed file Spark cannot read (already counted in stats.files)
-        _read_here(_local(uri, names, ctx), task_args, spool, stats, read_here, counted=True)
+        def here(uri: str) -> None:  # a listed file Spark cannot read (already counted in stats.files)
+            _read_here(_local(uri, names, ctx), task_args, spool, stats, read_here, counted=True)
 
-    if text:
-        origin = "--format" if fmt else "the default version-2 format"
-        parts.append(_read_text_or_here(spark, text, names, default, origin, stats, strict, here))
-    if parquet:
-        parts.append(_read_parquet(spark, parquet, names, stats, here))
-    if read_here:  # already counted in stats; each part in its own schema
-        parts.append([spark.read.parquet("file://" + os.path.abspath(path)) for path in read_here])
-    df = _union(spark, parts, default)
-    if ctx.since is not None and "end" in df.columns:
-        df = df.where(f"`end` IS NULL OR `end` >= {int(ctx.since)}")
-    if ctx.until is not None and "start" in df.columns:
-        df = df.where(f"`start` IS NULL OR `start` < {int(ctx.until)}")
-    # Materialised once in (source, line) order: every later scan numbers the records alike.
-    df = df.localCheckpoint(eager=True)
-    con = SparkConnection(spark)
-    df.createOrReplaceTempView("flows")
+        if text:
+            origin = "--format" if fmt else "the default version-2 format"
+            parts.append(_read_text_or_here(spark, text, names, default, origin, stats, strict, here))
+        if parquet:
+            parts.append(_read_parquet(spark, parquet, names, stats, here))
+        if read_here:  # already counted in stats; each part in its own schema
+            parts.append([spark.read.parquet("file://" + os.path.abspath(path)) for path in read_here])
+        df = _union(spark, parts, default)
+        if ctx.since is not None and "end" in df.columns:
+            df = df.where(f"`end` IS NULL OR `end` >= {int(ctx.since)}")
+        if ctx.until is not None and "start" in df.columns:
+            df = df.where(f"`start` IS NULL OR `start` < {int(ctx.until)}")
+        # Materialised once in (source, line) order: every later scan numbers the records alike.
+        df = df.localCheckpoint(eager=True)
+        con = SparkConnection(spark)
+        df.createOrReplaceTempView("flows")
+    except BaseException:
+        shutil.rmtree(spool, True)
+        raise
     return SparkFlows(df, stats, con, spool)
 
 
