@@ -381,6 +381,54 @@ def test_the_malformed_samples_are_the_first_lines_however_a_chunk_finds_them(tm
         f"malformed: … {MALFORMED_KEPT + 3 - 5} more (use --strict to stop at the first)"]
 
 
+STRICT_ADVICE = " (--strict stops at the first malformed line; drop --strict to count and skip such lines)."
+JSON_RECORD_BAD_PORT = json.dumps({**SSH_ROW, "srcport": "http"})  # typed while the JSON lines are unwrapped
+
+
+def test_strict_names_the_first_malformed_line_not_the_first_one_a_check_finds(tmp_path, cli):
+    """A chunk is checked for one kind of fault after another (JSON, field count, integer);
+    --strict stops at the earliest malformed line of them all, here a bad integer before a
+    short line and a bad JSON line."""
+    path = _faulty_log(tmp_path / "f.log", 5, {3: BAD_PORT, 5: "bogus", 6: "{"})
+    with pytest.raises(MalformedRecordError) as caught:
+        eniflow.read(path, strict=True, workers=1)
+    assert str(caught.value) == f"{path}:3: {FAULTS['http']}{STRICT_ADVICE}"
+    assert (caught.value.source, caught.value.line) == (str(path), 3)
+    code, out, err = cli("read", path, "--strict")
+    assert (code, out, err.strip()) == (1, "", f"eniflow: error: {path}:3: {FAULTS['http']}{STRICT_ADVICE}")
+
+
+@pytest.mark.parametrize("faults, first", [
+    ({3: "bogus", 4: "{", 6: BAD_PORT}, (3, FAULTS["bogus"])),  # a bad JSON line after a short line
+    ({3: BAD_PORT, 4: "{"}, (3, FAULTS["http"])),
+    ({3: "bogus", 4: JSON_RECORD_BAD_PORT}, (3, FAULTS["bogus"])),
+])
+def test_strict_names_the_first_malformed_line_in_any_order_of_faults(tmp_path, faults, first):
+    path = _faulty_log(tmp_path / "f.log", 6, faults)
+    with pytest.raises(MalformedRecordError) as caught:
+        eniflow.read(path, strict=True, workers=1)
+    assert str(caught.value) == f"{path}:{first[0]}: {first[1]}{STRICT_ADVICE}"
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_strict_names_the_first_malformed_line_of_a_later_chunk(tmp_path, monkeypatch, compress):
+    monkeypatch.setattr("eniflow.parse.CHUNK_BYTES", 64 << 10)  # about 550 lines a chunk: the faults are in the second
+    path = _faulty_log(tmp_path / "f.log", 900, {897: BAD_PORT, 899: "bogus", 900: "{"}, compress=compress)
+    with pytest.raises(MalformedRecordError) as caught:
+        eniflow.read(path, strict=True, workers=1)
+    assert str(caught.value) == f"{path}:897: {FAULTS['http']}{STRICT_ADVICE}"
+
+
+def test_strict_names_the_first_malformed_event_of_a_json_document(tmp_path):
+    """A whole-file document of subscription envelopes is checked in the same passes as text."""
+    path = tmp_path / "firehose.json"
+    path.write_text(json.dumps({"messageType": "DATA_MESSAGE", "logEvents": [
+        {"id": str(i), "message": message} for i, message in enumerate([SSH_ACCEPT, BAD_PORT, "bogus", "{"])]}))
+    with pytest.raises(MalformedRecordError) as caught:
+        eniflow.read(path, strict=True, workers=1)
+    assert str(caught.value) == f"{path}:2: {FAULTS['http']}{STRICT_ADVICE}"
+
+
 def test_cli_read_formats_stdin_and_summary(tmp_path, cli, monkeypatch):
     path = write(tmp_path / "a.log", V2_HEADER, SSH_ACCEPT, NODATA)
     code, out, err = cli("read", path, "-o", "jsonl")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator
 
@@ -107,6 +108,7 @@ class _Parser:
         self.source, self.fmt, self.origin = source, fmt, origin
         self.sink, self.counts, self.strict = sink, counts, strict
         self.next_line = 1
+        self.held: list[tuple[int, str]] | None = None  # strict, inside _in_line_order: each pass's first fault
         self.first_sample = len(counts.malformed_samples)  # this source's samples follow those of earlier ones
 
     # -- text ---------------------------------------------------------------------------
@@ -127,7 +129,8 @@ class _Parser:
                     return
         frame = self._fast(chunk, skip)
         if frame is None:
-            self._slow(chunk[skip:])
+            with self._in_line_order():
+                self._slow(chunk[skip:])
         else:
             n = frame.height
             self.counts.lines += n
@@ -306,10 +309,28 @@ class _Parser:
         rows = rows.sort("line")
         self.counts.malformed += rows.height * lines
         if self.strict:
-            line, reason = rows["line"][0], rows["reason"][0]
-            raise MalformedRecordError(f"{self.source}:{line}: {reason} (--strict stops at the first malformed line; "
-                                       "drop --strict to count and skip such lines).", self.source, line)
+            first = rows["line"][0], rows["reason"][0]
+            if self.held is None:
+                self._stop(*first)
+            self.held.append(first)
+            return
         self._sample(rows, lines)
+
+    @contextmanager
+    def _in_line_order(self) -> Iterator[None]:
+        """Strict: lines checked in passes by kind of fault (JSON, field count, integer) stop at
+        the earliest fault of all passes, not at the first fault of whichever pass runs first."""
+        self.held = []
+        try:
+            yield
+        finally:
+            held, self.held = self.held, None
+        if held:
+            self._stop(*min(held, key=lambda fault: fault[0]))  # of one line's faults, the first found
+
+    def _stop(self, line: int, reason: str) -> None:
+        raise MalformedRecordError(f"{self.source}:{line}: {reason} (--strict stops at the first malformed line; "
+                                   "drop --strict to count and skip such lines).", self.source, line)
 
     def _sample(self, rows: pl.DataFrame, lines: int) -> None:
         """Keep the source's first malformed lines (``rows``, sorted), in line order: a chunk
@@ -553,7 +574,8 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> No
     counts.lines += frame.height
     blank = frame.filter(pl.col("text").str.strip_chars() == "")
     counts.blank += blank.height
-    parser._tokens(parser.unwrap(frame.filter(pl.col("text").str.strip_chars() != "")), parser.fmt, parser.origin)
+    with parser._in_line_order():
+        parser._tokens(parser.unwrap(frame.filter(pl.col("text").str.strip_chars() != "")), parser.fmt, parser.origin)
 
 
 def _inventory_kind(doc) -> str | None:
