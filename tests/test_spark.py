@@ -184,15 +184,18 @@ def test_strict_stops_at_the_first_malformed_line_and_removes_the_spool(spark, t
     assert list((tmp_path / "tmp").glob("eniflow-spark-*")) == []
 
 
-def test_the_spool_is_removed_when_the_result_is_released_or_closed(spark, tmp_path):
-    """The spool (S3 copies, gzip links, Parquet parts) goes without close() once nothing holds
-    the result, as eniflow.read's does; close() removes it at once and may be called again."""
+def test_the_spool_is_removed_when_the_result_is_released_or_closed(spark, tmp_path, monkeypatch):
+    """The spool (S3 copies, gzip links, Parquet parts) is made under ENIFLOW_TMP, as eniflow.read's
+    is, and goes without close() once nothing holds the result; close() removes it at once and may
+    be called again."""
+    monkeypatch.setenv("ENIFLOW_TMP", str(tmp_path / "spools"))
+    (tmp_path / "spools").mkdir()
     path = tmp_path / "a.log"  # gzip without .gz: Spark reads it through a .gz link in the spool
     path.write_bytes(gzip.compress(b"2 123456789012 eni-1 10.0.1.10 10.0.2.30 80 49152 6 10 8400 1700000000 1700000060 "
                                    b"ACCEPT OK\n"))
     flows = read_spark(spark, [str(path)])
     spool = flows.spool
-    assert os.listdir(spool) == ["0.gz"]
+    assert os.path.dirname(spool) == str(tmp_path / "spools") and os.listdir(spool) == ["0.gz"]
     del flows
     gc.collect()
     assert not os.path.exists(spool)
@@ -300,13 +303,12 @@ def test_cli_resolve_engine_spark_gives_duckdbs_rows_and_leaves_no_spool(tmp_pat
         code, out, err = cli("resolve", *result.files, "-i", enis, "--at", result.start, "--engine", engine, "-o", "jsonl")
         assert code == 0, err
         rows = sorted((json.loads(line) for line in out.splitlines()), key=lambda r: (r["source"], r["line"]))
-        # (the CLI prints "resolution: peer 42, none 4" for --engine duckdb only)
-        outputs.append((rows, [line for line in err.splitlines() if line.startswith("read ")]))
+        outputs.append((rows, [line for line in err.splitlines() if line.startswith(("read ", "resolution: "))]))
     assert outputs[0] == outputs[1]
     assert list((tmp_path / "tmp").glob("eniflow-spark-*")) == []
     rows, account = outputs[0]
     assert len(rows) == 46 and sum(r["resolution"] == "peer" for r in rows) == 42
-    assert account == ["read 3 sources, 49 lines, 42 records, 4 nodata, 3 headers"]
+    assert account == ["read 3 sources, 49 lines, 42 records, 4 nodata, 3 headers", "resolution: peer 42, none 4"]
     code, _, err = cli("resolve", *result.files, "--engine", "flink")
     assert code == 2 and "--engine flink: choose one of duckdb, spark" in err
 

@@ -81,7 +81,7 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
     specs = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
     fmt = parse_format(format) if format is not None else None
     ctx = Context(aws or AwsOptions(), parse_time(since), parse_time(until), fmt.names if fmt else None)
-    spool = tempfile.mkdtemp(prefix="eniflow-spark-")
+    spool = tempfile.mkdtemp(prefix="eniflow-spark-", dir=os.environ.get("ENIFLOW_TMP"))  # where read() spools
     try:
         text, parquet, names = [], [], {}  # URIs for Spark, and their names in the `source` column
         read_here: list[str] = []  # Parquet parts of the objects whose download failed, read by eniflow.read's task
