@@ -148,6 +148,29 @@ def test_trace_pairs_records_that_pkt_fields_resolved(tmp_path):
         ("10.0.1.20", "eni-0server", 4, "pkt", "eni-0client", 5, "10.0.1.20 -> 10.0.2.30")]
 
 
+def test_trace_a_sender_record_spanning_two_receiver_windows_shows_beside_both(tmp_path):
+    """Windows on different phases: the server's one reply record (T+69..T+129) overlaps both of
+    the client's (T+26..T+86, T+86..T+146), and resolution pairs both with it. The client's second
+    record is the server record's partner; the first used to get a row of its own saying the
+    sender was not logged. Now it shows beside its partner, the same server record."""
+    log = tmp_path / "phases.log"
+    log.write_text(
+        "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+        f"2 eni-0client 10.0.2.30 10.0.1.20 49711 80 6 2 120 {T + 26} {T + 86} ACCEPT OK\n"
+        f"2 eni-0client 10.0.1.20 10.0.2.30 80 49711 6 1 60 {T + 26} {T + 86} ACCEPT OK\n"
+        f"2 eni-0client 10.0.1.20 10.0.2.30 80 49711 6 1 60 {T + 86} {T + 146} ACCEPT OK\n"
+        f"2 eni-0server 10.0.2.30 10.0.1.10 49711 80 6 2 120 {T + 9} {T + 69} ACCEPT OK\n"
+        f"2 eni-0server 10.0.1.10 10.0.2.30 80 49711 6 2 120 {T + 69} {T + 129} ACCEPT OK\n")
+    resolved = eniflow.resolve(eniflow.read(log), Inventory.load(DATA / "enis.json", at=T))
+    rel = eniflow.trace(resolved, "10.0.2.30", "10.0.1.20:80")
+    assert rel.project("start, src_ip, sender_eni, sender_line, sender_resolution, receiver_eni, receiver_line, "
+                       "receiver_resolution").fetchall() == [
+        (T + 26, "10.0.2.30", "eni-0client", 2, "peer", "eni-0server", 5, "peer"),
+        (T + 26, "10.0.1.20", "eni-0server", 6, "peer", "eni-0client", 3, "peer"),
+        (T + 69, "10.0.1.20", "eni-0server", 6, "peer", "eni-0client", 4, "peer"),
+    ]
+
+
 def test_cli_tables_piped_or_to_a_file_are_not_cut(cli, tmp_path, monkeypatch):
     """Written to a pipe or a file, a table is as wide as it needs: at Rich's default 80 columns
     the addresses ended in '…' and the note and how columns were squeezed out."""

@@ -2,8 +2,11 @@
 
 One row per packet stream and window: the sender ENI's egress record beside the receiver ENI's
 ingress record that resolution paired with it (``peer``), or, where both records are certain
-without pairing (``pkt``, ``single``), the other ENI's record of the same packets. A record whose other side was not
-logged, or could not be paired, has a row of its own with the other side empty. The truth
+without pairing (``pkt``, ``single``), the other ENI's record of the same packets. A receiver
+record that no sender record took (windows of different phases or lengths: one sender record
+may overlap two receiver records) has a row of its own beside its own partner, so that record
+may show twice; a record whose other side was not logged, or could not be paired, has a row of
+its own with the other side empty. The truth
 columns (``src_ip``, ``dst_ip``) are the resolved addresses; ``*_logged`` is what each ENI wrote.
 """
 
@@ -92,6 +95,11 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
           SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY s_source, s_line
                                                       ORDER BY not_hop, how, overlap DESC, r_source, r_line) AS n
                          FROM cand) WHERE n = 1
+        ), sender AS (  -- likewise the sender of each receiver record (its own peer first), for those left over
+          SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY r_source, r_line
+                                                      ORDER BY not_hop, CASE how WHEN 1 THEN 0 WHEN 0 THEN 1 ELSE 2 END,
+                                                               overlap DESC, s_source, s_line) AS n
+                         FROM cand) WHERE n = 1
         ), paired AS (
           SELECT s.*, b.r_source, b.r_line FROM snd s
           LEFT JOIN best b ON b.s_source = s.source AND b.s_line = s.line
@@ -102,7 +110,8 @@ def trace(data, src: str, dst: str, *, inventory=None, since=None, until=None, a
           UNION ALL
           SELECT r."start", r."end", r.src_ip, r.srcport, r.dst_ip, r.dstport, r.protocol,
                  {side('s', 'sender')}, {side('r', 'receiver')}
-          FROM rcv r LEFT JOIN snd s ON false
+          FROM rcv r LEFT JOIN sender b ON b.r_source = r.source AND b.r_line = r.line
+          LEFT JOIN snd s ON s.source = b.s_source AND s.line = b.s_line
           WHERE NOT EXISTS (SELECT 1 FROM paired p WHERE p.r_source = r.source AND p.r_line = r.line)
         )
         SELECT * FROM rows
