@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import uuid
 import warnings
 import weakref
@@ -28,6 +27,7 @@ from .errors import EniflowError, MalformedRecordError, UsageError
 from .fields import FIELDS, lookup
 from .formats import DEFAULT, Format, parse_format
 from .parse import Malformed, ReadStats, parse_source
+from .progress import ProgressLine
 from .sources import Context, expand
 from .times import parse_time
 
@@ -178,14 +178,14 @@ def _parse_all(tasks: Iterator[list], args: tuple, stats, progress, workers) -> 
     from .workers import reuse_freed_memory, run_in_workers
 
     reuse_freed_memory()
-    reporter = _Progress(progress)
+    reporter = ProgressLine(progress, "reading", "bar", "{task.completed} sources", "{task.fields[rows]:,} records")
     parts: list[tuple[str, tuple]] = []
 
     def done(result: tuple[ReadStats, list]) -> None:
         task_stats, task_parts = result
         stats.merge(task_stats)
         parts.extend(task_parts)
-        reporter.tick(task_stats.files, task_stats.rows)
+        reporter.update(completed=stats.files, rows=stats.rows)
 
     try:
         run_in_workers(_run_task, tasks, args, workers, done)
@@ -338,34 +338,3 @@ def ensure_columns(rel: duckdb.DuckDBPyRelation, names: Iterable[str]) -> duckdb
         field = lookup(name)
         extra.append(f"CAST(NULL AS {_SQL_TYPES[field.kind] if field else 'VARCHAR'}) AS {_quote(name)}")
     return rel.select(", ".join(["*", *extra]))
-
-
-class _Progress:
-    """A Rich progress line on stderr, shown only on a terminal and only after one second."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.done, self.rows = 0, 0
-        self.started = time.monotonic()
-        self.bar = None
-
-    def tick(self, sources: int, rows: int) -> None:
-        self.done += sources
-        self.rows += rows
-        self.refresh()
-
-    def refresh(self) -> None:
-        if not self.enabled or time.monotonic() - self.started < 1:
-            return
-        if self.bar is None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("reading"), BarColumn(), TextColumn("{task.completed} sources"),
-                                TextColumn("{task.fields[rows]:,} records"), TimeElapsedColumn(), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("read", total=None, rows=0)  # the listing is still going on
-        self.bar.update(self.task, completed=self.done, rows=self.rows)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()

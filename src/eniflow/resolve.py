@@ -48,6 +48,7 @@ import duckdb
 
 from .errors import EniflowError
 from .inventory import Inventory
+from .progress import ProgressLine
 
 __all__ = ["resolve", "resolved_from", "Resolved", "RESOLUTION_COLUMNS", "LABELS", "DEFAULT_MIN_SUPPORT", "INFER_SHARE", "TOLERANCE"]
 
@@ -103,8 +104,10 @@ class Resolved:
 
 
 def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
-            min_support: int = DEFAULT_MIN_SUPPORT, con: duckdb.DuckDBPyConnection | None = None) -> Resolved:
-    """Add the resolution columns to every record of ``flows`` (a Flows or a DuckDB relation)."""
+            min_support: int = DEFAULT_MIN_SUPPORT, con: duckdb.DuckDBPyConnection | None = None,
+            progress: bool = False) -> Resolved:
+    """Add the resolution columns to every record of ``flows`` (a Flows or a DuckDB relation).
+    ``progress``: name the step under way on a terminal's stderr (a large resolve takes minutes)."""
     rel, con = _input(flows, con)
     home = con.execute("SELECT current_database()").fetchall()[0][0]
     _work_storage(con, rel, home)
@@ -117,7 +120,10 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
     run = lambda sql: con.execute(sql)  # noqa: E731
     positional = _on_duckdb(con)  # DuckDB pairs the records and _res_r by position
     ordered = run("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] if positional else None
+    line = ProgressLine(progress, "resolving:", "{task.fields[step]}")
+    say = lambda step: line.update(refresh=True, step=step)  # noqa: E731
     try:
+        say("numbering sources, ENIs and addresses")
         run(f"CREATE OR REPLACE VIEW _res_src AS SELECT *{''.join(', ' + e for e in extra)} FROM _res_in")
         run(_DICTIONARIES)
         sources, max_line = run("SELECT count(*), coalesce(max(max_line), 0) FROM _res_sources").fetchall()[0]
@@ -133,30 +139,37 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         # the parts' numbers already from _res_b0 on, else after it (row_number() counts in order).
         if spooled:
             run("SET preserve_insertion_order = false")
+        say("reading the records")
         run(_RECORDS)
         if positional and not spooled:
             run("SET preserve_insertion_order = false")
+        say("finding each ENI's primary address")
         for step in (_PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
             run(step)
         # The peer joins run in partitions of about _PARTITION_ROWS records (by protocol and ports).
         records = run("SELECT count(*) FROM _res_b0 WHERE ok").fetchall()[0][0]
         parts = max(1, -(-int(records) // _PARTITION_ROWS))
         # (Spark's hash is signed: the partition is made non-negative.)
+        say("telling each record's direction")
         run(_DIRECTION.replace("{part}", f"CAST((hash(pr, sp, dp) % {parts} + {parts}) % {parts} AS INTEGER)"
                                if parts > 1 else "0"))
         for step in (_OWNERSHIP, _PKT):
             run(step)
-        _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES, duckdb_key=positional)
+        _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES, duckdb_key=positional, say=say)
+        say("single-address ENIs and forwarders")
         for step in (_EVIDENCE, _LEARNED, _SINGLE, _HOPS):
             run(step)
         # inferred, for the records to infer (often none)
+        say("inferring from resolved flows")
         run(_INFERRED if infer else "CREATE OR REPLACE TABLE _res_todo AS SELECT 1 AS rid WHERE false")
         to_infer = run("SELECT count(*) FROM _res_todo").fetchall()[0][0]
         run(_SUPPORT.format(min_support=int(min_support)) if to_infer else _NO_INFERRED)
         run("DROP TABLE _res_d")
+        say("listing candidates")
         run(_CANDIDATES)
         if positional:
             run(f"SET preserve_insertion_order = {ordered}")
+        say("putting the resolution in record order")
         run(_FINAL + (" ORDER BY rid" if positional else ""))
         run("DROP VIEW _res_sure")
         for table in ("_res_k", "_res_todo", "_res_single", "_res_hop", "_res_pc", "_res_own", "_res_inv", "_res_peerclaim",
@@ -166,6 +179,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
             for name, query in _NAMES.items():
                 run(f"SET VARIABLE {name} = ({query})")
     finally:
+        line.close()
         if positional:
             con.execute(f"SET preserve_insertion_order = {ordered}")
         con.execute(f"USE {home}")
@@ -800,7 +814,7 @@ SELECT r.eid, n.eni, r.addr, min(r.vf), max(r.vt) FROM (
           WHERE own_local <> ll GROUP BY eid, own_local, floor(t0 / {_BUCKET})) b) g) r
 JOIN _res_eni n ON n.id = r.eid GROUP BY r.eid, n.eni, r.addr, r.run"""
 
-def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
+def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool, say=lambda step: None) -> None:
     """Round 1 keys pairs with the inventory, the learned primaries and the pkt locals; round 2
     adds the addresses round 1 resolved or its weak pairs implied in two flows, which pairs
     records where both sides used secondary addresses. Round 2 recomputes every pair, so its uniqueness checks see all candidates.
@@ -832,7 +846,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
     steps = ["CREATE OR REPLACE TABLE _res_pairs AS WITH " + ",\n".join(sides) + "\n" + "\nUNION ALL\n".join(pairs)]
     claims = _CLAIMS.replace("{best_b}", _BEST[packed].replace("{pk}", "bpk")).replace(
         "{best_a}", _BEST[packed].replace("{pk}", "apk"))
-    for _ in range(2):
+    for again in (False, True):
         con.execute("CREATE OR REPLACE TABLE _res_peerclaim (rid INTEGER, eid INTEGER, egress BOOLEAN, addr INTEGER, ppk BIGINT, "
                     "peid INTEGER, hop INTEGER)")
         con.execute("CREATE OR REPLACE TABLE _res_contra (rid INTEGER, eid INTEGER, addr INTEGER, t0 BIGINT, t1 BIGINT)")
@@ -840,6 +854,8 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool) -> None:
         con.execute("CREATE OR REPLACE TABLE _res_weak (eid INTEGER, addr INTEGER, flow BIGINT, t0 BIGINT, t1 BIGINT)")
         con.execute(_REMOTE_OWNERS.replace("{partition}", ""))
         for part in range(parts):
+            say(("pairing again, keyed by the addresses learned" if again else "pairing the two sides of each flow")
+                + (f" (part {part + 1} of {parts})" if parts > 1 else ""))
             for step in (*steps, claims):
                 partition = f" AND d.part = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace("d.", "r.")))

@@ -42,6 +42,6 @@ def report(
     inv = Inventory.from_specs(inventory, aws, at=at)
     flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
     report_read(flows)
-    build(resolve(flows, inv), html, inventory=inv, stats=flows.stats, title=title, sources=list(sources))
+    build(resolve(flows, inv, progress=True), html, inventory=inv, stats=flows.stats, title=title, sources=list(sources))
     err(f"wrote the report to {html}")
     exit_if_unreadable(flows)

@@ -27,7 +27,7 @@ def _resolve(sources, *, format, since, until, inventory, at, aws, infer=True, m
     inv = Inventory.from_specs(inventory, aws, at=at)
     flows = read(sources, format=format, since=since, until=until, aws=aws, progress=True)
     report_read(flows)
-    resolved = resolve(flows, inv, infer=infer, min_support=min_support or DEFAULT_MIN_SUPPORT)
+    resolved = resolve(flows, inv, infer=infer, min_support=min_support or DEFAULT_MIN_SUPPORT, progress=True)
     _report_mix(resolved)
     return resolved
 
