@@ -241,6 +241,28 @@ def test_a_failure_handing_a_task_s_result_on_is_raised_not_lost():
             run_in_workers(lambda task: task, range(8), (), 2, hand_on)
 
 
+def test_the_error_raised_is_the_earliest_listed_task_s_not_the_first_in_time():
+    """What one thread would have met: a slow task's error (a full disk) over the strict fault
+    a later task met first; results of tasks after the failure are not handed on."""
+    import time
+
+    from eniflow.workers import run_in_workers
+
+    def run(task):
+        if task == 0:
+            time.sleep(0.3)
+            raise OSError("No space left on device")
+        if task == 1:
+            raise MalformedRecordError("b.log:2: expected 14 fields")
+        return task
+
+    for workers in (1, 3):
+        handed = []
+        with pytest.raises(OSError, match="No space left on device"):
+            run_in_workers(run, range(6), (), workers, handed.append)
+        assert handed == []
+
+
 def test_json_wrapped_lines_cloudwatch_envelopes_and_export_prefixes(tmp_path):
     wrapped = write(tmp_path / "firehose.jsonl", json.dumps({"message": SSH_ACCEPT}), json.dumps({"message": RDP_REJECT}))
     envelope = tmp_path / "subscription.json"
@@ -417,6 +439,20 @@ def test_strict_names_the_first_malformed_line_of_a_later_chunk(tmp_path, monkey
     with pytest.raises(MalformedRecordError) as caught:
         eniflow.read(path, strict=True, workers=1)
     assert str(caught.value) == f"{path}:897: {FAULTS['http']}{STRICT_ADVICE}"
+
+
+def test_strict_names_the_first_malformed_line_in_the_order_the_sources_are_given(tmp_path, monkeypatch):
+    """Sources are parsed side by side; --strict still names the first malformed line of the
+    first source that has one, whichever thread finds a fault first: here the second file,
+    tiny, fails long before the end of the first, a few MB, is reached."""
+    monkeypatch.setattr(read_module, "TASK_BYTES", 1)  # a task per file, parsed side by side
+    first = _faulty_log(tmp_path / "a.log", 50_000, {50_001: BAD_PORT})
+    second = _faulty_log(tmp_path / "b.log", 2, {2: "bogus"})
+    for workers in (1, 3):
+        with pytest.raises(MalformedRecordError) as caught:
+            eniflow.read([first, second], strict=True, workers=workers)
+        assert str(caught.value) == f"{first}:50001: {FAULTS['http']}{STRICT_ADVICE}", workers
+        assert (caught.value.source, caught.value.line) == (str(first), 50_001)
 
 
 def test_strict_names_the_first_malformed_event_of_a_json_document(tmp_path):

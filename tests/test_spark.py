@@ -184,6 +184,33 @@ def test_strict_stops_at_the_first_malformed_line_and_removes_the_spool(spark, t
     assert list((tmp_path / "tmp").glob("eniflow-spark-*")) == []
 
 
+def test_malformed_samples_and_strict_follow_the_order_the_sources_are_given(spark, tmp_path):
+    """As in eniflow.read: sources as given, then line, across the frames Spark checks apart
+    (one a format) and the files it cannot read (a cut gzip file, read by eniflow.read's task)."""
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    record = "2 123456789012 eni-1 10.0.1.10 10.0.2.30 80 49152 6 10 8400 1700000000 1700000060 ACCEPT OK"
+    z, a, m, cut = tmp_path / "z.log", tmp_path / "a.log", tmp_path / "m.log", tmp_path / "cut.log.gz"
+    z.write_text(f"{record}\n{record}\nbogus\n")  # the default format
+    a.write_text(f"{header}\n{record.replace(' 80 ', ' http ')}\n")  # its own header
+    m.write_text(f"{record}\nshort\n{header}\n{record}\nx\n")  # both
+    whole = gzip.compress(f"{record}\n".encode() * 300, 1)
+    cut.write_bytes(whole[: len(whole) * 2 // 3])  # Hadoop's codec fails on it
+    sources = [str(z), str(a), str(m), str(cut)]
+    on_spark, native = read_spark(spark, sources), eniflow.read(sources)
+    got = [(os.path.basename(s.source), s.line, s.reason) for s in on_spark.stats.malformed_samples]
+    assert got[:-1] == [("z.log", 3, "expected 14 fields (the default version-2 format), found 1"),
+                        ("a.log", 2, "field 'srcport' is not an integer: 'http'"),
+                        ("m.log", 2, "expected 14 fields (the default version-2 format), found 1"),
+                        ("m.log", 5, "expected 14 fields (the header on line 3), found 1")]
+    assert got[-1][::2] == ("cut.log.gz", "incomplete last line: the data ends here")
+    assert on_spark.stats.malformed_samples == native.stats.malformed_samples
+    for read in (lambda: read_spark(spark, sources, strict=True), lambda: eniflow.read(sources, strict=True)):
+        with pytest.raises(MalformedRecordError) as caught:
+            read()
+        assert str(caught.value) == (f"{z}:3: expected 14 fields (the default version-2 format), found 1 "
+                                     "(--strict stops at the first malformed line; drop --strict to count and skip such lines).")
+
+
 def test_the_spool_is_removed_when_the_result_is_released_or_closed(spark, tmp_path, monkeypatch):
     """The spool (S3 copies, gzip links, Parquet parts) is made under ENIFLOW_TMP, as eniflow.read's
     is, and goes without close() once nothing holds the result; close() removes it at once and may

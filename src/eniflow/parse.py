@@ -69,11 +69,14 @@ class ReadStats:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def merge(self, other: "ReadStats") -> None:
+    def merge(self, other: "ReadStats", order: Callable[[Malformed], object] | None = None) -> None:
+        """Add ``other``'s counts in. The samples kept are the first MALFORMED_KEPT: ``other``'s
+        after these (eniflow.read merges its tasks as listed), or all sorted by ``order`` (a sort
+        key: read_spark's sources are not read in the order they were listed)."""
         for name in ("files", "lines", "headers", "blank", "records", "nodata", "skipdata", "malformed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        room = MALFORMED_KEPT - len(self.malformed_samples)
-        self.malformed_samples.extend(other.malformed_samples[:max(room, 0)])
+        samples = self.malformed_samples + other.malformed_samples
+        self.malformed_samples[:] = (sorted(samples, key=order) if order else samples)[:MALFORMED_KEPT]
         self.warnings.extend(w for w in other.warnings if w not in self.warnings)
         self.errors.extend(other.errors)
 

@@ -19,34 +19,47 @@ __all__ = ["run_in_workers", "reuse_freed_memory"]
 def run_in_workers(function: Callable, tasks: Iterable, args: tuple, workers: int,
                    on_done: Callable[[object], None]) -> None:
     """``on_done(function(task, *args))`` for every task, in task order, computed by this
-    thread and ``workers - 1`` others. The first error (from a task, from ``tasks`` itself or
-    from ``on_done``) stops the rest once their current task ends, and is raised here."""
-    source, lock = enumerate(tasks), threading.Lock()
+    thread and ``workers - 1`` others. An error (from a task, from ``tasks`` itself or from
+    ``on_done``) stops the rest: no task starts after it, the running ones end their task,
+    and the error raised here is the earliest-listed one (what one thread would have met,
+    whatever the timing: an earlier task may still fail); Ctrl-C comes before any."""
+    source, lock = iter(tasks), threading.Lock()
     done: dict[int, object] = {}
-    state = {"next": 0, "error": None}
+    state = {"taken": 0, "next": 0, "failed": None}  # failed: (task index, error) of the earliest-listed failure
+
+    def fail(index: int, exc: BaseException) -> None:
+        if state["failed"] is None or index < state["failed"][0]:
+            state["failed"] = (index, exc)
+            for later in [i for i in done if i > index]:  # never handed on now: let them go
+                del done[later]
 
     def take():
         with lock:
-            if state["error"] is None:
+            if state["failed"] is None:
                 try:
-                    return next(source)
+                    task = next(source)
                 except StopIteration:
-                    pass
-                except BaseException as exc:  # a listing error: stop everyone, raise it below
-                    state["error"] = exc
+                    return None
+                except BaseException as exc:  # a listing error: in the place of the task it would have been
+                    fail(state["taken"], exc)
+                    return None
+                state["taken"] += 1
+                return state["taken"] - 1, task
         return None
 
     def finish(index: int, value) -> None:
         with lock:
             if isinstance(value, BaseException):
-                state["error"] = state["error"] or value
+                fail(index if isinstance(value, Exception) else -1, value)  # Ctrl-C: before any task's
                 return
+            if state["failed"] is not None and index > state["failed"][0]:
+                return  # listed after a failure: its result is not wanted
             done[index] = value
             while state["next"] in done:  # hand results on in task order, keeping only the early ones
                 try:
                     on_done(done.pop(state["next"]))
                 except BaseException as exc:  # on another thread it would end that thread, unseen here
-                    state["error"] = state["error"] or exc
+                    fail(state["next"], exc)
                     return
                 state["next"] += 1
 
@@ -68,8 +81,8 @@ def run_in_workers(function: Callable, tasks: Iterable, args: tuple, workers: in
         finish(-1, exc)
     for thread in threads:
         thread.join()
-    if state["error"] is not None:
-        raise state["error"]
+    if state["failed"] is not None:
+        raise state["failed"][1]
 
 
 def reuse_freed_memory() -> None:

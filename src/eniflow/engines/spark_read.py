@@ -86,13 +86,24 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
         text, parquet, names = [], [], {}  # URIs for Spark, and their names in the `source` column
         read_here: list[str] = []  # Parquet parts of the objects whose download failed, read by eniflow.read's task
         stats = ReadStats()
+        places: dict[str, int] = {}  # each source's place in the listing (an s3a:// spec's: its objects')
+
+        def place(name: str) -> int:
+            """Where ``name`` was listed: the malformed samples, and so --strict, follow it, as in eniflow.read."""
+            if name in places:
+                return places[name]
+            under = [spec for spec in places if name.startswith(spec)]  # an object Spark listed under an s3a:// spec
+            return places[max(under, key=len)] if under else len(places)
+
         for spec in map(str, specs):
             if spec.startswith(("s3a://", "s3://")) and _has_s3_filesystem(spark):
                 uri = "s3a://" + spec.split("://", 1)[1]
+                places.setdefault("s3://" + spec.split("://", 1)[1], len(places))  # its objects are named s3://
                 text.append(uri)  # Parquet objects are told apart by name below
                 continue
             for item in expand(spec, ctx):
-                path = _local_copy(item, spool, (ctx, strict), stats, read_here)
+                places.setdefault(item.name, len(places))
+                path = _local_copy(item, spool, ctx, place, stats, read_here)
                 if path is None:
                     continue
                 stats.files += 1
@@ -103,16 +114,19 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
                 (parquet if kind == "parquet" else text).append(uri)
         parts = []
         default = fmt or DEFAULT
-        task_args = (ctx, strict)
 
         def here(uri: str) -> None:  # a listed file Spark cannot read (already counted in stats.files)
-            _read_here(_local(uri, names, ctx), task_args, spool, stats, read_here, counted=True)
+            _read_here(_local(uri, names, ctx), ctx, place, spool, stats, read_here, counted=True)
 
         if text:
             origin = "--format" if fmt else "the default version-2 format"
-            parts.append(_read_text_or_here(spark, text, names, default, origin, stats, strict, here))
+            parts.append(_read_text_or_here(spark, text, names, default, origin, stats, place, here))
         if parquet:
             parts.append(_read_parquet(spark, parquet, names, stats, here))
+        if strict and stats.malformed_samples:  # the first malformed line of all the sources, in their order
+            first = stats.malformed_samples[0]
+            raise MalformedRecordError(f"{first} (--strict stops at the first malformed line; "
+                                       "drop --strict to count and skip such lines).", first.source, first.line)
         if read_here:  # already counted in stats; each part in its own schema
             parts.append([spark.read.parquet("file://" + os.path.abspath(path)) for path in read_here])
         df = _union(spark, parts, default)
@@ -138,7 +152,7 @@ def _has_s3_filesystem(spark) -> bool:
         return False
 
 
-def _local_copy(item, spool: str, task_args: tuple, stats: ReadStats, read_here: list[str]) -> str | None:
+def _local_copy(item, spool: str, ctx, place, stats: ReadStats, read_here: list[str]) -> str | None:
     """A local file's path, or an S3 object fetched into the spool for Spark to read.
 
     When the download fails (at GetObject, or broken off midway and not resumed), the object is
@@ -158,20 +172,21 @@ def _local_copy(item, spool: str, task_args: tuple, stats: ReadStats, read_here:
             while chunk := src.read1(1 << 20):  # read1: every byte that arrived is written before an error
                 dst.write(chunk)
     except EniflowError as exc:
-        _read_here(_Replay(item, received, exc), task_args, spool, stats, read_here)
+        _read_here(_Replay(item, received, exc), ctx, place, spool, stats, read_here)
         return None
     return target
 
 
-def _read_here(item, task_args: tuple, spool: str, stats: ReadStats, read_here: list[str], counted: bool = False) -> None:
+def _read_here(item, ctx, place, spool: str, stats: ReadStats, read_here: list[str], counted: bool = False) -> None:
     """Read ``item`` with eniflow.read's own task (the DuckDB engine's rules for damaged input):
     its counts and errors go to ``stats`` (``counted``: the file is in stats.files already), its
-    records to Parquet parts listed in ``read_here``."""
+    records to Parquet parts listed in ``read_here``. Not strict: read_spark raises for the
+    first malformed line of all once every source is read."""
     from ..read import _run_task
 
-    task_stats, parts = _run_task([item], *task_args, spool, False)
+    task_stats, parts = _run_task([item], ctx, False, spool, False)
     task_stats.files -= counted
-    stats.merge(task_stats)
+    stats.merge(task_stats, _in_listed_order(place))
     read_here.extend(path for path, _ in parts)
 
 
@@ -270,14 +285,14 @@ def _named(spark, df, names: dict[str, str]):
         "source", F.coalesce("_name", F.regexp_replace("_path", "^s3a://", "s3://"))).drop("_path", "_name")
 
 
-def _read_text_or_here(spark, uris, names, default: Format, origin: str, stats: ReadStats, strict: bool, here):
+def _read_text_or_here(spark, uris, names, default: Format, origin: str, stats: ReadStats, place, here):
     """_read_text; a file Spark cannot read (a truncated or corrupt gzip file: Hadoop's codec
     fails the whole job) is taken out and read by ``here`` (eniflow.read's task), then again."""
     uris = list(uris)
     while True:
         attempt = ReadStats()
         try:
-            frames = _read_text(spark, uris, names, default, origin, attempt, strict) if uris else []
+            frames = _read_text(spark, uris, names, default, origin, attempt, place) if uris else []
         except _SPARK_ERRORS as exc:
             failed = _failed_file(exc, uris)
             if failed is None:
@@ -285,11 +300,11 @@ def _read_text_or_here(spark, uris, names, default: Format, origin: str, stats: 
             uris.remove(failed)
             here(failed)
             continue
-        stats.merge(attempt)
+        stats.merge(attempt, _in_listed_order(place))
         return frames
 
 
-def _read_text(spark, uris, names, default: Format, origin_of_default: str, stats: ReadStats, strict: bool):
+def _read_text(spark, uris, names, default: Format, origin_of_default: str, stats: ReadStats, place):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -322,7 +337,7 @@ def _read_text(spark, uris, names, default: Format, origin_of_default: str, stat
         rows = records.where(F.col("header").isNull() if header is None else F.col("header") == header)
         if not rows.isEmpty():  # a format with no records adds no columns, as in eniflow.read
             typed.append(_typed(rows, fmt, origin))
-    return _account(typed, stats, strict)
+    return _account(typed, stats, place)
 
 
 def _typed(rows, fmt: Format, origin):
@@ -350,28 +365,34 @@ def _typed(rows, fmt: Format, origin):
     return rows.select(*cols, "source", "line", "text", reason.alias("reason"))
 
 
-def _account(frames, stats: ReadStats, strict: bool):
-    """Count records by status and malformed lines (keeping samples); return the good rows."""
+def _account(frames, stats: ReadStats, place):
+    """Count records by status and malformed lines, keeping the first ones of all the frames
+    (one a format) in eniflow.read's order, sources as listed (``place``) then line; return
+    the good rows."""
     from pyspark.sql import functions as F
 
-    good = []
+    good, first = [], []
     for frame in frames:
         frame = frame.localCheckpoint(eager=True)
         bad = frame.where(F.col("reason").isNotNull())
         nbad = bad.count()
         if nbad:
-            first = bad.orderBy("source", "line").limit(MALFORMED_KEPT).select("source", "line", "reason", "text").collect()
-            if strict:
-                s, line, reason, _ = first[0]
-                raise MalformedRecordError(f"{s}:{line}: {reason} (--strict stops at the first malformed line; "
-                                           "drop --strict to count and skip such lines).", s, line)
             stats.malformed += nbad
-            room = MALFORMED_KEPT - len(stats.malformed_samples)
-            stats.malformed_samples.extend(Malformed(s, ln, r, t[:500]) for s, ln, r, t in first[:max(room, 0)])
+            placed = bad.sparkSession.createDataFrame(  # a row a faulty file
+                [(s, place(s)) for (s,) in bad.select("source").distinct().collect()], "source STRING, _place INT")
+            first += (bad.join(F.broadcast(placed), "source").orderBy("_place", "line").limit(MALFORMED_KEPT)
+                      .select("source", "line", "reason", "text").collect())
         ok = frame.where(F.col("reason").isNull()).drop("reason", "text")
         _count_status(ok, stats)
         good.append(ok)
+    samples = [Malformed(s, ln, r, t[:500]) for s, ln, r, t in first]
+    stats.malformed_samples[:] = sorted(samples, key=_in_listed_order(place))[:MALFORMED_KEPT]
     return good
+
+
+def _in_listed_order(place):
+    """A sort key of malformed samples: sources in the order they were listed, then line."""
+    return lambda m: (place(m.source), m.line)
 
 
 def _count_status(df, stats: ReadStats) -> None:
