@@ -49,6 +49,12 @@ class Malformed:
         return f"{self.source}:{self.line}: {self.reason}"
 
 
+def strict_stop(first: Malformed) -> MalformedRecordError:
+    """The error of --strict at ``first``, the first malformed line (the same on every engine)."""
+    return MalformedRecordError(f"{first} (--strict stops at the first malformed line; "
+                                "drop --strict to count and skip such lines).", first.source, first.line)
+
+
 @dataclass
 class ReadStats:
     """Where every input line went: lines == headers + blank + records + nodata + skipdata + malformed.
@@ -332,8 +338,7 @@ class _Parser:
             self._stop(*min(held, key=lambda fault: fault[0]))  # of one line's faults, the first found
 
     def _stop(self, line: int, reason: str) -> None:
-        raise MalformedRecordError(f"{self.source}:{line}: {reason} (--strict stops at the first malformed line; "
-                                   "drop --strict to count and skip such lines).", self.source, line)
+        raise strict_stop(Malformed(self.source, line, reason, ""))
 
     def _sample(self, rows: pl.DataFrame, lines: int) -> None:
         """Keep the source's first malformed lines (``rows``, sorted), in line order: a chunk

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..aws import AwsOptions, chunk_stream
-from ..errors import EniflowError, MalformedRecordError
+from ..errors import EniflowError
 from ..fields import FIELDS, lookup
 from ..formats import DEFAULT, Format, header_fields, parse_format
-from ..parse import _MS_EPOCH, MALFORMED_KEPT, Malformed, ReadStats
+from ..parse import _MS_EPOCH, MALFORMED_KEPT, Malformed, ReadStats, strict_stop
 from ..sources import Context, expand
 from ..times import parse_time
 
@@ -124,9 +124,7 @@ def read_spark(spark, sources: str | Sequence[str], *, format=None, since=None, 
         if parquet:
             parts.append(_read_parquet(spark, parquet, names, stats, here))
         if strict and stats.malformed_samples:  # the first malformed line of all the sources, in their order
-            first = stats.malformed_samples[0]
-            raise MalformedRecordError(f"{first} (--strict stops at the first malformed line; "
-                                       "drop --strict to count and skip such lines).", first.source, first.line)
+            raise strict_stop(stats.malformed_samples[0])
         if read_here:  # already counted in stats; each part in its own schema
             parts.append([spark.read.parquet("file://" + os.path.abspath(path)) for path in read_here])
         df = _union(spark, parts, default)
