@@ -604,23 +604,28 @@ _PARTICIPANT = """d.egress IS NOT NULL AND d.ll > 0 AND d.rm > 0
 # by address. For the others (held for a time, or by several ENIs: a floating IP, a learned
 # secondary) _res_ro tells per record (and its partition): rown = that ENI's id when it is
 # one ENI; multi = several ENIs are said to hold it then, listed in _res_rm. Such an address
-# counts as unowned: pairs are then neither keyed on it nor excluded by it.
+# counts as unowned: pairs are then neither keyed on it nor excluded by it. An address only one
+# ENI is ever said to hold (most learned secondaries: half the records of `mixed` without an
+# inventory) needs no grouping per record: a covering interval is looked up (EXISTS).
 _REMOTE_OWNERS = f"""
 CREATE OR REPLACE TABLE _res_o1 AS
 SELECT addr, min(eid) AS eid FROM _res_own_all GROUP BY addr
 HAVING min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL);
+CREATE OR REPLACE TABLE _res_ot AS
+SELECT addr, min(eni) = max(eni) AS one, min(eid) AS eid FROM _res_own_all GROUP BY addr
+HAVING NOT (min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL));
 CREATE OR REPLACE TABLE _res_w AS
-WITH o AS (
-  SELECT addr FROM _res_own_all GROUP BY addr HAVING NOT (min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL))
-)
-SELECT DISTINCT d.rid, w.eid, w.eni, d.part FROM _res_d d JOIN o ON o.addr = d.rm
+SELECT DISTINCT d.rid, w.eid, w.eni, d.part FROM _res_d d JOIN _res_ot o ON o.addr = d.rm AND NOT o.one
 JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
 WHERE {_PARTICIPANT};
 CREATE OR REPLACE TABLE _res_ro AS
-SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END AS rown, min(eni) <> max(eni) AS multi, min(part) AS part
-FROM _res_w GROUP BY rid;
+SELECT d.rid, o.eid AS rown, false AS multi, d.part FROM _res_d d JOIN _res_ot o ON o.addr = d.rm AND o.one
+WHERE {_PARTICIPANT} AND EXISTS (SELECT 1 FROM _res_own_all w WHERE w.addr = d.rm AND {_COVERS.format(o='w', r='d')})
+UNION ALL
+SELECT rid, CASE WHEN min(eni) = max(eni) THEN min(eid) END, min(eni) <> max(eni), min(part) FROM _res_w GROUP BY rid;
 CREATE OR REPLACE TABLE _res_rm AS SELECT w.rid, w.eid FROM _res_w w JOIN _res_ro r ON r.rid = w.rid AND r.multi;
-DROP TABLE _res_w
+DROP TABLE _res_w;
+DROP TABLE _res_ot
 """
 
 # One row per participant and time bucket its padded time range spans (padded by half the
@@ -872,7 +877,10 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool, say=lambda ste
                         FROM (SELECT p.eid, p.addr, d.t0, d.t1 FROM _res_peerclaim p JOIN _res_d d ON d.rid = p.rid
                               WHERE p.addr IS NOT NULL
                               UNION ALL SELECT * FROM _res_weak) p
-                        JOIN _res_eni n ON n.id = p.eid GROUP BY p.eid, n.eni, p.addr""")
+                        JOIN _res_eni n ON n.id = p.eid
+                        LEFT JOIN (SELECT DISTINCT eid, addr FROM _res_own_all WHERE vf IS NULL AND vt IS NULL) h
+                          ON h.eid = p.eid AND h.addr = p.addr
+                        WHERE h.eid IS NULL GROUP BY p.eid, n.eni, p.addr""")
     con.execute("DROP TABLE _res_weak")
 
 
