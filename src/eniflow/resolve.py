@@ -600,20 +600,23 @@ _PARTICIPANT = """d.egress IS NOT NULL AND d.ll > 0 AND d.rm > 0
   AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL{partition}"""
 
 # Who is known to hold each participant's remote address at its time. Most addresses one ENI
-# holds all the time (_res_o1: addr -> eid, NULL for an ENI without records): they are looked up
-# by address. For the others (held for a time, or by several ENIs: a floating IP, a learned
-# secondary) _res_ro tells per record (and its partition): rown = that ENI's id when it is
-# one ENI; multi = several ENIs are said to hold it then, listed in _res_rm. Such an address
-# counts as unowned: pairs are then neither keyed on it nor excluded by it. An address only one
-# ENI is ever said to hold (most learned secondaries: half the records of `mixed` without an
-# inventory) needs no grouping per record: a covering interval is looked up (EXISTS).
+# holds all the time or over one interval (_res_o1: addr -> eid, NULL for an ENI without records;
+# vf..vt, NULL bounds open; most learned secondaries, half the records of `mixed` without an
+# inventory): they are looked up by address, owned when the interval covers the record. For the
+# others (a floating IP held over several intervals or by several ENIs, an address pkt fields
+# show in several runs) _res_ro tells per record (and its partition): rown = that ENI's id when
+# it is one ENI (a covering interval looked up with EXISTS); multi = several ENIs are said to
+# hold it then, listed in _res_rm. Such an address counts as unowned: pairs are then neither
+# keyed on it nor excluded by it.
+_ALWAYS = "bool_or(vf IS NULL AND vt IS NULL)"  # an ENI holds the address all the time
+_ONE_INTERVAL = f"min(eni) = max(eni) AND ({_ALWAYS} OR count(*) = 1)"
 _REMOTE_OWNERS = f"""
 CREATE OR REPLACE TABLE _res_o1 AS
-SELECT addr, min(eid) AS eid FROM _res_own_all GROUP BY addr
-HAVING min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL);
+SELECT addr, min(eid) AS eid, CASE WHEN NOT {_ALWAYS} THEN min(vf) END AS vf,
+       CASE WHEN NOT {_ALWAYS} THEN max(vt) END AS vt
+FROM _res_own_all GROUP BY addr HAVING {_ONE_INTERVAL};
 CREATE OR REPLACE TABLE _res_ot AS
-SELECT addr, min(eni) = max(eni) AS one, min(eid) AS eid FROM _res_own_all GROUP BY addr
-HAVING NOT (min(eni) = max(eni) AND bool_and(vf IS NULL AND vt IS NULL));
+SELECT addr, min(eni) = max(eni) AS one, min(eid) AS eid FROM _res_own_all GROUP BY addr HAVING NOT ({_ONE_INTERVAL});
 CREATE OR REPLACE TABLE _res_w AS
 SELECT DISTINCT d.rid, w.eid, w.eni, d.part FROM _res_d d JOIN _res_ot o ON o.addr = d.rm AND NOT o.one
 JOIN _res_own_all w ON w.addr = d.rm AND {_COVERS.format(o='w', r='d')}
@@ -655,7 +658,7 @@ _EXPAND_RECORDS = f"""(
          CASE WHEN o.addr IS NULL AND (r.rid IS NULL OR r.multi) THEN d.rm16 END AS rm16,
          CASE WHEN o.addr IS NOT NULL OR (r.rid IS NOT NULL AND NOT r.multi) THEN d.rm16 END AS ro16
   FROM _res_d d JOIN _res_eni n ON n.id = d.eid LEFT JOIN _res_pkt k ON k.rid = d.rid
-  LEFT JOIN _res_o1 o ON o.addr = d.rm
+  LEFT JOIN _res_o1 o ON o.addr = d.rm AND {_COVERS.format(o='o', r='d')}
   LEFT JOIN (SELECT * FROM _res_ro r WHERE true{{rpartition}}) r ON r.rid = d.rid
   WHERE {_PARTICIPANT} AND {{side}} AND {{which}}
 ) d"""
