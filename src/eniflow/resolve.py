@@ -869,6 +869,8 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool, say=lambda ste
                 con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace("d.", "r.")))
         for table in ("_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure", "_res_cp", "_res_cpp"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
+        if again:
+            break  # nothing learned from the last round is read
         con.execute("CREATE OR REPLACE TABLE _res_weak AS SELECT eid, addr, min(t0) AS t0, max(t1) AS t1 FROM _res_weak "
                     "GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2")
         new = con.execute("SELECT count(*) FROM (SELECT DISTINCT eid, addr FROM _res_peerclaim WHERE addr IS NOT NULL "
@@ -885,6 +887,7 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool, say=lambda ste
                           ON h.eid = p.eid AND h.addr = p.addr
                         WHERE h.eid IS NULL GROUP BY p.eid, n.eni, p.addr""")
     con.execute("DROP TABLE _res_weak")
+    con.execute("DROP TABLE _res_own_all")
 
 
 # Evidence of the addresses each ENI used (pkt and peer), and what the logs revealed. The times of
