@@ -226,6 +226,18 @@ def test_an_inventory_given_as_flow_logs_is_one_malformed_entry_naming_the_fix(t
     assert "read 1 source, 8 lines, 0 records, 8 malformed" in err
 
 
+def test_an_inventory_cut_short_given_as_flow_logs_still_names_the_fix(tmp_path):
+    """A describe-network-interfaces file whose copy stopped half-way, given as a SOURCE: one
+    sentence naming what it is and the fix, not a malformed line per line of JSON."""
+    text = json.dumps({"NetworkInterfaces": [ENIS["NetworkInterfaces"][0]] * 3}, indent=4)
+    cut = write(tmp_path / "enis.json", text[:len(text) // 2])
+    s = eniflow.read(cut).stats
+    assert [(m.source, m.line, m.reason, m.lines) for m in s.malformed_samples] == [
+        (str(cut), 1, "this is 'aws ec2 describe-network-interfaces' output (an ENI inventory) cut short, not flow logs: "
+                      "give it, complete, with --inventory", 8)]
+    assert (s.lines, s.records, s.malformed) == (8, 0, 8)  # the 8 lines up to the cut
+
+
 def test_a_failure_handing_a_task_s_result_on_is_raised_not_lost():
     """The reading threads hand each task's records on in task order, on whichever thread finished
     the next one. An error there (a full disk, a broken progress display) ends the read with that

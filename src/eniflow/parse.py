@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator
@@ -550,7 +551,7 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> No
     writes them, or a JSON array of records); JSON lines and other text go to the line reader."""
     data = block + b"".join(blocks)
     text = data.decode("utf-8", "replace")
-    decoder, pos, objects = json.JSONDecoder(), 0, []
+    decoder, pos, objects, head = json.JSONDecoder(), 0, [], None
     try:
         while True:
             while pos < len(text) and text[pos].isspace():
@@ -560,13 +561,17 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> No
             obj, pos = decoder.raw_decode(text, pos)
             objects.append(obj)
     except ValueError:
-        objects = []
+        # cut short (a copy or a download that stopped): known by the key it starts with
+        head = _INVENTORY_HEAD.match(text) if not objects else None
+        objects = [{head.group(1): None}] if head else []
     kind = _inventory_kind(objects[0]) if len(objects) == 1 else None
     if kind:
         lines = data.count(b"\n") + (not data.endswith(b"\n"))
         parser.counts.lines += lines
+        fix = "give it, complete, with --inventory" if head else "give it with --inventory"
         parser._malformed(pl.DataFrame({"line": [1], "text": [text.split("\n", 1)[0]],
-                                        "reason": [f"this is {kind}, not flow logs: give it with --inventory"]}), lines)
+                                        "reason": [f"this is {kind}{' cut short' if head else ''}, not flow logs: {fix}"]}),
+                          lines)
         return
     if len(objects) == 1 and isinstance(objects[0], list):
         objects = objects[0]
@@ -584,6 +589,9 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> No
     counts.blank += blank.height
     with parser._in_line_order():
         parser._tokens(parser.unwrap(frame.filter(pl.col("text").str.strip_chars() != "")), parser.fmt, parser.origin)
+
+
+_INVENTORY_HEAD = re.compile(r'\s*\{\s*"(NetworkInterfaces|eniflow_inventory)"')  # how inventories start
 
 
 def _inventory_kind(doc) -> str | None:
