@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 
 import eniflow
@@ -53,3 +54,16 @@ def test_no_progress_without_a_terminal_or_when_not_asked(monkeypatch, capsys):
     eniflow.resolve(eniflow.read(SEED))
     assert sys.stderr.getvalue() == ""
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_elapsed_time_counts_from_when_the_work_began(monkeypatch):
+    """The line appears after SHOWN_AFTER seconds; its clock used to start then, one second late."""
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    line = progress.ProgressLine(True, "resolving:", "{task.fields[step]}")
+    clock[0] += 65.0  # a minute of work before the first step is named
+    line.update(refresh=True, step="pairing")
+    line.close()
+    assert "resolving: pairing 0:01:05" in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())  # colours off

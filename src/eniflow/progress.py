@@ -29,10 +29,10 @@ class ProgressLine:
             return
         if self.bar is None:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, TextColumn
 
             columns = [BarColumn() if c == "bar" else TextColumn(c) for c in self.columns]
-            self.bar = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar = Progress(*columns, _elapsed_since(self.started), console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("", total=None, **{k: v for k, v in self.fields.items() if k != "completed"})
         self.bar.update(self.task, refresh=refresh, **self.fields)
@@ -41,3 +41,18 @@ class ProgressLine:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
+
+
+def _elapsed_since(started: float):
+    """Rich's elapsed-time column, counted from ``started`` (when the work began), not from when
+    the line appeared a second later."""
+    from datetime import timedelta
+
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Elapsed(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(str(timedelta(seconds=int(time.monotonic() - started))), style="progress.elapsed")
+
+    return Elapsed()
