@@ -132,7 +132,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
                                "each source in 32 bits")
         # rid numbers the records in scan order: on DuckDB from the row numbers of read()'s parts,
         # else with row_number() OVER () (which keeps that pass on one thread).
-        spooled = getattr(flows, "files", None) if positional and _FILE_INDEX else None
+        spooled = getattr(flows, "files", None) if positional else None
         run(_BASE.format(numbered=_numbered_parts(con, spooled, extra) if spooled else
                          "(SELECT CAST(row_number() OVER () AS INTEGER) AS rid, * FROM _res_src)"))
         # rid is the scan order and _res_r is sorted on it (_FINAL): between, order is free; with
@@ -391,9 +391,6 @@ SELECT rid, interface_id AS eni, srcaddr AS sa, dstaddr AS da, srcport AS sp, ds
        coalesce(upper(log_status), 'OK') IN ('NODATA', 'SKIPDATA') AS nodata, source, line
 FROM {numbered}
 """
-
-
-_FILE_INDEX = tuple(int(v) for v in duckdb.__version__.split(".")[:2]) >= (1, 3)  # read_parquet's file_index
 
 
 def _numbered_parts(con, parts: list[str], extra: list[str]) -> str:
