@@ -234,7 +234,7 @@ def test_an_inventory_cut_short_given_as_flow_logs_still_names_the_fix(tmp_path)
     s = eniflow.read(cut).stats
     assert [(m.source, m.line, m.reason, m.lines) for m in s.malformed_samples] == [
         (str(cut), 1, "this is 'aws ec2 describe-network-interfaces' output (an ENI inventory) cut short, not flow logs: "
-                      "give it, complete, with --inventory", 8)]
+                      "give the whole file with --inventory", 8)]
     assert (s.lines, s.records, s.malformed) == (8, 0, 8)  # the 8 lines up to the cut
 
 

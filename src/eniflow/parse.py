@@ -568,7 +568,7 @@ def _json_document(block: bytes, blocks: Iterator[bytes], parser: _Parser) -> No
     if kind:
         lines = data.count(b"\n") + (not data.endswith(b"\n"))
         parser.counts.lines += lines
-        fix = "give it, complete, with --inventory" if head else "give it with --inventory"
+        fix = "give the whole file with --inventory" if head else "give it with --inventory"
         parser._malformed(pl.DataFrame({"line": [1], "text": [text.split("\n", 1)[0]],
                                         "reason": [f"this is {kind}{' cut short' if head else ''}, not flow logs: {fix}"]}),
                           lines)
