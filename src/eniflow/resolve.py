@@ -937,11 +937,30 @@ JOIN _res_addr a ON a.addr = s.address;
 CREATE OR REPLACE TABLE _res_sev AS  -- the peer claims of another address on such an ENI (few; their times next)
 SELECT p.rid, p.eid, p.addr FROM _res_peerclaim p
 WHERE p.hop IS NULL AND EXISTS (SELECT 1 FROM _res_sin s WHERE s.eid = p.eid AND s.address <> p.addr);
+-- A record of another ENI that may be of the same packets while neither remote address is known to
+-- be anyone's (both sides used addresses the inventory does not list: a snapshot from before the
+-- secondaries were assigned, or without the sender): no pair can be keyed on either side, yet it
+-- shows the ENI using another address (audit 7: both ENIs listed with their primary only were
+-- claimed single on both, two certain claims of the same packets contradicting each other). It
+-- only takes single away: the other record may be another flow's (an unlogged host on the ports).
+CREATE OR REPLACE TABLE _res_unkeyed AS
+WITH r AS (
+  SELECT d.rid, d.eid, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.ll, d.rm, d.rm16, n.pip16 FROM _res_d d
+  JOIN _res_eni n ON n.id = d.eid
+  WHERE d.egress IS NOT NULL AND d.rm16 IS NOT NULL AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL
+    AND d.rm NOT IN (SELECT addr FROM _res_own WHERE addr IS NOT NULL)
+)
+SELECT DISTINCT a.eid, b.rm AS addr, a.t0, a.t1 FROM r a JOIN r b
+  ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress
+ AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {tolerance}
+WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) AND b.rm <> a.ll
+  AND (a.pip16 IS NULL OR b.rm16 = a.pip16) AND (b.pip16 IS NULL OR a.rm16 = b.pip16);
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
   SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
   UNION ALL SELECT e.eid, e.addr, d.t0, d.t1 FROM _res_sev e JOIN _res_d d ON d.rid = e.rid
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
+  UNION ALL SELECT eid, addr, t0, t1 FROM _res_unkeyed
 ), bad AS (
   SELECT DISTINCT s.* FROM _res_sin s JOIN ev ON ev.eid = s.eid AND ev.addr <> s.address
    AND (s.valid_from IS NULL OR ev.t1 >= s.valid_from) AND (s.valid_to IS NULL OR ev.t0 <= s.valid_to)
@@ -953,8 +972,9 @@ FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
 WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_contested);
 DROP TABLE _res_sin;
-DROP TABLE _res_sev
-"""
+DROP TABLE _res_sev;
+DROP TABLE _res_unkeyed
+""".replace("{tolerance}", str(TOLERANCE))
 
 # peer on a forwarding ENI without pkt fields: its records show its own address on the local
 # side (reference §12.1 rules 2-3: the destination of what arrives, the source of what leaves),
