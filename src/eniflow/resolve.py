@@ -929,7 +929,7 @@ WHERE d.rid NOT IN (SELECT rid FROM _res_peerclaim WHERE hop IS NULL) AND d.rid 
 # Not on forwarding ENIs: their own address is known, but not the packet's other one. Only IPv4
 # evidence counts (aid > 0): single is about the IPv4 addresses, and an IPv6 record's pkt address
 # (an ENI's IPv6 one) is no other IPv4 address (audit 5).
-_SINGLE = """
+_SINGLE = f"""
 CREATE OR REPLACE TABLE _res_sin AS
 SELECT n.id AS eid, a.aid AS address, s.valid_from, s.valid_to
 FROM _res_inventory_single s JOIN _res_eni n ON n.eni = s.interface_id AND NOT n.inter
@@ -952,7 +952,7 @@ WITH r AS (
 )
 SELECT DISTINCT a.eid, b.rm AS addr, a.t0, a.t1 FROM r a JOIN r b
   ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress
- AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {tolerance}
+ AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
 WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) AND b.rm <> a.ll
   AND (a.pip16 IS NULL OR b.rm16 = a.pip16) AND (b.pip16 IS NULL OR a.rm16 = b.pip16);
 CREATE OR REPLACE TABLE _res_single AS
@@ -974,7 +974,7 @@ WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_contested);
 DROP TABLE _res_sin;
 DROP TABLE _res_sev;
 DROP TABLE _res_unkeyed
-""".replace("{tolerance}", str(TOLERANCE))
+"""
 
 # peer on a forwarding ENI without pkt fields: its records show its own address on the local
 # side (reference §12.1 rules 2-3: the destination of what arrives, the source of what leaves),
