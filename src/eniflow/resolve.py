@@ -147,7 +147,7 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         for step in (_PRIMARY_CANDIDATES, _PRIMARY, _ENIS):
             run(step)
         # The peer joins run in partitions of about _PARTITION_ROWS records (by protocol and ports).
-        records = run("SELECT count(*) FROM _res_b WHERE ok").fetchall()[0][0]
+        total, records = run("SELECT count(*), count(*) FILTER (WHERE ok) FROM _res_b").fetchall()[0]
         parts = max(1, -(-int(records) // _PARTITION_ROWS))
         # (Spark's hash is signed: the partition is made non-negative.)
         say("telling each record's direction")
@@ -157,7 +157,11 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
             run(step)
         _peer_rounds(con, parts, packed=int(sources) < _PACKED_SOURCES, duckdb_key=positional, say=say)
         say("single-address ENIs and forwarders")
-        for step in (_EVIDENCE, _LEARNED, _SINGLE, _HOPS):
+        claimed, still_open = _OPEN[positional]
+        run(_EVIDENCE.format(claimed=claimed.format(records=max(1, int(total))), open=still_open))
+        if positional:
+            run("RESET VARIABLE eniflow_claimed")
+        for step in (_LEARNED, _SINGLE, _HOPS):
             run(step)
         # inferred, for the records to infer (often none)
         say("inferring from resolved flows")
@@ -917,13 +921,21 @@ CREATE OR REPLACE TABLE _res_hopt AS
 SELECT p.rid, p.eid, p.egress, d.ll, p.ppk, p.peid, p.hop FROM _res_peerclaim p
 JOIN (SELECT d.rid, d.ll FROM _res_d d JOIN _res_eni n ON n.id = d.eid AND n.snat WHERE d.rm16 IS NOT NULL) d ON d.rid = p.rid
 WHERE p.hop IS NOT NULL AND p.rid NOT IN (SELECT rid FROM _res_pkt);
+{claimed}
 CREATE OR REPLACE TABLE _res_k AS
 SELECT d.rid, d.eid, d.egress, d.nodata, d.pr, d.t0, d.t1, d.ll, d.rm,
        CASE WHEN d.egress THEN d.sp ELSE d.dp END AS lport, CASE WHEN d.egress THEN d.dp ELSE d.sp END AS rport
 FROM _res_d d
-WHERE d.rid NOT IN (SELECT rid FROM _res_peerclaim WHERE hop IS NULL) AND d.rid NOT IN (SELECT rid FROM _res_pkt)
-  AND d.rid NOT IN (SELECT rid FROM _res_hopt)
+WHERE {open}
 """
+_CLAIMED = "SELECT rid FROM _res_peerclaim WHERE hop IS NULL UNION ALL SELECT rid FROM _res_pkt UNION ALL SELECT rid FROM _res_hopt"
+# The records still open: not among those claimed. DuckDB looks each record up in a bitmap of the
+# claimed ones (rids are 1..the number of records), cheaper than an anti-join on millions of them.
+_OPEN = {
+    True: ("SET VARIABLE eniflow_claimed = (SELECT bitstring_agg(rid, 1, {records}) FROM (" + _CLAIMED + "));",
+           "coalesce(get_bit(getvariable('eniflow_claimed'), d.rid - 1), 0) = 0"),
+    False: ("", "d.rid NOT IN (" + _CLAIMED + ")"),
+}
 
 # single: the inventory's one-address intervals that no evidence of another address contradicts
 # (pkt, peer, or a pairing that contradicts the inventory), for the records neither resolved.
