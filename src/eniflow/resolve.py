@@ -637,8 +637,9 @@ DROP TABLE _res_ot
 # tolerance on each side, so that ranges overlapping within the tolerance share a bucket; _res_n
 # lists the buckets k of each span, an equality join). They are common table expressions of the
 # pair join (_PAIRS), egress records in one (xa: the a side of the pairs) and ingress ones in
-# another (xb), each with just what the join reads: DuckDB keeps such a CTE in memory for its two
-# readers, cheaper than a table. first: the row is of the record's first bucket (a pair is counted
+# another (xb), each with just what the join reads. DuckDB computes them again for each of their
+# two readers (NOT MATERIALIZED): cheaper than holding a copy of the records for the join to copy
+# again. first: the row is of the record's first bucket (a pair is counted
 # in the first bucket both records span, where one of them starts). lk = the local address when
 # pkt fields told it; fwd = on a forwarding ENI, or a forwarded packet (pkt): such a record
 # confirms its partner's address but is not resolved by it; inv = the inventory gives the ENI's
@@ -665,7 +666,7 @@ _EXPAND_RECORDS = f"""(
   WHERE {_PARTICIPANT} AND {{side}} AND {{which}}
 ) d"""
 _EXPAND = {
-    True: f"""x{{ab}} AS (
+    True: f"""x{{ab}} AS NOT MATERIALIZED (
 SELECT d.rid, d.pk, d.eni,
        (CAST(d.pr AS BIGINT) * 4294967296 + CAST(d.sp AS BIGINT) * 65536 + d.dp) * {_BUCKETS} + (d.b0 + s.k - {{bmin}}) AS jk,
        s.k = 0 AS first, d.t0, d.t1, d.rm, d.lk, d.fwd, d.rown, d.owned, d.multi, d.inv, d.pip16, d.rm16, d.ro16
