@@ -33,9 +33,10 @@ Everything is SQL on DuckDB tables named ``_res_*`` in an attached work database
 a temporary file for large inputs); the result is the view ``resolved`` in the flows'
 connection. The SQL is plain (joins, GROUP BY, ``FILTER``, ``min_by``/``max_by``, ``any_value``,
 ``hash``) so that it can move to Spark or Athena. The work tables hold integers only: sources,
-ENIs and addresses are numbered once (``_DICTIONARIES``). Three steps are DuckDB's own, each
+ENIs and addresses are numbered once (``_DICTIONARIES``). Four steps are DuckDB's own, each
 with a plain counterpart the other engines run (the same rows): the peer join on one packed
-BIGINT key, the view pairing records with ``_res_r`` by position (POSITIONAL JOIN) instead of
+BIGINT key, the records left open looked up in a bitmap of the claimed ones instead of an
+anti-join, the view pairing records with ``_res_r`` by position (POSITIONAL JOIN) instead of
 joining on their number, and naming by list index (session variables) instead of by joins.
 """
 
