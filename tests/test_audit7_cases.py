@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import eniflow
 from eniflow.inventory import Inventory
 from eniflow.simulate import load_topology, simulate
@@ -49,13 +47,14 @@ V3 = ("version account-id interface-id srcaddr dstaddr srcport dstport protocol 
       "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr")
 
 
-@pytest.mark.xfail(strict=True, reason="audit 7, not fixed: a stale owner of a pkt address makes an unlisted ENI a forwarder")
-def test_a_stale_owner_of_a_pkt_address_does_not_make_the_sender_a_forwarder(tmp_path):
+def test_a_stale_owner_of_a_pkt_address_leaves_the_sender_ambiguous(tmp_path):
     """Version-3 fields; the inventory omits the client ENI (created after the snapshot) and lists
     another ENI, with no records, holding 10.0.2.40 (the address was since released and given to
     the client as a secondary). The client's records show pkt-srcaddr 10.0.2.40 behind its primary
     10.0.2.30: they were `pkt` with local_ip 10.0.2.30 (taken for a forwarder of another ENI's
-    packets), though the client's own address was 10.0.2.40."""
+    packets), though the client's own address was 10.0.2.40. The logs cannot tell a forwarder from
+    a stale snapshot here, so the client's records claim nothing: `ambiguous` between the two,
+    the packet's addresses from its pkt fields, and the inventory check names the address."""
     topology = _both_secondaries(tmp_path)
     result = simulate(topology, tmp_path / "out", log_format=V3)
     stale = {"NetworkInterfaces": [{
@@ -64,6 +63,12 @@ def test_a_stale_owner_of_a_pkt_address_does_not_make_the_sender_a_forwarder(tmp
                                                                 {"PrivateIpAddress": "10.0.2.40", "Primary": False}]}]}
     inv = Inventory.from_document(stale, at=result.start, source="stale")
     resolved = eniflow.resolve(eniflow.read(tmp_path / "out" / "AWSLogs"), inv)
-    rows = resolved.con.execute(f"""SELECT resolution, local_ip FROM {resolved.relation.alias}
-                                    WHERE interface_id = 'eni-0a1b2c3d4e5f60002' AND log_status = 'OK'""").fetchall()
-    assert all(local == "10.0.2.40" or resolution not in ("pkt", "peer", "single") for resolution, local in rows)
+    rows = resolved.con.execute(f"""SELECT direction, src_ip, dst_ip, resolution, candidates FROM {resolved.relation.alias}
+                                    WHERE interface_id = 'eni-0a1b2c3d4e5f60002' AND log_status = 'OK'
+                                    ORDER BY line""").fetchall()
+    both = ["10.0.2.30", "10.0.2.40"]
+    assert rows == [("egress", "10.0.2.40", "10.0.1.20", "ambiguous", both),
+                    ("ingress", "10.0.1.20", "10.0.2.40", "ambiguous", both)]
+    found = resolved.discrepancies().fetchall()
+    assert [(eni, address, kind, evidence, records) for eni, address, kind, _, evidence, records, _, _ in found] == [
+        ("eni-0a1b2c3d4e5f60002", "10.0.2.40", "held-by-other", "pkt", 2)]

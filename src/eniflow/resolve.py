@@ -6,7 +6,9 @@ other address is real. Evidence, strongest first:
 
 ``pkt``       ``pkt-srcaddr``/``pkt-dstaddr`` carry the packet's addresses. On an ENI that forwards
               others' packets (NAT/TGW/GWLB/NLB, or a pkt address that cannot be the ENI's: public,
-              another ENI's, outside the primary's /16) ``local_ip`` is the ENI's own address.
+              another ENI's, outside the primary's /16) ``local_ip`` is the ENI's own address. Where
+              only a snapshot that does not describe the ENI then gives the address to another ENI,
+              the record is ``ambiguous`` between the two (see ``_PKT``).
 ``peer``      the same packets logged on the other ENI: an egress record on A (``PA -> Y``) and an
               ingress record on B (``X -> PB``) with the same protocol and ports, windows
               overlapping within ``TOLERANCE`` seconds. Each side shows the other's real address,
@@ -211,15 +213,15 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         order = "ORDER BY f.rid"
         names = {"local": "la.addr", "packet": "ha.addr", "owner": "n.owner", "pod": "pod.owner", "peer": "pn.eni", "source": "ps.source",
                  "cand": "c.candidates"}
-    # The packet's addresses are the record's own except the local side resolution found
-    # (r.local: that, else the logged one, by number: no text of the record is read for it; on a
-    # forwarding ENI, r.hop: the address beyond it, see _HOPS).
+    # The packet's addresses are its pkt fields where logged, else the record's own except the
+    # local side resolution found (r.local: that, else the logged one, by number: no text of the
+    # record is read for it; on a forwarding ENI, r.hop: the address beyond it, see _HOPS).
     local, packet = names["local"], names["packet"]
     label = "CASE r.code " + " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(LABELS)) + " END"
     run(f"""CREATE OR REPLACE VIEW resolved AS
         SELECT {listed}, CASE r.egress WHEN true THEN 'egress' WHEN false THEN 'ingress' END AS direction,
-          CASE WHEN r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {packet} ELSE coalesce(f.pkt_srcaddr, f.srcaddr) END AS src_ip,
-          CASE WHEN NOT r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {packet} ELSE coalesce(f.pkt_dstaddr, f.dstaddr) END AS dst_ip,
+          coalesce(f.pkt_srcaddr, CASE WHEN r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {packet} ELSE f.srcaddr END) AS src_ip,
+          coalesce(f.pkt_dstaddr, CASE WHEN NOT r.egress AND r.code <> 0 AND r.local IS NOT NULL THEN {packet} ELSE f.dstaddr END) AS dst_ip,
           {local} AS local_ip, {label} AS resolution, {names['cand']} AS candidates,
           CASE WHEN r.code <= 2 THEN 1.0 ELSE r.confidence END AS confidence,
           {names['peer']} AS peer_interface_id, {names['source']} AS peer_source,
@@ -235,8 +237,8 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
 # and a primary learned from the logs that differs from the inventory's.
 _DISCREPANCIES = """
 WITH ev0 AS (
-  SELECT k.eid, k.own_local AS aid, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k
-  WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
+  SELECT k.eid, coalesce(k.own_local, k.maybe) AS aid, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k
+  WHERE coalesce(k.own_local, k.maybe) <> k.ll
   UNION ALL SELECT r.eid, r.addr, f."start", f."end", 'peer' FROM {records} WHERE r.code = 1
   UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p
   UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contested p
@@ -577,23 +579,34 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 # of the primary) and the ENI is no forwarder and pl no other ENI's, or the inventory lists the
 # ENI then as no forwarder (it cannot carry others' packets: a snapshot giving pl to another ENI
 # is stale there, e.g. a floating IP that moved since); otherwise the ENI forwarded the packet
-# and local_ip is its own address.
+# and local_ip is its own address. But when pl is plausible for an ENI that is no known forwarder
+# and that the inventory does not describe then, and only the inventory gives pl to another ENI
+# (not as the primary of an ENI with records, which stays with it), the logs cannot tell a
+# forwarder from a snapshot taken before pl moved to this ENI (audit 7: released and given to it
+# as a secondary): maybe = pl, and the record is no pkt claim but open, pl one of its candidates.
 _PKT = f"""
 CREATE OR REPLACE TABLE _res_pkt AS
 WITH c AS (
   SELECT d.rid, min(d.eid) AS eid, bool_and(d.egress) AS egress, min(d.ll) AS ll, min(d.pl) AS pl, min(d.t0) AS t0,
          min(d.t1) AS t1,
          coalesce(bool_or(o.eid = d.eid), false) AS mine,
-         coalesce(bool_or(o.eni IS NOT NULL AND o.eid IS DISTINCT FROM d.eid), false) AS others
+         coalesce(bool_or(o.eni IS NOT NULL AND o.eid IS DISTINCT FROM d.eid), false) AS others,
+         coalesce(bool_or(p.eid IS NOT NULL), false) AS logged_primary
   FROM _res_d d LEFT JOIN _res_own o ON o.addr = d.pl AND {_COVERS.format(o='o', r='d')}
+  LEFT JOIN _res_primary p ON p.pip = d.pl AND p.eid <> d.eid
   WHERE d.egress IS NOT NULL AND d.pl IS NOT NULL
   GROUP BY d.rid
+), k AS (
+  SELECT c.rid, c.eid, c.egress, c.t0, c.t1, c.ll, c.pl, c.logged_primary,
+         NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) AS plausible,
+         CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
+              WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
+               AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
+  FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 )
-SELECT c.rid, c.eid, c.egress, c.t0, c.t1, c.ll,
-       CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
-            WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
-             AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
-FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
+SELECT rid, eid, egress, t0, t1, ll, own_local,
+       CASE WHEN own_local IS NULL AND plausible AND NOT logged_primary THEN pl END AS maybe
+FROM k
 """
 
 # Records that take part in peer joins: IPv4, direction and times known, in the current
@@ -930,7 +943,8 @@ SELECT d.rid, d.eid, d.egress, d.nodata, d.pr, d.t0, d.t1, d.ll, d.rm,
 FROM _res_d d
 WHERE {open}
 """
-_CLAIMED = "SELECT rid FROM _res_peerclaim WHERE hop IS NULL UNION ALL SELECT rid FROM _res_pkt UNION ALL SELECT rid FROM _res_hopt"
+_CLAIMED = ("SELECT rid FROM _res_peerclaim WHERE hop IS NULL UNION ALL SELECT rid FROM _res_pkt WHERE maybe IS NULL "
+            "UNION ALL SELECT rid FROM _res_hopt")
 # The records still open: not among those claimed. DuckDB looks each record up in a bitmap of the
 # claimed ones (rids are 1..the number of records), cheaper than an anti-join on millions of them.
 _OPEN = {
@@ -972,7 +986,7 @@ WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) 
   AND (a.pip16 IS NULL OR b.rm16 = a.pip16) AND (b.pip16 IS NULL OR a.rm16 = b.pip16);
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
-  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
+  SELECT eid, coalesce(own_local, maybe) AS addr, t0, t1 FROM _res_pkt WHERE coalesce(own_local, maybe) > 0
   UNION ALL SELECT e.eid, e.addr, d.t0, d.t1 FROM _res_sev e JOIN _res_d d ON d.rid = e.rid
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_unkeyed
@@ -1122,7 +1136,8 @@ _CANDIDATES = f"""
 CREATE OR REPLACE TABLE _res_cana AS
 SELECT eid, addr, vf, vt FROM _res_inv WHERE eid IS NOT NULL
 UNION SELECT eid, aid, NULL, NULL FROM _res_learned
-UNION SELECT eid, addr, NULL, NULL FROM _res_contra UNION SELECT eid, addr, NULL, NULL FROM _res_contested;
+UNION SELECT eid, addr, NULL, NULL FROM _res_contra UNION SELECT eid, addr, NULL, NULL FROM _res_contested
+UNION SELECT eid, maybe, min(t0), max(t1) FROM _res_pkt WHERE maybe IS NOT NULL GROUP BY eid, maybe;
 CREATE OR REPLACE TABLE _res_candt AS
 SELECT o.rid, o.eid, o.t0, o.t1, o.ll FROM _res_k o
 WHERE o.egress IS NOT NULL
@@ -1185,7 +1200,7 @@ SELECT k.rid, k.eid, k.egress, CAST(CASE WHEN k.nodata THEN 6 ELSE coalesce(k.oc
        k.cid, k.confidence, k.oppk AS ppk, k.opeid AS peid, k.hop
 FROM k
 UNION ALL SELECT rid, eid, egress, CAST(0 AS UTINYINT), coalesce(own_local, ll), coalesce(own_local, ll), NULL, NULL, NULL,
-                 NULL, NULL FROM _res_pkt
+                 NULL, NULL FROM _res_pkt WHERE maybe IS NULL
 UNION ALL SELECT rid, eid, egress, CAST(1 AS UTINYINT), addr, addr, NULL, NULL, ppk, peid, NULL FROM _res_peerclaim
                  WHERE hop IS NULL
 UNION ALL SELECT rid, eid, egress, CAST(1 AS UTINYINT), NULL, ll, NULL, NULL, ppk, peid, hop FROM _res_hopt"""
