@@ -237,8 +237,9 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
 # and a primary learned from the logs that differs from the inventory's.
 _DISCREPANCIES = """
 WITH ev0 AS (
-  SELECT k.eid, coalesce(k.own_local, k.maybe) AS aid, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k
-  WHERE coalesce(k.own_local, k.maybe) <> k.ll
+  SELECT k.eid, k.own_local AS aid, k.t0, k.t1, 'pkt' AS how FROM _res_pkt k
+  WHERE k.own_local IS NOT NULL AND k.own_local <> k.ll
+  UNION ALL SELECT k.eid, k.maybe, k.t0, k.t1, 'pkt' FROM _res_pkt k WHERE k.maybe IS NOT NULL
   UNION ALL SELECT r.eid, r.addr, f."start", f."end", 'peer' FROM {records} WHERE r.code = 1
   UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contra p
   UNION ALL SELECT p.eid, p.addr, p.t0, p.t1, 'peer' FROM _res_contested p
@@ -596,17 +597,14 @@ WITH c AS (
   LEFT JOIN _res_primary p ON p.pip = d.pl AND p.eid <> d.eid
   WHERE d.egress IS NOT NULL AND d.pl IS NOT NULL
   GROUP BY d.rid
-), k AS (
-  SELECT c.rid, c.eid, c.egress, c.t0, c.t1, c.ll, c.pl, c.logged_primary,
-         NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) AS plausible,
-         CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
-              WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
-               AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local
-  FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 )
-SELECT rid, eid, egress, t0, t1, ll, own_local,
-       CASE WHEN own_local IS NULL AND plausible AND NOT logged_primary THEN pl END AS maybe
-FROM k
+SELECT c.rid, c.eid, c.egress, c.t0, c.t1, c.ll,
+       CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
+            WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
+             AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local,
+       CASE WHEN c.pl <> c.ll AND NOT c.mine AND c.others AND NOT (n.listed AND {_COVERS.format(o='n', r='c')})
+             AND NOT c.logged_primary AND NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS maybe
+FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 """
 
 # Records that take part in peer joins: IPv4, direction and times known, in the current
@@ -986,7 +984,8 @@ WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) 
   AND (a.pip16 IS NULL OR b.rm16 = a.pip16) AND (b.pip16 IS NULL OR a.rm16 = b.pip16);
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
-  SELECT eid, coalesce(own_local, maybe) AS addr, t0, t1 FROM _res_pkt WHERE coalesce(own_local, maybe) > 0
+  SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
+  UNION ALL SELECT eid, maybe, t0, t1 FROM _res_pkt WHERE maybe > 0
   UNION ALL SELECT e.eid, e.addr, d.t0, d.t1 FROM _res_sev e JOIN _res_d d ON d.rid = e.rid
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_contra
   UNION ALL SELECT eid, addr, t0, t1 FROM _res_unkeyed
