@@ -179,8 +179,8 @@ def resolve(flows, inventory: Inventory | None = None, *, infer: bool = True,
         say("putting the resolution in record order")
         run(_FINAL + (" ORDER BY rid" if positional else ""))
         run("DROP VIEW _res_sure")
-        for table in ("_res_k", "_res_todo", "_res_single", "_res_hop", "_res_pc", "_res_own", "_res_inv", "_res_peerclaim",
-                      "_res_hopt"):
+        for table in ("_res_k", "_res_todo", "_res_single", "_res_hop", "_res_pc", "_res_tied", "_res_own", "_res_inv",
+                      "_res_peerclaim", "_res_hopt"):
             run(f"DROP TABLE IF EXISTS {table}")  # what the view, summary(), learned() and discrepancies() do not read
         if positional:
             for name, query in _NAMES.items():
@@ -585,24 +585,35 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 # (not as the primary of an ENI with records, which stays with it), the logs cannot tell a
 # forwarder from a snapshot taken before pl moved to this ENI (audit 7: released and given to it
 # as a secondary): maybe = pl, and the record is no pkt claim but open, pl one of its candidates.
+# Likewise when pl is in every record of another ENI whose primary is undecided (_res_tied: it
+# talked to one address only, so pl is its primary or its one peer's): without an inventory, a
+# transit gateway attachment in the /16 of the endpoints it carries (audit 8) looks like a host.
 _PKT = f"""
+CREATE OR REPLACE TABLE _res_tied AS  -- the two addresses in every record of an ENI whose primary is undecided
+WITH t AS (
+  SELECT eid, k1, k2 FROM _res_pc
+  WHERE sure IS NULL AND k1 IS NOT NULL AND k2 IS NOT NULL AND eid NOT IN (SELECT eid FROM _res_primary WHERE eid IS NOT NULL)
+)
+SELECT eid, k1 AS addr FROM t UNION ALL SELECT eid, k2 FROM t;
 CREATE OR REPLACE TABLE _res_pkt AS
 WITH c AS (
   SELECT d.rid, min(d.eid) AS eid, bool_and(d.egress) AS egress, min(d.ll) AS ll, min(d.pl) AS pl, min(d.t0) AS t0,
          min(d.t1) AS t1,
          coalesce(bool_or(o.eid = d.eid), false) AS mine,
          coalesce(bool_or(o.eni IS NOT NULL AND o.eid IS DISTINCT FROM d.eid), false) AS others,
-         coalesce(bool_or(p.eid IS NOT NULL), false) AS logged_primary
+         coalesce(bool_or(p.eid IS NOT NULL), false) AS logged_primary,
+         coalesce(bool_or(t.eid IS NOT NULL), false) AS tied
   FROM _res_d d LEFT JOIN _res_own o ON o.addr = d.pl AND {_COVERS.format(o='o', r='d')}
   LEFT JOIN _res_primary p ON p.pip = d.pl AND p.eid <> d.eid
+  LEFT JOIN _res_tied t ON t.addr = d.pl AND t.eid <> d.eid
   WHERE d.egress IS NOT NULL AND d.pl IS NOT NULL
   GROUP BY d.rid
 )
 SELECT c.rid, c.eid, c.egress, c.t0, c.t1, c.ll,
        CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
-            WHEN (NOT c.others OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
+            WHEN (NOT (c.others OR c.tied) OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
              AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local,
-       CASE WHEN c.pl <> c.ll AND NOT c.mine AND c.others AND NOT (n.listed AND {_COVERS.format(o='n', r='c')})
+       CASE WHEN c.pl <> c.ll AND NOT c.mine AND (c.others OR c.tied) AND NOT (n.listed AND {_COVERS.format(o='n', r='c')})
              AND NOT c.logged_primary AND NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS maybe
 FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 """
