@@ -981,12 +981,16 @@ WHERE p.hop IS NULL AND EXISTS (SELECT 1 FROM _res_sin s WHERE s.eid = p.eid AND
 -- shows the ENI using another address (audit 7: both ENIs listed with their primary only were
 -- claimed single on both, two certain claims of the same packets contradicting each other). It
 -- only takes single away: the other record may be another flow's (an unlogged host on the ports).
+-- An address that pkt fields show on another ENI than the one the inventory gives it to is no one's
+-- here either: it has two holders then, so no pair is keyed on it (audit 8).
 CREATE OR REPLACE TABLE _res_unkeyed AS
 WITH r AS (
   SELECT d.rid, d.eid, d.egress, d.pr, d.sp, d.dp, d.t0, d.t1, d.ll, d.rm, d.rm16, n.pip16 FROM _res_d d
   JOIN _res_eni n ON n.id = d.eid
   WHERE d.egress IS NOT NULL AND d.rm16 IS NOT NULL AND d.t0 IS NOT NULL AND d.t1 IS NOT NULL
-    AND d.rm NOT IN (SELECT addr FROM _res_own WHERE addr IS NOT NULL)
+    AND d.rm NOT IN (SELECT addr FROM _res_own WHERE addr IS NOT NULL
+                     AND addr NOT IN (SELECT k.own_local FROM _res_pkt k JOIN _res_own o ON o.addr = k.own_local
+                                      AND o.eid IS DISTINCT FROM k.eid))
 )
 SELECT DISTINCT a.eid, b.rm AS addr, a.t0, a.t1 FROM r a JOIN r b
   ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress
