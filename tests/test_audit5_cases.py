@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from eniflow.inventory import Inventory
-from test_audit_cases import PKT_FORMAT, T, floating_ip_on_eni_0b, resolve_lines, snapshot
+from test_audit_cases import PKT_FORMAT, T, floating_ip_on_eni_0b, pkt_log, resolve_lines, snapshot
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 
@@ -22,12 +22,9 @@ def test_ipv6_pkt_records_do_not_keep_a_one_address_eni_from_single(tmp_path):
     unlogged host, 10.0.9.9) are still `single` on 10.0.1.10 (they were as-logged: the IPv6
     address counted as evidence against the one-IPv4 snapshot)."""
     inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.1.10"]}, ipv6={"eni-0a": ["2600:1f18::a"]})
-    pkt = tmp_path / "pkt"
-    pkt.mkdir()
-    (pkt / "flows.log").write_text("\n".join([
-        PKT_FORMAT,
+    pkt = pkt_log(tmp_path / "pkt", [
         f"5 eni-0a 2600:1f18::99 2600:1f18::a 40000 443 6 5 500 {T} {T + 30} ACCEPT OK 2600:1f18::99 2600:1f18::a ingress",
-        f"5 eni-0a 10.0.9.9 10.0.1.10 40001 443 6 5 500 {T} {T + 30} ACCEPT OK 10.0.9.9 10.0.1.10 ingress"]) + "\n")
+        f"5 eni-0a 10.0.9.9 10.0.1.10 40001 443 6 5 500 {T} {T + 30} ACCEPT OK 10.0.9.9 10.0.1.10 ingress"])
     rows, _ = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0a 10.0.9.9 10.0.1.10 40001 443 6 5 500 {T} {T + 30} ACCEPT OK",
         f"2 123456789012 eni-0a 10.0.1.10 10.0.9.9 443 40001 6 5 500 {T} {T + 30} ACCEPT OK",

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from eniflow.inventory import Inventory
-from test_audit_cases import PKT_FORMAT, T, resolve_lines, snapshot
+from test_audit_cases import T, pkt_log, resolve_lines, snapshot
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 V3 = HEADER + " vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr"
@@ -72,12 +72,9 @@ def test_a_stale_owner_of_the_senders_pkt_address_does_not_make_the_receiver_sin
     case of two unkeyed sides)."""
     inv = snapshot(tmp_path / "enis.json", {"eni-0a": ["10.0.1.99"], "eni-0z": ["10.0.1.104", "10.0.1.100"],
                                             "eni-0b": ["10.0.16.92"]})
-    pkt = tmp_path / "a"
-    pkt.mkdir()
-    (pkt / "flows.log").write_text("\n".join([
-        PKT_FORMAT,
+    pkt = pkt_log(tmp_path / "a", [
         f"5 eni-0a 10.0.1.99 10.0.16.93 34232 443 6 5 500 {T} {T + 24} ACCEPT OK 10.0.1.100 10.0.16.93 egress",
-        f"5 eni-0a 10.0.16.93 10.0.1.99 443 34232 6 5 500 {T} {T + 24} ACCEPT OK 10.0.16.93 10.0.1.100 ingress"]) + "\n")
+        f"5 eni-0a 10.0.16.93 10.0.1.99 443 34232 6 5 500 {T} {T + 24} ACCEPT OK 10.0.16.93 10.0.1.100 ingress"])
     rows, _ = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0b 10.0.1.100 10.0.16.92 34232 443 6 5 500 {T} {T + 24} ACCEPT OK",
         f"2 123456789012 eni-0b 10.0.16.92 10.0.1.100 443 34232 6 5 500 {T} {T + 24} ACCEPT OK",
@@ -108,12 +105,9 @@ def test_a_nat_gateway_s_record_of_an_unlisted_secondary_keeps_the_instance_from
          "Attachment": {"InstanceId": "i-0app2"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.6", "Primary": True}]}]}
     (tmp_path / "enis.json").write_text(json.dumps(doc))
     inv = Inventory.load(tmp_path / "enis.json", at=T)
-    nat = tmp_path / "nat"
-    nat.mkdir()
-    (nat / "flows.log").write_text("\n".join([
-        PKT_FORMAT,
+    nat = pkt_log(tmp_path / "nat", [
         f"5 eni-0nat 10.0.1.60 10.0.0.220 48606 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK 10.0.1.60 203.0.113.5 ingress",
-        f"5 eni-0nat 10.0.0.220 10.0.1.60 443 48606 6 9 5200 {T + 30} {T + 32} ACCEPT OK 203.0.113.5 10.0.1.60 egress"]) + "\n")
+        f"5 eni-0nat 10.0.0.220 10.0.1.60 443 48606 6 9 5200 {T + 30} {T + 32} ACCEPT OK 203.0.113.5 10.0.1.60 egress"])
     rows, _ = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0app2 10.0.1.6 203.0.113.5 48606 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
         f"2 123456789012 eni-0app2 203.0.113.5 10.0.1.6 443 48606 6 9 5200 {T + 30} {T + 32} ACCEPT OK",

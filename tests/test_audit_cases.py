@@ -31,6 +31,13 @@ def snapshot(path, enis: dict[str, list[str]], ipv6: dict[str, list[str]] | None
     return Inventory.load(path, at=T)
 
 
+def pkt_log(directory, lines: list[str]):
+    """``directory`` with one flow log of ``lines`` in PKT_FORMAT (an ``extra`` source of resolve_lines)."""
+    directory.mkdir()
+    (directory / "flows.log").write_text("\n".join([PKT_FORMAT, *lines]) + "\n")
+    return directory
+
+
 def resolve_lines(tmp_path, header: str, lines: list[str], inventory, extra=()):
     """Resolve one flow log file of ``lines`` (and the ``extra`` sources); rows by file and line."""
     log = tmp_path / "flows.log"
