@@ -996,7 +996,18 @@ SELECT DISTINCT a.eid, b.rm AS addr, a.t0, a.t1 FROM r a JOIN r b
   ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress
  AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
 WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) AND b.rm <> a.ll
-  AND (a.pip16 IS NULL OR b.rm16 = a.pip16) AND (b.pip16 IS NULL OR a.rm16 = b.pip16);
+  AND (a.pip16 IS NULL OR b.rm16 = a.pip16) AND (b.pip16 IS NULL OR a.rm16 = b.pip16)
+UNION
+-- Likewise a NAT gateway's record of the instance's side whose pkt fields name the internet host
+-- of the ENI's record (same protocol and ports, the other direction, overlapping) and show an
+-- address of the ENI's /16 that no one is known to hold (audit 8: an unlisted secondary).
+SELECT DISTINCT a.eid, b.rm, a.t0, a.t1 FROM _res_d a JOIN _res_eni an ON an.id = a.eid
+JOIN _res_d b ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress AND b.pl = a.rm
+ AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
+JOIN _res_eni bn ON bn.id = b.eid AND bn.snat
+WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) AND a.rm16 IS NULL AND a.rm > 0
+  AND b.rm <> a.ll AND b.rm16 IS NOT NULL AND (an.pip16 IS NULL OR b.rm16 = an.pip16)
+  AND b.rm NOT IN (SELECT addr FROM _res_own WHERE addr IS NOT NULL);
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
   SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
