@@ -588,6 +588,9 @@ SELECT n.id AS eid, o.eni, o.addr, o.vf, o.vt FROM (
 # Likewise when pl is in every record of another ENI whose primary is undecided (_res_tied: it
 # talked to one address only, so pl is its primary or its one peer's): without an inventory, a
 # transit gateway attachment in the /16 of the endpoints it carries (audit 8) looks like a host.
+_PL_OTHERS = "(c.others OR c.tied)"  # pl may be another ENI's
+_DESCRIBED = f"n.listed AND {_COVERS.format(o='n', r='c')}"  # the inventory describes the ENI then
+_PL_PLAUSIBLE = "NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16)"  # pl may be this ENI's own
 _PKT = f"""
 CREATE OR REPLACE TABLE _res_tied AS  -- the two addresses in every record of an ENI whose primary is undecided
 WITH t AS (
@@ -611,10 +614,9 @@ WITH c AS (
 )
 SELECT c.rid, c.eid, c.egress, c.t0, c.t1, c.ll,
        CASE WHEN c.pl = c.ll OR c.mine THEN c.pl
-            WHEN (NOT (c.others OR c.tied) OR (n.listed AND {_COVERS.format(o='n', r='c')})) AND NOT n.inter AND a.priv
-             AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS own_local,
-       CASE WHEN c.pl <> c.ll AND NOT c.mine AND (c.others OR c.tied) AND NOT (n.listed AND {_COVERS.format(o='n', r='c')})
-             AND NOT c.logged_primary AND NOT n.inter AND a.priv AND (n.pip IS NULL OR a.s16 = n.pip16) THEN c.pl END AS maybe
+            WHEN (NOT {_PL_OTHERS} OR ({_DESCRIBED})) AND {_PL_PLAUSIBLE} THEN c.pl END AS own_local,
+       CASE WHEN c.pl <> c.ll AND NOT c.mine AND {_PL_OTHERS} AND NOT ({_DESCRIBED})
+             AND NOT c.logged_primary AND {_PL_PLAUSIBLE} THEN c.pl END AS maybe
 FROM c JOIN _res_eni n ON n.id = c.eid LEFT JOIN _res_addr a ON a.aid = c.pl
 """
 
