@@ -95,7 +95,7 @@ def test_a_nat_gateway_s_record_of_an_unlisted_secondary_keeps_the_instance_from
     wrong (the truth: 10.0.1.60). The same with the NAT gateway in the default format. Now a NAT
     gateway's record whose pkt fields name the instance record's internet host counts in that
     check: app-2's records claim nothing (as logged). (In the default format the NAT gateway's
-    record names no internet host and still does not count: ports and times alone collide.)"""
+    record names no internet host: it counts only when seen in two flows, see the next tests.)"""
     doc = {"NetworkInterfaces": [
         {"NetworkInterfaceId": "eni-0nat", "InterfaceType": "nat_gateway", "Description": "Interface for NAT Gateway nat-0a",
          "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.220", "Primary": True}]},
@@ -112,3 +112,51 @@ def test_a_nat_gateway_s_record_of_an_unlisted_secondary_keeps_the_instance_from
     ], inv, extra=[nat])
     app = [(r["direction"], r["local_ip"], r["resolution"]) for r in rows if r["interface_id"] == "eni-0app2"]
     assert app == [("egress", "10.0.1.6", "as-logged"), ("ingress", "10.0.1.6", "as-logged")]
+
+
+def _nat_and_app2(tmp_path):
+    """The nat-gateway scenario's snapshot with app-2 listed by its primary 10.0.1.6 only."""
+    doc = {"NetworkInterfaces": [
+        {"NetworkInterfaceId": "eni-0nat", "InterfaceType": "nat_gateway", "Description": "Interface for NAT Gateway nat-0a",
+         "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.220", "Primary": True}]},
+        {"NetworkInterfaceId": "eni-0app2", "InterfaceType": "interface", "SourceDestCheck": True,
+         "Attachment": {"InstanceId": "i-0app2"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.6", "Primary": True}]}]}
+    (tmp_path / "enis.json").write_text(json.dumps(doc))
+    return Inventory.load(tmp_path / "enis.json", at=T)
+
+
+def test_a_default_format_nat_gateway_seeing_an_unlisted_secondary_in_two_flows_keeps_the_instance_from_single(tmp_path):
+    """As above, with every ENI in the default format: app-2 opens two connections from its
+    unlisted secondary 10.0.1.60 (ports 48606 and 48607) to 203.0.113.5:443 through the NAT
+    gateway. The NAT gateway's records of the instance's side show 10.0.1.60 on the same ports at
+    the same times, but name no internet host; two of app-2's flows matching an address no one
+    holds is evidence enough that app-2 used it: all four records were `single` on 10.0.1.6,
+    wrong (the truth: 10.0.1.60), and are now as logged."""
+    lines = []
+    for port in (48606, 48607):
+        lines += [f"2 123456789012 eni-0app2 10.0.1.6 203.0.113.5 {port} 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
+                  f"2 123456789012 eni-0app2 203.0.113.5 10.0.1.6 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK",
+                  f"2 123456789012 eni-0nat 10.0.1.60 10.0.0.220 {port} 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
+                  f"2 123456789012 eni-0nat 10.0.0.220 10.0.1.60 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK"]
+    rows, _ = resolve_lines(tmp_path, HEADER, lines, _nat_and_app2(tmp_path))
+    app = [(r["direction"], r["local_ip"], r["resolution"]) for r in rows if r["interface_id"] == "eni-0app2"]
+    assert app == [("egress", "10.0.1.6", "as-logged"), ("ingress", "10.0.1.6", "as-logged")] * 2
+
+
+def test_one_flow_of_another_host_on_the_same_ports_does_not_take_single_away(tmp_path):
+    """app-2 really has one address (10.0.1.6) and opens two connections to 203.0.113.5:443
+    straight through the internet gateway (no NAT gateway record of them). At the same time an
+    instance the snapshot does not know (10.0.1.77) happens to use app-2's first source port
+    towards another internet host through the NAT gateway, logged in the default format. That one
+    matching flow may be another host's (ports and times collide), so app-2's records stay
+    `single` on 10.0.1.6, which is right."""
+    lines = []
+    for port in (48606, 48607):
+        lines += [f"2 123456789012 eni-0app2 10.0.1.6 203.0.113.5 {port} 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
+                  f"2 123456789012 eni-0app2 203.0.113.5 10.0.1.6 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK"]
+    lines += [f"2 123456789012 eni-0nat 10.0.1.77 10.0.0.220 48606 443 6 8 1100 {T + 31} {T + 33} ACCEPT OK",
+              f"2 123456789012 eni-0nat 10.0.0.220 10.0.1.77 443 48606 6 9 5200 {T + 31} {T + 33} ACCEPT OK"]
+    rows, _ = resolve_lines(tmp_path, HEADER, lines, _nat_and_app2(tmp_path))
+    app = [(r["direction"], r["local_ip"], r["resolution"]) for r in rows if r["interface_id"] == "eni-0app2"]
+    assert app == [("egress", "10.0.1.6", "single"), ("ingress", "10.0.1.6", "single")] * 2
+

@@ -977,6 +977,20 @@ JOIN _res_addr a ON a.addr = s.address;
 CREATE OR REPLACE TABLE _res_sev AS  -- the peer claims of another address on such an ENI (few; their times next)
 SELECT p.rid, p.eid, p.addr FROM _res_peerclaim p
 WHERE p.hop IS NULL AND EXISTS (SELECT 1 FROM _res_sin s WHERE s.eid = p.eid AND s.address <> p.addr);
+-- A NAT gateway's record of the instance's side (same protocol and ports as the ENI's record of the
+-- internet, the other direction, overlapping) from an address of the ENI's /16 that no one is known
+-- to hold (audit 8: an unlisted secondary): its pkt fields name the same internet host (named), or
+-- it has none (the default format), and then ports and times alone may be another host's flow.
+CREATE OR REPLACE TABLE _res_nat AS
+SELECT a.eid, b.rm AS addr, a.t0, a.t1, b.pl IS NOT NULL AS named,
+       (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow
+FROM _res_d a JOIN _res_eni an ON an.id = a.eid
+JOIN _res_d b ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress
+ AND (b.pl = a.rm OR b.pl IS NULL) AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
+JOIN _res_eni bn ON bn.id = b.eid AND bn.snat
+WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) AND a.rm16 IS NULL AND a.rm > 0
+  AND b.rm <> a.ll AND b.rm16 IS NOT NULL AND (an.pip16 IS NULL OR b.rm16 = an.pip16)
+  AND b.rm NOT IN (SELECT addr FROM _res_own WHERE addr IS NOT NULL);
 -- A record of another ENI that may be of the same packets while neither remote address is known to
 -- be anyone's (both sides used addresses the inventory does not list: a snapshot from before the
 -- secondaries were assigned, or without the sender): no pair can be keyed on either side, yet it
@@ -1000,16 +1014,11 @@ SELECT DISTINCT a.eid, b.rm AS addr, a.t0, a.t1 FROM r a JOIN r b
 WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) AND b.rm <> a.ll
   AND (a.pip16 IS NULL OR b.rm16 = a.pip16) AND (b.pip16 IS NULL OR a.rm16 = b.pip16)
 UNION
--- Likewise a NAT gateway's record of the instance's side whose pkt fields name the internet host
--- of the ENI's record (same protocol and ports, the other direction, overlapping) and show an
--- address of the ENI's /16 that no one is known to hold (audit 8: an unlisted secondary).
-SELECT DISTINCT a.eid, b.rm, a.t0, a.t1 FROM _res_d a JOIN _res_eni an ON an.id = a.eid
-JOIN _res_d b ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress AND b.pl = a.rm
- AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
-JOIN _res_eni bn ON bn.id = b.eid AND bn.snat
-WHERE a.eid IN (SELECT eid FROM _res_sin) AND a.rid IN (SELECT rid FROM _res_k) AND a.rm16 IS NULL AND a.rm > 0
-  AND b.rm <> a.ll AND b.rm16 IS NOT NULL AND (an.pip16 IS NULL OR b.rm16 = an.pip16)
-  AND b.rm NOT IN (SELECT addr FROM _res_own WHERE addr IS NOT NULL);
+-- Likewise a NAT gateway's record of the ENI's address (_res_nat): named, or else seen in two of
+-- the ENI's flows (different ports) at least, which another host's flows would hardly both match.
+SELECT DISTINCT t.eid, t.addr, t.t0, t.t1 FROM _res_nat t
+LEFT JOIN (SELECT eid, addr FROM _res_nat GROUP BY eid, addr HAVING count(DISTINCT flow) >= 2) g ON g.eid = t.eid AND g.addr = t.addr
+WHERE t.named OR g.eid IS NOT NULL;
 CREATE OR REPLACE TABLE _res_single AS
 WITH ev AS (
   SELECT eid, own_local AS addr, t0, t1 FROM _res_pkt WHERE own_local > 0
@@ -1029,6 +1038,7 @@ FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
 WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_contested);
 DROP TABLE _res_sin;
 DROP TABLE _res_sev;
+DROP TABLE _res_nat;
 DROP TABLE _res_unkeyed
 """
 
