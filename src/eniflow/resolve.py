@@ -1118,6 +1118,7 @@ WITH logged AS (
 SELECT o.rid, o.eid, o.pr, o.rm, o.lport, o.rport FROM _res_k o JOIN _res_eni n ON n.id = o.eid
 WHERE o.egress IS NOT NULL AND NOT n.inter AND o.rid NOT IN (SELECT rid FROM _res_single)
   AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL)
+  AND o.eid NOT IN (SELECT eid FROM _res_contra UNION SELECT eid FROM _res_contested)
 """
 _SUPPORT = f"""
 CREATE OR REPLACE TABLE _res_supk AS  -- the records with the keys of a record to infer (few), then their certain address
