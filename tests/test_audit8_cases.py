@@ -126,39 +126,44 @@ def _nat_and_app2(tmp_path):
 
 
 def test_a_default_format_nat_gateway_seeing_an_unlisted_secondary_in_two_flows_keeps_the_instance_from_single(tmp_path):
-    """As above, with every ENI in the default format: app-2 opens two connections from its
-    unlisted secondary 10.0.1.60 (ports 48606 and 48607) to 203.0.113.5:443 through the NAT
-    gateway. The NAT gateway's records of the instance's side show 10.0.1.60 on the same ports at
-    the same times, but name no internet host; two of app-2's flows matching an address no one
-    holds is evidence enough that app-2 used it: all four records were `single` on 10.0.1.6,
-    wrong (the truth: 10.0.1.60), and are now as logged."""
+    """As above, with every ENI in the default format: app-2 opens three connections from its
+    unlisted secondary 10.0.1.60 (ports 48606-48608) to 203.0.113.5:443 through the NAT gateway,
+    whose records of the third are missing. Its records of the first two show 10.0.1.60 on the
+    same ports at the same times, but name no internet host; two of app-2's flows matching an
+    address no one holds is evidence enough that app-2 used another address than the snapshot's:
+    all six records were `single` on 10.0.1.6, wrong (the truth: 10.0.1.60), and are now as
+    logged, the third connection's too."""
     lines = []
-    for port in (48606, 48607):
+    for port in (48606, 48607, 48608):
         lines += [f"2 123456789012 eni-0app2 10.0.1.6 203.0.113.5 {port} 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
-                  f"2 123456789012 eni-0app2 203.0.113.5 10.0.1.6 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK",
-                  f"2 123456789012 eni-0nat 10.0.1.60 10.0.0.220 {port} 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
-                  f"2 123456789012 eni-0nat 10.0.0.220 10.0.1.60 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK"]
+                  f"2 123456789012 eni-0app2 203.0.113.5 10.0.1.6 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK"]
+        lines += [f"2 123456789012 eni-0nat 10.0.1.60 10.0.0.220 {port} 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
+                  f"2 123456789012 eni-0nat 10.0.0.220 10.0.1.60 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK"
+                  ] if port != 48608 else []
     rows, _ = resolve_lines(tmp_path, HEADER, lines, _nat_and_app2(tmp_path))
     app = [(r["direction"], r["local_ip"], r["resolution"]) for r in rows if r["interface_id"] == "eni-0app2"]
-    assert app == [("egress", "10.0.1.6", "as-logged"), ("ingress", "10.0.1.6", "as-logged")] * 2
+    assert app == [("egress", "10.0.1.6", "as-logged"), ("ingress", "10.0.1.6", "as-logged")] * 3
 
 
-def test_one_flow_of_another_host_on_the_same_ports_does_not_take_single_away(tmp_path):
-    """app-2 really has one address (10.0.1.6) and opens two connections to 203.0.113.5:443
-    straight through the internet gateway (no NAT gateway record of them). At the same time an
-    instance the snapshot does not know (10.0.1.77) happens to use app-2's first source port
-    towards another internet host through the NAT gateway, logged in the default format. That one
-    matching flow may be another host's (ports and times collide), so app-2's records stay
-    `single` on 10.0.1.6, which is right."""
+def test_a_default_format_nat_gateway_record_of_one_flow_keeps_that_flow_from_single(tmp_path):
+    """app-2 opens two connections to 203.0.113.5:443, the first (port 48606) through the NAT
+    gateway, logged in the default format, the second (48607) straight through an internet gateway
+    (no NAT gateway record). The NAT gateway's records of the first show 10.0.1.60, an address of
+    app-2's /16 that no one is known to hold, on app-2's ports at the same time. Either app-2 sent
+    from an unlisted secondary (the built-in nat-gateway scenario: its two records were `single`
+    on 10.0.1.6, wrong) or another host the snapshot does not know used the same source port
+    then: the logs cannot tell, so the first connection's records claim nothing. One flow is no
+    evidence against the snapshot as a whole: the second stays `single` on 10.0.1.6."""
     lines = []
     for port in (48606, 48607):
         lines += [f"2 123456789012 eni-0app2 10.0.1.6 203.0.113.5 {port} 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
                   f"2 123456789012 eni-0app2 203.0.113.5 10.0.1.6 443 {port} 6 9 5200 {T + 30} {T + 32} ACCEPT OK"]
-    lines += [f"2 123456789012 eni-0nat 10.0.1.77 10.0.0.220 48606 443 6 8 1100 {T + 31} {T + 33} ACCEPT OK",
-              f"2 123456789012 eni-0nat 10.0.0.220 10.0.1.77 443 48606 6 9 5200 {T + 31} {T + 33} ACCEPT OK"]
+    lines += [f"2 123456789012 eni-0nat 10.0.1.60 10.0.0.220 48606 443 6 8 1100 {T + 31} {T + 33} ACCEPT OK",
+              f"2 123456789012 eni-0nat 10.0.0.220 10.0.1.60 443 48606 6 9 5200 {T + 31} {T + 33} ACCEPT OK"]
     rows, _ = resolve_lines(tmp_path, HEADER, lines, _nat_and_app2(tmp_path))
     app = [(r["direction"], r["local_ip"], r["resolution"]) for r in rows if r["interface_id"] == "eni-0app2"]
-    assert app == [("egress", "10.0.1.6", "single"), ("ingress", "10.0.1.6", "single")] * 2
+    assert app == [("egress", "10.0.1.6", "as-logged"), ("ingress", "10.0.1.6", "as-logged"),
+                   ("egress", "10.0.1.6", "single"), ("ingress", "10.0.1.6", "single")]
 
 
 def test_nothing_is_inferred_on_an_eni_whose_snapshot_the_logs_contradict(tmp_path):

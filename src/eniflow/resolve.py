@@ -980,9 +980,10 @@ WHERE p.hop IS NULL AND EXISTS (SELECT 1 FROM _res_sin s WHERE s.eid = p.eid AND
 -- A NAT gateway's record of the instance's side (same protocol and ports as the ENI's record of the
 -- internet, the other direction, overlapping) from an address of the ENI's /16 that no one is known
 -- to hold (audit 8: an unlisted secondary): its pkt fields name the same internet host (named), or
--- it has none (the default format), and then ports and times alone may be another host's flow.
+-- it has none (the default format), and then ports and times alone may be another host's flow:
+-- the ENI's record (rid) is then no single claim, whatever the other records of the ENI are.
 CREATE OR REPLACE TABLE _res_nat AS
-SELECT a.eid, b.rm AS addr, a.t0, a.t1, b.pl IS NOT NULL AS named,
+SELECT a.rid, a.eid, b.rm AS addr, a.t0, a.t1, b.pl IS NOT NULL AS named,
        (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow
 FROM _res_d a JOIN _res_eni an ON an.id = a.eid
 JOIN _res_d b ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress
@@ -1035,7 +1036,7 @@ WITH ev AS (
 SELECT DISTINCT d.rid, s.address AS addr
 FROM _res_k d JOIN ok s ON s.eid = d.eid AND d.ll = s.address
  AND (s.valid_from IS NULL OR d.t0 >= s.valid_from) AND (s.valid_to IS NULL OR d.t1 <= s.valid_to)
-WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_contested);
+WHERE d.egress IS NOT NULL AND d.rid NOT IN (SELECT rid FROM _res_contested) AND d.rid NOT IN (SELECT rid FROM _res_nat);
 DROP TABLE _res_sin;
 DROP TABLE _res_sev;
 DROP TABLE _res_nat;
