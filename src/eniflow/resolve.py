@@ -60,6 +60,7 @@ RESOLUTION_COLUMNS = ("direction", "src_ip", "dst_ip", "local_ip", "resolution",
 LABELS = ("pkt", "peer", "single", "inferred", "ambiguous", "as-logged", "none")
 DEFAULT_MIN_SUPPORT = 5  # distinct endpoints of resolved records needed before an address is inferred
 INFER_SHARE = 80  # percent of that support the inferred address needs (a majority was right 40 % of the time)
+INFER_Z = 3  # standard deviations beyond chance that support needs on an ENI of several addresses (_BEYOND_CHANCE)
 TOLERANCE = 60  # seconds: start/end may lag the wire by up to 60 s (reference §2, §9)
 _BUCKET = 300  # seconds per time bucket of the peer join
 _MAX_SPAN_BUCKETS = 40  # longer records (> 3 h) take no part in peer joins
@@ -1121,6 +1122,12 @@ WHERE o.egress IS NOT NULL AND NOT n.inter AND o.rid NOT IN (SELECT rid FROM _re
   AND o.rm NOT IN (SELECT addr FROM logged WHERE addr IS NOT NULL)
   AND o.eid NOT IN (SELECT eid FROM _res_contra UNION SELECT eid FROM _res_contested)
 """
+# An ENI with k known addresses whose endpoints picked one at random would show one address in 80 %
+# of a few of them by chance (k = 2: 7 of 8 one time in 14): the inferred address's count must
+# exceed total / k by INFER_Z standard deviations (a normal approximation of the binomial), in
+# integers (the same on every engine): (k * top - total)^2 >= INFER_Z^2 * total * (k - 1).
+_BEYOND_CHANCE = ("(coalesce(k.k, 1) <= 1 OR (k.k * {x}.top > {x}.total AND (k.k * {x}.top - {x}.total) * "
+                  f"(k.k * {{x}}.top - {{x}}.total) >= {INFER_Z * INFER_Z} * {{x}}.total * (k.k - 1)))")
 _SUPPORT = f"""
 CREATE OR REPLACE TABLE _res_supk AS  -- the records with the keys of a record to infer (few), then their certain address
 WITH d AS (
@@ -1148,12 +1155,16 @@ WITH kp AS (
   SELECT eid, pr, rm, rport, max_by(addr, n) AS addr, max(n) AS top, sum(n) AS total
   FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n FROM kr GROUP BY eid, pr, rm, rport, addr)
   GROUP BY eid, pr, rm, rport
+), k AS (  -- how many IPv4 addresses the ENI is known to hold (at any time)
+  SELECT eid, count(DISTINCT addr) AS k FROM (
+    SELECT eid, addr FROM _res_inv WHERE eid IS NOT NULL AND addr > 0 UNION SELECT eid, aid FROM _res_learned WHERE aid > 0)
+  GROUP BY eid
 ), g AS (
   SELECT t.rid, p.addr AS paddr, p.top AS ptop, p.total AS ptotal,
-         p.top >= {{min_support}} AND 100 * p.top >= {INFER_SHARE} * p.total AS pok,
+         p.top >= {{min_support}} AND 100 * p.top >= {INFER_SHARE} * p.total AND {_BEYOND_CHANCE.format(x='p')} AS pok,
          r.addr AS raddr, r.top AS rtop, r.total AS rtotal,
-         r.top >= {{min_support}} AND 100 * r.top >= {INFER_SHARE} * r.total AS rok
-  FROM _res_todo t
+         r.top >= {{min_support}} AND 100 * r.top >= {INFER_SHARE} * r.total AND {_BEYOND_CHANCE.format(x='r')} AS rok
+  FROM _res_todo t LEFT JOIN k ON k.eid = t.eid
   LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
   LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
 )

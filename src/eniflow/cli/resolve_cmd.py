@@ -57,7 +57,7 @@ def resolve(
     min_support: Annotated[Optional[int], typer.Option(
         "--min-support", help="Resolved records of the same ENI needed to infer an address: "
         "distinct remote addresses on the same local port, else distinct local ports towards the same remote "
-        "address and port (default 5).")] = None,
+        "address and port (default 5); the address needs 80 % of them too, more than chance would give.")] = None,
     format: FormatOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
