@@ -82,6 +82,17 @@ def test_a_stale_owner_of_the_senders_pkt_address_does_not_make_the_receiver_sin
         ("eni-0b", "ingress", "as-logged", None), ("eni-0b", "egress", "as-logged", None)]
 
 
+def _nat_and_app2(tmp_path):
+    """The nat-gateway scenario's snapshot with app-2 listed by its primary 10.0.1.6 only."""
+    doc = {"NetworkInterfaces": [
+        {"NetworkInterfaceId": "eni-0nat", "InterfaceType": "nat_gateway", "Description": "Interface for NAT Gateway nat-0a",
+         "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.220", "Primary": True}]},
+        {"NetworkInterfaceId": "eni-0app2", "InterfaceType": "interface", "SourceDestCheck": True,
+         "Attachment": {"InstanceId": "i-0app2"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.6", "Primary": True}]}]}
+    (tmp_path / "enis.json").write_text(json.dumps(doc))
+    return Inventory.load(tmp_path / "enis.json", at=T)
+
+
 def test_a_nat_gateway_s_record_of_an_unlisted_secondary_keeps_the_instance_from_single(tmp_path):
     """The built-in nat-gateway scenario's app-2 (primary 10.0.1.6) reaches 203.0.113.5:443
     through the NAT gateway (10.0.0.220) from its secondary 10.0.1.60; the snapshot lists app-2
@@ -96,33 +107,15 @@ def test_a_nat_gateway_s_record_of_an_unlisted_secondary_keeps_the_instance_from
     gateway's record whose pkt fields name the instance record's internet host counts in that
     check: app-2's records claim nothing (as logged). (In the default format the NAT gateway's
     record names no internet host: it counts only when seen in two flows, see the next tests.)"""
-    doc = {"NetworkInterfaces": [
-        {"NetworkInterfaceId": "eni-0nat", "InterfaceType": "nat_gateway", "Description": "Interface for NAT Gateway nat-0a",
-         "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.220", "Primary": True}]},
-        {"NetworkInterfaceId": "eni-0app2", "InterfaceType": "interface", "SourceDestCheck": True,
-         "Attachment": {"InstanceId": "i-0app2"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.6", "Primary": True}]}]}
-    (tmp_path / "enis.json").write_text(json.dumps(doc))
-    inv = Inventory.load(tmp_path / "enis.json", at=T)
     nat = pkt_log(tmp_path / "nat", [
         f"5 eni-0nat 10.0.1.60 10.0.0.220 48606 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK 10.0.1.60 203.0.113.5 ingress",
         f"5 eni-0nat 10.0.0.220 10.0.1.60 443 48606 6 9 5200 {T + 30} {T + 32} ACCEPT OK 203.0.113.5 10.0.1.60 egress"])
     rows, _ = resolve_lines(tmp_path, HEADER, [
         f"2 123456789012 eni-0app2 10.0.1.6 203.0.113.5 48606 443 6 8 1100 {T + 30} {T + 32} ACCEPT OK",
         f"2 123456789012 eni-0app2 203.0.113.5 10.0.1.6 443 48606 6 9 5200 {T + 30} {T + 32} ACCEPT OK",
-    ], inv, extra=[nat])
+    ], _nat_and_app2(tmp_path), extra=[nat])
     app = [(r["direction"], r["local_ip"], r["resolution"]) for r in rows if r["interface_id"] == "eni-0app2"]
     assert app == [("egress", "10.0.1.6", "as-logged"), ("ingress", "10.0.1.6", "as-logged")]
-
-
-def _nat_and_app2(tmp_path):
-    """The nat-gateway scenario's snapshot with app-2 listed by its primary 10.0.1.6 only."""
-    doc = {"NetworkInterfaces": [
-        {"NetworkInterfaceId": "eni-0nat", "InterfaceType": "nat_gateway", "Description": "Interface for NAT Gateway nat-0a",
-         "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.220", "Primary": True}]},
-        {"NetworkInterfaceId": "eni-0app2", "InterfaceType": "interface", "SourceDestCheck": True,
-         "Attachment": {"InstanceId": "i-0app2"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.6", "Primary": True}]}]}
-    (tmp_path / "enis.json").write_text(json.dumps(doc))
-    return Inventory.load(tmp_path / "enis.json", at=T)
 
 
 def test_a_default_format_nat_gateway_seeing_an_unlisted_secondary_in_two_flows_keeps_the_instance_from_single(tmp_path):
