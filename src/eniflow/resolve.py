@@ -1103,7 +1103,7 @@ WHERE c.rid NOT IN (SELECT u.rid FROM u JOIN claimed x ON x.rid = u.rid WHERE u.
 # inferred: learned from this ENI's resolved records with the same protocol and local port
 # (support: distinct remote addresses), or else the same protocol, remote address and port
 # (support: distinct local ports): an address with min_support or more and INFER_SHARE percent
-# of the support; confidence = its share. Counting endpoints, not records, keeps one long flow
+# of the support, beyond chance (_BEYOND_CHANCE); confidence = its share. Counting endpoints, not records, keeps one long flow
 # from counting as many; counting addresses, not ports, keeps one client's repeated connections
 # (a new ephemeral port each) from counting as many clients. Where an ENI's addresses are used alike (clients picking any of a
 # server's), a bare majority is a coin toss. Not for records whose remote address is a logged
@@ -1111,6 +1111,9 @@ WHERE c.rid NOT IN (SELECT u.rid FROM u JOIN claimed x ON x.rid = u.rid WHERE u.
 # means conflicting evidence or secondaries on both sides, and the resolved records, biased
 # towards pairs that could be keyed (primaries), say nothing about them (floating-ip without
 # inventory: health checks between primaries voted the floating IP's traffic onto the primary).
+# Nor on an ENI whose snapshot pairs contradict (_res_contra, _res_contested): its resolved records
+# are those of the addresses the snapshot lists, the others' pairs being contradictions (a snapshot
+# of the primaries only: inference took the primary for everything, 260 of 334 wrong on `mixed`).
 _INFERRED = f"""
 CREATE OR REPLACE TABLE _res_todo AS
 WITH logged AS (
