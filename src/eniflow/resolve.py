@@ -779,6 +779,8 @@ WHERE (NOT b.owned OR (a.inv AND NOT a.fwd AND a.lk IS NULL AND b.rown IS DISTIN
 # every engine, unlike rid. With fewer than _PACKED_SOURCES sources, overlap and pk pack into
 # one BIGINT ((ov + 64) * 2^48 + 2^48 - 1 - pk; -60 <= ov < 2^15 - 64 for records of at most
 # _MAX_SPAN_BUCKETS buckets), whose max() is cheaper than max_by() on a struct.
+# A flow, either way: its protocol and its two ports, the lower first, in one BIGINT.
+_FLOW = "(CAST({d}.pr AS BIGINT) * 65536 + least({d}.sp, {d}.dp)) * 65536 + greatest({d}.sp, {d}.dp)"
 _SAME = "NOT ((ca AND x_ok) OR (cb AND y_ok))"  # the pair may be of the same packets (see _PAIRS)
 _P48 = 281474976710656
 _BEST = {True: f"{_P48 - 1} - max((ov + 64) * {_P48} + {_P48 - 1} - {{pk}}) % {_P48}",
@@ -823,7 +825,7 @@ SELECT r FROM bad
 UNION SELECT q.arid FROM _res_pairs q JOIN bad ON bad.r = q.brid WHERE {_SAME}
 UNION SELECT q.brid FROM _res_pairs q JOIN bad ON bad.r = q.arid WHERE {_SAME};
 INSERT INTO _res_weak
-SELECT p.aeni, p.x, (CAST(d.pr AS BIGINT) * 65536 + least(d.sp, d.dp)) * 65536 + greatest(d.sp, d.dp), d.t0, d.t1
+SELECT p.aeni, p.x, {_FLOW.format(d='d')}, d.t0, d.t1
 FROM _res_pairs p JOIN _res_d d ON d.rid = p.arid
 WHERE p.xw AND p.x_ok AND {_SAME} AND p.arid NOT IN (SELECT r FROM _res_unsure) AND p.brid NOT IN (SELECT r FROM _res_unsure);
 INSERT INTO _res_peerclaim
@@ -985,7 +987,7 @@ WHERE p.hop IS NULL AND EXISTS (SELECT 1 FROM _res_sin s WHERE s.eid = p.eid AND
 -- the ENI's record (rid) is then no single claim, whatever the other records of the ENI are.
 CREATE OR REPLACE TABLE _res_nat AS
 SELECT a.rid, a.eid, b.rm AS addr, a.t0, a.t1, b.pl IS NOT NULL AS named,
-       (CAST(a.pr AS BIGINT) * 65536 + least(a.sp, a.dp)) * 65536 + greatest(a.sp, a.dp) AS flow
+       {_FLOW.format(d='a')} AS flow
 FROM _res_d a JOIN _res_eni an ON an.id = a.eid
 JOIN _res_d b ON b.pr = a.pr AND b.sp = a.sp AND b.dp = a.dp AND b.eid <> a.eid AND b.egress <> a.egress
  AND (b.pl = a.rm OR b.pl IS NULL) AND greatest(a.t0, b.t0) <= least(a.t1, b.t1) + {TOLERANCE}
@@ -1159,7 +1161,7 @@ WITH kp AS (
   FROM (SELECT eid, pr, rm, rport, addr, count(*) AS n FROM kr GROUP BY eid, pr, rm, rport, addr)
   GROUP BY eid, pr, rm, rport
 ), k AS (  -- how many IPv4 addresses the ENI is known to hold (at any time)
-  SELECT eid, count(DISTINCT addr) AS k FROM (
+  SELECT eid, count(*) AS k FROM (
     SELECT eid, addr FROM _res_inv WHERE eid IS NOT NULL AND addr > 0 UNION SELECT eid, aid FROM _res_learned WHERE aid > 0)
   GROUP BY eid
 ), g AS (
