@@ -898,7 +898,11 @@ def _peer_rounds(con, parts: int, packed: bool, duckdb_key: bool, say=lambda ste
             for step in (*steps, claims):
                 partition = f" AND d.part = {part}" if parts > 1 else ""
                 con.execute(step.replace("{partition}", partition).replace("{rpartition}", partition.replace("d.", "r.")))
-        for table in ("_res_pairs", "_res_ro", "_res_rm", "_res_o1", "_res_s", "_res_unsure", "_res_cp", "_res_cpp"):
+            # A partition's pairs are spent once claimed: dropped before the next is built, so
+            # that it reuses their memory (fresh pages from the kernel cost dearly, see engine.py).
+            for table in ("_res_pairs", "_res_s", "_res_unsure", "_res_cp", "_res_cpp"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+        for table in ("_res_ro", "_res_rm", "_res_o1"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if again:
             break  # nothing learned from the last round is read
