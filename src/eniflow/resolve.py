@@ -1137,6 +1137,9 @@ WHERE o.egress IS NOT NULL AND NOT n.inter AND o.rid NOT IN (SELECT rid FROM _re
 # integers (the same on every engine): (k * top - total)^2 >= INFER_Z^2 * total * (k - 1).
 _BEYOND_CHANCE = ("(coalesce(k.k, 1) <= 1 OR (k.k * {x}.top > {x}.total AND (k.k * {x}.top - {x}.total) * "
                   f"(k.k * {{x}}.top - {{x}}.total) >= {INFER_Z * INFER_Z} * {{x}}.total * (k.k - 1)))")
+# The address of a grouping {x} (top of total endpoints) may be inferred: enough support, share, beyond chance.
+_INFERABLE = ("{x}.top >= {{min_support}} AND 100 * {x}.top >= " + str(INFER_SHARE) + " * {x}.total AND "
+              + _BEYOND_CHANCE)
 _SUPPORT = f"""
 CREATE OR REPLACE TABLE _res_supk AS  -- the records with the keys of a record to infer (few), then their certain address
 WITH d AS (
@@ -1170,9 +1173,9 @@ WITH kp AS (
   GROUP BY eid
 ), g AS (
   SELECT t.rid, p.addr AS paddr, p.top AS ptop, p.total AS ptotal,
-         p.top >= {{min_support}} AND 100 * p.top >= {INFER_SHARE} * p.total AND {_BEYOND_CHANCE.format(x='p')} AS pok,
+         {_INFERABLE.format(x='p')} AS pok,
          r.addr AS raddr, r.top AS rtop, r.total AS rtotal,
-         r.top >= {{min_support}} AND 100 * r.top >= {INFER_SHARE} * r.total AND {_BEYOND_CHANCE.format(x='r')} AS rok
+         {_INFERABLE.format(x='r')} AS rok
   FROM _res_todo t LEFT JOIN k ON k.eid = t.eid
   LEFT JOIN byport p ON p.eid = t.eid AND p.pr = t.pr AND p.lport = t.lport
   LEFT JOIN byremote r ON r.eid = t.eid AND r.pr = t.pr AND r.rm = t.rm AND r.rport = t.rport
