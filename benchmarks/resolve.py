@@ -70,18 +70,21 @@ def main() -> None:
     read_s = time.perf_counter() - began
     records = flows.stats.lines - flows.stats.headers - flows.stats.blank
 
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     began = time.perf_counter()
     resolved = eniflow.resolve(flows, inv)
     mix = resolved.summary()
     build_s = time.perf_counter() - began
     rows, located = resolved.con.execute("SELECT count(*), count(local_ip) FROM resolved").fetchone()
     resolve_s = time.perf_counter() - began
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
 
     print(f"records          {records:,} (resolved view: {rows:,} rows, {located:,} with local_ip)")
     print(f"read             {read_s:6.1f} s  ({records / read_s / 1e6:.2f} M records/s)")
     print(f"resolve          {resolve_s:6.1f} s  (tables {build_s:.1f} s + full scan of resolved "
           f"{resolve_s - build_s:.1f} s)")
     print(f"resolve / read   {resolve_s / read_s:6.2f}  (target <= 2.00)")
+    print(f"page faults      {faults:,} in the resolve (fresh pages: see benchmarks/fresh_memory.py)")
     print(f"peak RSS         {peak_mib(resource.RUSAGE_SELF):,.0f} MiB  (target < 4096)")
     print("resolution mix   " + ", ".join(f"{k} {v:,} ({v / max(rows, 1):.1%})" for k, v in mix.items()))
 
